@@ -1,0 +1,332 @@
+"""The decision model every signal speaks (protocols.md §2).
+
+A URL gets two answers that stay separate (ATTACH §3.1, "two-stage arrangement"):
+
+* ``crawl`` — may the crawler request it at all (robots.txt): ALLOW, DISALLOW or DEFER;
+* per purpose (``tdm``, ``train-ai``, ``ai-input``, ``search``) — is the use reserved under DSM
+  Art. 4(3): RESERVED, NOT_RESERVED, UNKNOWN (no statement), or DEFER (a source exists but could
+  not be read, so the check did not complete).
+
+Each observed statement is a :class:`Signal` carrying its evidence (protocol, source URL, HTTP
+status, matched rule and line or raw value, parser version, sha256 of the document seen).
+:func:`combine` folds the signals into one :class:`Decision`, most restrictive per purpose (§2.3).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
+from typing import Any
+
+#: Version of the protocol set this engine implements; recorded with every decision so that an
+#: audit can tell which rules applied (protocols.md §14: "the protocol-set version").
+PROTOCOL_SET_VERSION = "heed-protocols/2026.10"
+
+
+class Crawl(StrEnum):
+    """May the URL be requested at all."""
+
+    ALLOW = "allow"
+    DISALLOW = "disallow"
+    #: Do not request now, retry later: a temporary DISALLOW that never turns into ALLOW by itself.
+    DEFER = "defer"
+
+
+class Verdict(StrEnum):
+    """Rights-reservation state of one purpose, as one signal (or the combination) states it."""
+
+    RESERVED = "reserved"
+    NOT_RESERVED = "not-reserved"
+    UNKNOWN = "unknown"
+    #: The source exists but could not be read (5xx, timeout, parse failure): never "allow".
+    DEFER = "defer"
+
+
+class Use(StrEnum):
+    """The one overall answer for the crawler's configured purpose."""
+
+    RESERVED = "reserved"
+    NOT_RESERVED = "not-reserved"
+    UNKNOWN = "unknown"
+
+
+class Purpose(StrEnum):
+    """Uses a reservation can address (protocols.md §2.1)."""
+
+    TDM = "tdm"
+    TRAIN_AI = "train-ai"
+    AI_INPUT = "ai-input"
+    SEARCH = "search"
+
+
+class Protocol(StrEnum):
+    """Where a signal came from. One value per technique, so evidence says exactly which."""
+
+    ROBOTS_TXT = "robots.txt"
+    AI_BOT_BLOCK = "robots.txt-ai-bot-block"
+    CONTENT_USAGE_ROBOTS = "content-usage-robots.txt"
+    CONTENT_USAGE_HEADER = "content-usage-header"
+    CONTENT_SIGNAL_ROBOTS = "content-signal-robots.txt"
+    CONTENT_SIGNAL_HEADER = "content-signal-header"
+    AI_TRAINING_ROBOTS = "disallowaitraining-robots.txt"
+    TDMREP_FILE = "tdmrep-file"
+    TDMREP_HEADER = "tdmrep-header"
+    TDMREP_META = "tdmrep-meta"
+    TDMREP_EPUB = "tdmrep-epub"
+    TDMREP_PDF = "tdmrep-pdf"
+    ROBOTS_META = "robots-meta"
+    X_ROBOTS_TAG = "x-robots-tag"
+    RSL = "rsl"
+    AI_TXT = "ai.txt"
+    C2PA = "c2pa"
+    IPTC = "iptc"
+
+
+#: Most restrictive first: any RESERVED wins; a source that could not be read beats any
+#: permission (we cannot know it did not reserve); an explicit permission beats silence.
+_RESTRICTIVENESS = {
+    Verdict.RESERVED: 3,
+    Verdict.DEFER: 2,
+    Verdict.NOT_RESERVED: 1,
+    Verdict.UNKNOWN: 0,
+}
+_CRAWL_RESTRICTIVENESS = {Crawl.DISALLOW: 2, Crawl.DEFER: 1, Crawl.ALLOW: 0}
+
+
+def most_restrictive(verdicts: Iterable[Verdict]) -> Verdict:
+    """Return the most restrictive of *verdicts* (§2.3 rule 3), UNKNOWN for none."""
+    best = Verdict.UNKNOWN
+    for verdict in verdicts:
+        if _RESTRICTIVENESS[verdict] > _RESTRICTIVENESS[best]:
+            best = verdict
+    return best
+
+
+def sha256_hex(data: bytes) -> str:
+    """Return the hex sha256 of *data*: the content address of a document seen."""
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
+    """Every policy knob of protocols.md §2.5, with Heed's conservative defaults.
+
+    One value, recorded with each decision (:meth:`as_dict`, :meth:`digest`).
+    """
+
+    #: The purpose the crawler collects for; ``use`` answers for this one.
+    purpose: Purpose = Purpose.TRAIN_AI
+    #: RFC 9309 says a crawler MAY treat 401/403 as "no robots.txt"; we do not by default (F02).
+    robots_403_allow: bool = False
+    #: A site that blocks GPTBot, CCBot, … at "/" has expressed intent against AI training (§13).
+    treat_named_ai_blocks_as_reservation: bool = True
+    #: Apply Content-Usage / Content-Signal of the ``*`` group even when we have our own group (§7.5).
+    apply_star_group_preferences: bool = True
+    #: Apply preference lines written before the first User-agent line to every group (A16, C08).
+    apply_ungrouped_preferences: bool = True
+    #: Map stale AIPREF labels (``ai=n``, ``train-genai=n``) to a reservation (A09); off = log only.
+    legacy_label_mapping: bool = False
+    #: Accept near-miss values (``tdm-reservation: "1"``, ``ai-train=No``) as what they evidently mean.
+    lenient_values: bool = True
+    #: Treat a 200 robots.txt whose body is an HTML page as unavailable rather than empty (F08).
+    robots_html_strict: bool = False
+    #: Treat Microsoft ``noarchive``/``nocache`` as a training reservation (N12); off = log only.
+    microsoft_noarchive_as_reservation: bool = False
+    #: Maximum robots.txt redirect hops (RFC 9309 §2.3.1.2: at least five); more ⇒ unreachable.
+    robots_max_redirects: int = 5
+    #: Bytes of robots.txt parsed (RFC 9309 §2.5: at least 500 KiB); the rest is ignored and logged.
+    robots_parse_limit: int = 2 * 1024 * 1024
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the knob values as plain JSON-ready data."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}
+
+    def digest(self) -> str:
+        """Return a stable sha256 of the knob values, to store once and reference per decision."""
+        return _policy_digest(self)
+
+
+DEFAULT_POLICY = Policy()
+
+
+@functools.lru_cache(maxsize=64)
+def _policy_digest(policy: Policy) -> str:
+    text = json.dumps(policy.as_dict(), sort_keys=True, separators=(",", ":"))
+    return sha256_hex(text.encode())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Signal:
+    """One protocol's statement about one URL, with the evidence behind it."""
+
+    protocol: Protocol
+    #: The crawl verdict, for crawl-permission signals only (robots.txt).
+    crawl: Crawl | None = None
+    #: Per purpose, only the purposes this signal speaks about.
+    purposes: Mapping[Purpose, Verdict] = field(default_factory=dict)
+    #: One human sentence: why this signal says what it says.
+    reason: str
+    #: The document or resource the signal was read from.
+    source: str | None = None
+    status: int | None = None
+    #: The raw rule, header value, meta tag or JSON rule that matched.
+    rule: str | None = None
+    #: 1-based line number of ``rule`` in the source document, when it has lines.
+    line: int | None = None
+    #: sha256 of the exact bytes of the source document seen.
+    sha256: str | None = None
+    #: Parser name and version, e.g. ``heed-robots/1``.
+    parser: str = ""
+    #: Lenience and context markers: ``lenient``, ``nonconformant``, ``ungrouped``, ``stale``,
+    #: ``conflict``, ``named_ai_block``, ``legacy_label``, …
+    flags: tuple[str, ...] = ()
+    #: A licence or policy URL the signal points to (RSL licence, ``tdm-policy``).
+    licence_url: str | None = None
+    #: The use is permitted only under a licence that must be obtained first (RSL ``server=``).
+    licence_required: bool = False
+    #: When the source document was fetched (ISO 8601), as given by the caller.
+    fetched_at: str | None = None
+
+    @property
+    def verdict(self) -> str:
+        """Return a short summary verdict: the crawl verdict, else the most restrictive purpose."""
+        if self.crawl is not None and self.crawl is not Crawl.ALLOW:
+            return self.crawl.value
+        if self.purposes:
+            return most_restrictive(self.purposes.values()).value
+        return self.crawl.value if self.crawl is not None else Verdict.UNKNOWN.value
+
+    @property
+    def detail(self) -> str:
+        """Return the evidence in one line: the rule (with its line number) or the raw value."""
+        parts = [self.reason]
+        if self.rule is not None:
+            where = f"line {self.line}: " if self.line is not None else ""
+            parts.append(f"[{where}{self.rule}]")
+        return " ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the signal as JSON-ready data."""
+        data = {name: _plain(value) for name, value in asdict(self).items()}
+        data["verdict"] = self.verdict
+        data["detail"] = self.detail
+        return data
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decision:
+    """The combined answer for one URL, with every signal that went into it."""
+
+    url: str
+    crawl: Crawl
+    purposes: Mapping[Purpose, Verdict]
+    use: Use
+    purpose: Purpose
+    reasons: tuple[str, ...]
+    signals: tuple[Signal, ...]
+    licence_required: bool = False
+    #: Every site-level and page-level check that applies was made (Art. 4(3) default needs it).
+    complete: bool = True
+    policy_digest: str = ""
+    protocol_set: str = PROTOCOL_SET_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the decision as JSON-ready data (the ``heed check --json`` line shape)."""
+        return {
+            "url": self.url,
+            "crawl": self.crawl.value,
+            "use": self.use.value,
+            "purpose": self.purpose.value,
+            "purposes": {p.value: v.value for p, v in self.purposes.items()},
+            "licence_required": self.licence_required,
+            "complete": self.complete,
+            "reasons": list(self.reasons),
+            "signals": [s.to_dict() for s in self.signals],
+            "policy_digest": self.policy_digest,
+            "protocol_set": self.protocol_set,
+        }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def combine(
+    url: str,
+    signals: Iterable[Signal],
+    *,
+    policy: Policy = DEFAULT_POLICY,
+    complete: bool = True,
+) -> Decision:
+    """Fold *signals* into one :class:`Decision` (protocols.md §2.3).
+
+    Crawl permission first: the most restrictive crawl verdict of any crawl signal, ALLOW when
+    there is none. Per purpose, most restrictive wins across protocols; intra-TDMRep precedence
+    must already have been applied by the TDMRep module (it emits one effective signal).
+    *complete* says whether every check that applies was made; if not, a purpose nobody reserved
+    is UNKNOWN rather than NOT-RESERVED, since the missing check might have reserved it.
+    """
+    sigs = tuple(signals)
+    crawl = Crawl.ALLOW
+    per_purpose: dict[Purpose, Verdict] = dict.fromkeys(Purpose, Verdict.UNKNOWN)
+    licence_required = False
+    reasons: list[str] = []
+    for sig in sigs:
+        if sig.crawl is not None and (
+            _CRAWL_RESTRICTIVENESS[sig.crawl] > _CRAWL_RESTRICTIVENESS[crawl]
+        ):
+            crawl = sig.crawl
+        for purpose, verdict in sig.purposes.items():
+            if _RESTRICTIVENESS[verdict] > _RESTRICTIVENESS[per_purpose[purpose]]:
+                per_purpose[purpose] = verdict
+        if sig.licence_required:
+            licence_required = True
+        if sig.crawl not in (None, Crawl.ALLOW) or any(
+            v in (Verdict.RESERVED, Verdict.DEFER) for v in sig.purposes.values()
+        ):
+            reasons.append(sig.detail)
+
+    target = per_purpose[policy.purpose]
+    if target is Verdict.RESERVED:
+        use = Use.RESERVED
+    elif licence_required:
+        # RSL server= : the use needs a licence we do not hold; conservative (L05, X11).
+        use = Use.RESERVED
+        reasons.append("licence required before this use (RSL server=)")
+    elif target is Verdict.DEFER or not complete:
+        use = Use.UNKNOWN
+        if crawl is not Crawl.ALLOW:
+            reasons.append(f"{policy.purpose.value}: not checked, the URL may not be crawled")
+        elif target is Verdict.DEFER:
+            reasons.append(f"{policy.purpose.value}: a signal source could not be read")
+        else:
+            reasons.append(f"{policy.purpose.value}: page-level signals not checked")
+    else:
+        use = Use.NOT_RESERVED
+        if target is Verdict.UNKNOWN:
+            # Art. 4(3): absent an express reservation, the exception applies (§2.3 rule 5).
+            reasons.append("no reservation found")
+    if crawl is Crawl.ALLOW and not reasons:
+        reasons.append("crawl allowed")
+    return Decision(
+        url=url,
+        crawl=crawl,
+        purposes=per_purpose,
+        use=use,
+        purpose=policy.purpose,
+        reasons=tuple(reasons),
+        signals=sigs,
+        licence_required=licence_required,
+        complete=complete,
+        policy_digest=policy.digest(),
+    )

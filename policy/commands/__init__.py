@@ -1,0 +1,23 @@
+"""Registry of the ``heed`` subcommands (one module each)."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+#: (module, attribute) of every subcommand, in the order ``heed --help`` lists them.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("policy.commands.check", "check"),
+    ("policy.commands.demo", "demo"),
+    ("policy.commands.status", "status"),
+    ("policy.commands.evidence", "evidence"),
+    ("policy.commands.db", "db"),
+)
+
+
+def register(group: click.Group) -> None:
+    """Add every subcommand in :data:`COMMANDS` to *group*."""
+    for module_name, attr in COMMANDS:
+        module = importlib.import_module(module_name)
+        group.add_command(getattr(module, attr))
