@@ -20,16 +20,16 @@ from optout.decision import (
 from optout.document import FetchResult
 
 __all__ = [
-    "DEFAULT_POLICY",
-    "PROTOCOL_SET_VERSION",
+    "combine",
     "Crawl",
     "Decision",
+    "DEFAULT_POLICY",
     "FetchResult",
     "Policy",
     "Protocol",
+    "PROTOCOL_SET_VERSION",
     "Purpose",
     "Signal",
     "Use",
     "Verdict",
-    "combine",
 ]

@@ -226,13 +226,37 @@ class Decision:
     purposes: Mapping[Purpose, Verdict]
     use: Use
     purpose: Purpose
-    reasons: tuple[str, ...]
     signals: tuple[Signal, ...]
     licence_required: bool = False
     #: Every site-level and page-level check that applies was made (Art. 4(3) default needs it).
     complete: bool = True
-    policy_digest: str = ""
+    #: Reasons that no single signal carries ("no reservation found", "redirect not followed").
+    notes: tuple[str, ...] = ()
+    policy: Policy = field(default_factory=Policy)
     protocol_set: str = PROTOCOL_SET_VERSION
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Return why: the evidence of every restricting signal, then the notes.
+
+        Computed on demand: the crawler needs ``crawl`` and ``use`` for every request, the
+        sentences only when it records or shows the decision.
+        """
+        out = [
+            sig.detail
+            for sig in self.signals
+            if (sig.crawl is not None and sig.crawl is not Crawl.ALLOW)
+            or any(v is Verdict.RESERVED or v is Verdict.DEFER for v in sig.purposes.values())
+        ]
+        out.extend(self.notes)
+        if not out and self.crawl is Crawl.ALLOW:
+            out.append("crawl allowed")
+        return tuple(out)
+
+    @property
+    def policy_digest(self) -> str:
+        """Return the digest of the policy knobs this decision was made under."""
+        return self.policy.digest()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the decision as JSON-ready data (the ``heed check --json`` line shape)."""
@@ -246,6 +270,7 @@ class Decision:
             "complete": self.complete,
             "reasons": list(self.reasons),
             "signals": [s.to_dict() for s in self.signals],
+            "policy": self.policy.as_dict(),
             "policy_digest": self.policy_digest,
             "protocol_set": self.protocol_set,
         }
@@ -259,6 +284,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     return value
+
+
+_PURPOSES = tuple(Purpose)
 
 
 def combine(
@@ -278,55 +306,48 @@ def combine(
     """
     sigs = tuple(signals)
     crawl = Crawl.ALLOW
-    per_purpose: dict[Purpose, Verdict] = dict.fromkeys(Purpose, Verdict.UNKNOWN)
+    per_purpose: dict[Purpose, Verdict] = dict.fromkeys(_PURPOSES, Verdict.UNKNOWN)
     licence_required = False
-    reasons: list[str] = []
+    rank, crawl_rank = _RESTRICTIVENESS, _CRAWL_RESTRICTIVENESS
     for sig in sigs:
-        if sig.crawl is not None and (
-            _CRAWL_RESTRICTIVENESS[sig.crawl] > _CRAWL_RESTRICTIVENESS[crawl]
-        ):
+        if sig.crawl is not None and crawl_rank[sig.crawl] > crawl_rank[crawl]:
             crawl = sig.crawl
         for purpose, verdict in sig.purposes.items():
-            if _RESTRICTIVENESS[verdict] > _RESTRICTIVENESS[per_purpose[purpose]]:
+            if rank[verdict] > rank[per_purpose[purpose]]:
                 per_purpose[purpose] = verdict
         if sig.licence_required:
             licence_required = True
-        if sig.crawl not in (None, Crawl.ALLOW) or any(
-            v in (Verdict.RESERVED, Verdict.DEFER) for v in sig.purposes.values()
-        ):
-            reasons.append(sig.detail)
 
+    notes: tuple[str, ...] = ()
     target = per_purpose[policy.purpose]
     if target is Verdict.RESERVED:
         use = Use.RESERVED
     elif licence_required:
         # RSL server= : the use needs a licence we do not hold; conservative (L05, X11).
         use = Use.RESERVED
-        reasons.append("licence required before this use (RSL server=)")
+        notes = ("licence required before this use (RSL server=)",)
     elif target is Verdict.DEFER or not complete:
         use = Use.UNKNOWN
         if crawl is not Crawl.ALLOW:
-            reasons.append(f"{policy.purpose.value}: not checked, the URL may not be crawled")
+            notes = (f"{policy.purpose.value}: not checked, the URL may not be crawled",)
         elif target is Verdict.DEFER:
-            reasons.append(f"{policy.purpose.value}: a signal source could not be read")
+            notes = (f"{policy.purpose.value}: a signal source could not be read",)
         else:
-            reasons.append(f"{policy.purpose.value}: page-level signals not checked")
+            notes = (f"{policy.purpose.value}: page-level signals not checked yet",)
     else:
         use = Use.NOT_RESERVED
         if target is Verdict.UNKNOWN:
             # Art. 4(3): absent an express reservation, the exception applies (§2.3 rule 5).
-            reasons.append("no reservation found")
-    if crawl is Crawl.ALLOW and not reasons:
-        reasons.append("crawl allowed")
+            notes = ("no reservation found",)
     return Decision(
         url=url,
         crawl=crawl,
         purposes=per_purpose,
         use=use,
         purpose=policy.purpose,
-        reasons=tuple(reasons),
         signals=sigs,
         licence_required=licence_required,
         complete=complete,
-        policy_digest=policy.digest(),
+        notes=notes,
+        policy=policy,
     )

@@ -127,16 +127,7 @@ class RobotsTxt:
 
     def can_fetch(self, path: str, token: str) -> tuple[bool, Rule | None]:
         """Return (allowed, deciding rule) for normalised *path*; ``/robots.txt`` is always allowed."""
-        if path == "/robots.txt":
-            return True, None
-        best = self.matcher_for(token).best(path)
-        if not best:
-            return True, None
-        # Equivalent allow and disallow: "the 'allow' rule SHOULD be used" (§2.2.2).
-        for rule in best:
-            if rule.value == "allow":
-                return True, rule
-        return False, best[0]
+        return decide(self.matcher_for(token), path)
 
     def preferences_for(self, token: str, *, star: bool, ungrouped: bool) -> list[PreferenceLine]:
         """Return the preference lines that apply to *token*, scope-tagged (§7.5, A16/A17, C07/C08)."""
@@ -153,6 +144,20 @@ class RobotsTxt:
         if ungrouped:
             lines.extend(self.ungrouped)
         return lines
+
+
+def decide(matcher: RuleMatcher, path: str) -> tuple[bool, Rule | None]:
+    """Return (allowed, deciding rule) of a group's compiled rules for normalised *path*."""
+    if path == "/robots.txt":
+        return True, None  # "implicitly allowed" (RFC 9309 §2.2.2)
+    best = matcher.best(path)
+    if not best:
+        return True, None
+    # Equivalent allow and disallow: "the 'allow' rule SHOULD be used" (§2.2.2).
+    for rule in best:
+        if rule.value == "allow":
+            return True, rule
+    return False, best[0]
 
 
 def _rescope(line: PreferenceLine, scope: str) -> PreferenceLine:
@@ -209,6 +214,9 @@ def parse(body: bytes | str, *, limit: int = 2 * 1024 * 1024) -> RobotsTxt:
     ungrouped: list[PreferenceLine] = []
     invalid = 0
     current: list[Group] = []
+    #: Non-rule records met while the user-agent run is still open (no rule yet).
+    run_prefs: list[PreferenceLine] = []
+    run_delay: float | None = None
     seen_ua = False  # any user-agent line yet
     in_rules = False  # a rule followed the current user-agent run
 
@@ -227,6 +235,8 @@ def parse(body: bytes | str, *, limit: int = 2 * 1024 * 1024) -> RobotsTxt:
             if in_rules or not seen_ua:
                 current = []
                 in_rules = False
+                run_prefs = []
+                run_delay = None
             seen_ua = True
             token = product_token(value)
             if not token:
@@ -238,6 +248,11 @@ def parse(body: bytes | str, *, limit: int = 2 * 1024 * 1024) -> RobotsTxt:
             group.ua_lines.append(number)
             if group not in current:
                 current.append(group)
+                # Other records seen earlier in this user-agent run bind this token too (C15, R62).
+                for pref in run_prefs:
+                    group.preferences.append(pref)
+                if run_delay is not None:
+                    group.crawl_delay = _max_delay(group.crawl_delay, run_delay)
             continue
         if key in _ALLOW or key in _DISALLOW or key == CONTENT_USAGE:
             # Rules close the user-agent run; before any user-agent they bind no group (§2.2.2).
@@ -262,17 +277,22 @@ def parse(body: bytes | str, *, limit: int = 2 * 1024 * 1024) -> RobotsTxt:
         elif key in _PREFERENCE_KEYS:
             if not seen_ua:
                 ungrouped.append(PreferenceLine(key, value, number, line, "ungrouped"))
+            pref = PreferenceLine(key, value, number, line)
+            if not in_rules:
+                run_prefs.append(pref)
             for group in current:
-                group.preferences.append(PreferenceLine(key, value, number, line))
+                group.preferences.append(pref)
         elif key in _SITEMAP:
             sitemaps.append(value)
         elif key in _LICENSE:
             licenses.append((number, value))
         elif key in _CRAWL_DELAY:
             delay = _parse_delay(value)
-            for group in current:
-                if delay is not None:
-                    group.crawl_delay = delay if group.crawl_delay is None else max(group.crawl_delay, delay)
+            if delay is not None:
+                if not in_rules:
+                    run_delay = _max_delay(run_delay, delay)
+                for group in current:
+                    group.crawl_delay = _max_delay(group.crawl_delay, delay)
         elif key not in _KNOWN:
             invalid += 1
 
@@ -288,6 +308,11 @@ def parse(body: bytes | str, *, limit: int = 2 * 1024 * 1024) -> RobotsTxt:
         invalid_lines=invalid,
         notes=notes,
     )
+
+
+def _max_delay(current: float | None, new: float) -> float:
+    # Several Crawl-delay values for one token: the most polite wins.
+    return new if current is None else max(current, new)
 
 
 def _parse_delay(value: str) -> float | None:

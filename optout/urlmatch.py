@@ -18,12 +18,21 @@ with ``/`` or ``*`` (R52, R53).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from protego._urlpattern import _URLPattern
 from protego._utils import _quote_path, _quote_pattern
+
+
+#: A URL or path whose path and query hold only characters normalisation leaves alone: Protego's
+#: own fast path covers query-less URLs; this one adds simple queries, which Protego would send
+#: through urlsplit and quote (``?`` and ``&`` come out as ``%3F`` and ``%26``, as here).
+_SIMPLE_QUERY = re.compile(
+    r"(?:[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)?(/(?!/)[A-Za-z0-9_.~/=-]*)\?([A-Za-z0-9_.~=&-]*)"
+).fullmatch
 
 
 def normalize_path(url: str) -> str:
@@ -33,6 +42,9 @@ def normalize_path(url: str) -> str:
     """
     if not url:
         return "/"
+    simple = _SIMPLE_QUERY(url)
+    if simple:
+        return f"{simple[1]}%3F{simple[2].replace('&', '%26')}"
     try:
         return _quote_path(url)
     except ValueError:
@@ -55,9 +67,12 @@ def normalize_pattern(pattern: str) -> str | None:
     return quoted or None
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """One path rule: the pattern as written and normalised, with what it says."""
+class Rule(NamedTuple):
+    """One path rule: the pattern as written and normalised, with what it says.
+
+    A NamedTuple rather than a dataclass: files with tens of thousands of rules are parsed on
+    the crawl's critical path, and tuple construction is several times cheaper.
+    """
 
     #: The pattern as written in the source (for evidence).
     raw: str
@@ -76,12 +91,89 @@ class Rule:
         return len(self.pattern)
 
 
+#: Wildcard patterns per compiled alternation: keeps regex compilation bounded on hostile files.
+_CHUNK = 256
+
+
+def wildcard_regex(pattern: str) -> str:
+    """Return a regex equivalent to RFC 9309 wildcard *pattern*, matching in linear time.
+
+    Each ``*`` becomes a lazy scan inside an atomic group, so the engine commits to the first
+    occurrence of the next literal part and never backtracks into it — the same greedy-leftmost
+    algorithm as Protego's ``str.find`` matcher (D15), executed inside the regex engine.
+    """
+    anchored = pattern.endswith("$")
+    body = pattern[:-1] if anchored else pattern
+    parts = re.sub(r"\*+", "*", body).split("*")
+    out = [re.escape(parts[0])]
+    for part in parts[1:-1]:
+        out.append(f"(?>.*?{re.escape(part)})")
+    last = parts[-1]
+    if anchored:
+        out.append(f".*{re.escape(last)}\\Z")
+    elif last:
+        out.append(f"(?>.*?{re.escape(last)})")
+    return "".join(out)
+
+
+#: Length of the pattern prefix used to bucket rules: a path only meets the rules whose first
+#: _K characters equal its own, so most rules are never looked at (compiled, not scanned).
+_K = 4
+
+
+@dataclass(slots=True)
+class _Alternation:
+    """Wildcard rules, highest priority first, compiled into chunked regex alternations."""
+
+    rules: list[Rule]
+    chunks: list[tuple[int, Callable[[str], re.Match[str] | None]]]
+
+    @classmethod
+    def build(cls, rules: list[Rule]) -> _Alternation:
+        rules.sort(key=lambda r: r.priority, reverse=True)
+        chunks: list[tuple[int, Callable[[str], re.Match[str] | None]]] = []
+        for start in range(0, len(rules), _CHUNK):
+            part = rules[start : start + _CHUNK]
+            alternation = "|".join(
+                f"(?P<r{start + i}>{wildcard_regex(r.pattern)})" for i, r in enumerate(part)
+            )
+            chunks.append((start, re.compile(alternation, re.DOTALL).match))
+        return cls(rules, chunks)
+
+    def best(self, path: str, floor: int) -> tuple[int, list[Rule]]:
+        """Return (priority, rules) of the best matches with priority ≥ *floor*, or (-1, [])."""
+        rules = self.rules
+        for start, chunk_match in self.chunks:
+            if rules[start].priority < floor:
+                break
+            m = chunk_match(path)
+            if m is None:
+                continue
+            index = int(m.lastgroup[1:])  # type: ignore[index]
+            priority = rules[index].priority
+            if priority < floor:
+                break
+            # Rules of the same priority after the first hit may match too (ties).
+            found = [rules[index]]
+            i = index + 1
+            while i < len(rules) and rules[i].priority == priority:
+                if match(rules[i].pattern, path):
+                    found.append(rules[i])
+                i += 1
+            return priority, found
+        return -1, []
+
+
 @dataclass(slots=True)
 class _Compiled:
     literal: dict[int, dict[str, list[Rule]]] = field(default_factory=dict)
-    lengths: tuple[int, ...] = ()
+    #: Distinct literal lengths (descending) per first-_K-characters bucket, and for short ones.
+    buckets: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    short: tuple[int, ...] = ()
     exact: dict[str, list[Rule]] = field(default_factory=dict)
-    wildcard: list[tuple[int, _URLPattern, Rule]] = field(default_factory=list)
+    #: Wildcard rules whose literal prefix has _K characters, by that prefix; and the rest.
+    wild_buckets: dict[str, _Alternation] = field(default_factory=dict)
+    wild_general: _Alternation | None = None
 
 
 class RuleMatcher:
@@ -92,16 +184,24 @@ class RuleMatcher:
     def __init__(self, rules: Iterable[Rule]) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
         c = _Compiled()
+        lengths: dict[str, set[int]] = {}
+        short: set[int] = set()
+        wild: dict[str, list[Rule]] = {}
+        general: list[Rule] = []
         for rule in self.rules:
             p = rule.pattern
             if "*" in p:
-                c.wildcard.append((len(p), _URLPattern(p), rule))
+                prefix = p[: p.index("*")]
+                (wild.setdefault(prefix[:_K], []) if len(prefix) >= _K else general).append(rule)
             elif p.endswith("$"):
                 c.exact.setdefault(p[:-1], []).append(rule)
             else:
                 c.literal.setdefault(len(p), {}).setdefault(p, []).append(rule)
-        c.lengths = tuple(sorted(c.literal, reverse=True))
-        c.wildcard.sort(key=lambda item: item[0], reverse=True)
+                (lengths.setdefault(p[:_K], set()) if len(p) >= _K else short).add(len(p))
+        c.buckets = {k: tuple(sorted(v, reverse=True)) for k, v in lengths.items()}
+        c.short = tuple(sorted(short, reverse=True))
+        c.wild_buckets = {k: _Alternation.build(v) for k, v in wild.items()}
+        c.wild_general = _Alternation.build(general) if general else None
         self._c = c
 
     def __bool__(self) -> bool:
@@ -121,26 +221,31 @@ class RuleMatcher:
             top = len(path) + 1
             found = list(exact)
         n_path = len(path)
-        for n in c.lengths:
-            if n < top:
-                break
-            if n > n_path:
-                continue
-            hit = c.literal[n].get(path[:n])
+        key = path[:_K]
+        literal = c.literal
+        for lengths in (c.buckets.get(key, ()), c.short):
+            hit = None
+            for n in lengths:
+                if n < top:
+                    break
+                if n <= n_path:
+                    hit = literal[n].get(path[:n])
+                    if hit:
+                        if n > top:
+                            top, found = n, list(hit)
+                        else:
+                            found.extend(hit)
+                        break
             if hit:
-                if n > top:
-                    top, found = n, list(hit)
-                else:
-                    found.extend(hit)
                 break
-        for priority, compiled, rule in c.wildcard:
-            if priority < top:
-                break
-            if compiled.match(path):
-                if priority > top:
-                    top, found = priority, [rule]
-                else:
-                    found.append(rule)
+        for alternation in (c.wild_buckets.get(key), c.wild_general):
+            if alternation is None:
+                continue
+            priority, rules = alternation.best(path, top)
+            if priority > top:
+                top, found = priority, rules
+            elif priority == top and rules:
+                found.extend(rules)
         return found
 
     def first(self, path: str) -> Rule | None:

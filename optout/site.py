@@ -1,0 +1,271 @@
+"""One origin's site-level documents, compiled once for one crawler, deciding URL after URL.
+
+This is the engine's front door for the I/O layers (``heed check``, the Scrapy middleware):
+
+* :class:`SiteDocuments` — what the I/O layer fetched for an origin (scheme + host + port, F12):
+  robots.txt, ``/.well-known/tdmrep.json``, optionally ``/ai.txt`` and RSL licence documents.
+* :class:`Site` — those documents parsed and compiled for one product token and :class:`Policy`.
+  :meth:`Site.before_request` answers before a request is sent (crawl permission plus every
+  reservation already known from site-level documents, so a download that could not be used can be
+  skipped); :meth:`Site.after_response` adds the response's headers, HTML meta and embedded
+  metadata and gives the complete decision.
+
+Per-URL work is kept small (the crawler asks for every request): paths are normalised once,
+each compiled signal source answers from hash tables, and the Signal for a matched rule is built
+once and reused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from optout import aipref, ai_training, aitxt, asset_meta, content_signal, robots_meta, rsl, tdmrep
+from optout.ai_tokens import AI_OTHER, TRAINING
+from optout.decision import (
+    DEFAULT_POLICY,
+    Crawl,
+    Decision,
+    Policy,
+    Protocol,
+    Purpose,
+    Signal,
+    Verdict,
+    combine,
+)
+from optout.document import FetchResult
+from optout.html_head import parse_head
+from optout.robots import PARSER, RobotsTxt, decide, named_groups, product_token
+from optout.urlmatch import RuleMatcher
+from optout.robots_fetch import RobotsOutcome, outcome
+from optout.urlmatch import Rule, normalize_path
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteDocuments:
+    """The site-level documents of one origin as retrieved (or failed to be)."""
+
+    origin: str
+    robots: FetchResult
+    tdmrep: FetchResult | None = None
+    ai_txt: FetchResult | None = None
+    #: RSL licence documents by URL (those named by robots.txt ``License:``).
+    licenses: Mapping[str, FetchResult] = field(default_factory=dict)
+
+
+class Site:
+    """An origin's signals compiled for one crawler token and policy."""
+
+    def __init__(
+        self,
+        docs: SiteDocuments,
+        *,
+        token: str,
+        policy: Policy = DEFAULT_POLICY,
+        robots_outcome: RobotsOutcome | None = None,
+    ) -> None:
+        self.docs = docs
+        self.token = token
+        self.policy = policy
+        self.robots_outcome = robots_outcome or outcome(docs.robots, policy)
+        self._robots_signals: dict[int, Signal] = {}
+        rb = self.robots_outcome.robots
+        self.robots: RobotsTxt | None = rb
+        self._group_name = ""
+        self.crawl_delay: float | None = None
+        self.sitemaps: list[str] = []
+        self.license_urls: list[str] = []
+        self._site_level: list[object] = []
+        self._fixed: list[Signal] = []
+        common = {
+            "source": docs.robots.url,
+            "sha256": docs.robots.sha256,
+            "status": docs.robots.status,
+            "fetched_at": docs.robots.fetched_at,
+            "policy": policy,
+        }
+        self._matcher = rb.matcher_for(token) if rb is not None else RuleMatcher(())
+        if rb is not None:
+            group = rb.group_for(token)
+            if group is not None:
+                self._group_name = group.token
+                self.crawl_delay = group.crawl_delay
+            self.sitemaps = list(rb.sitemaps)
+            prefs = rb.preferences_for(
+                token,
+                star=policy.apply_star_group_preferences,
+                ungrouped=policy.apply_ungrouped_preferences,
+            )
+            by_key = {k: [p for p in prefs if p.key == k] for k in {p.key for p in prefs}}
+            usage = by_key.get("content-usage", [])
+            signal_lines = by_key.get("content-signal", [])
+            training = by_key.get("disallowaitraining", []) + by_key.get("allowaitraining", [])
+            if usage:
+                self._site_level.append(aipref.RobotsContentUsage.from_lines(usage, **common))
+            if signal_lines:
+                self._site_level.append(
+                    content_signal.RobotsContentSignal.from_lines(signal_lines, **common)
+                )
+            if training:
+                self._site_level.append(ai_training.RobotsAiTraining.from_lines(training, **common))
+            self._fixed.extend(self._ai_blocks(rb))
+            self.license_urls = [u for u, _line, _flag in rsl.license_urls(rb, docs.robots.url)]
+        if docs.tdmrep is not None:
+            self._site_level.append(tdmrep.parse_wellknown(docs.tdmrep))
+        if docs.ai_txt is not None:
+            self._site_level.append(aitxt.parse(docs.ai_txt))
+        for url in self.license_urls:
+            result = docs.licenses.get(url)
+            if result is not None:
+                self._site_level.append(rsl.parse_license(result))
+
+    # -- site level -------------------------------------------------------------------------
+
+    def _ai_blocks(self, rb: RobotsTxt) -> list[Signal]:
+        """Return the named-AI-crawler block signal (§13), if the file blocks any at ``/``."""
+        own = product_token(self.token)
+        blocked = [(t, r) for t, r in named_groups(rb, TRAINING) if product_token(t) != own]
+        others = [t for t, _r in named_groups(rb, AI_OTHER) if product_token(t) != own]
+        if not blocked and not others:
+            return []
+        reserve = bool(blocked) and self.policy.treat_named_ai_blocks_as_reservation
+        names = ", ".join(t for t, _ in blocked) or "none"
+        first: Rule | None = blocked[0][1] if blocked else None
+        reason = f"robots.txt blocks named AI training crawlers at /: {names}"
+        if others:
+            reason += f"; also AI search/user agents: {', '.join(others)}"
+        return [
+            Signal(
+                protocol=Protocol.AI_BOT_BLOCK,
+                purposes={Purpose.TRAIN_AI: Verdict.RESERVED} if reserve else {},
+                reason=reason,
+                source=self.docs.robots.url,
+                status=self.docs.robots.status,
+                rule=first.text if first else None,
+                line=first.line if first else None,
+                sha256=self.docs.robots.sha256,
+                parser=PARSER,
+                flags=("named_ai_block",) if blocked else ("named_ai_other_block",),
+                fetched_at=self.docs.robots.fetched_at,
+            )
+        ]
+
+    def _robots_signal(self, allowed: bool, rule: Rule | None) -> Signal:
+        key = id(rule) if rule is not None else (1 if allowed else 0)
+        sig = self._robots_signals.get(key)
+        if sig is None:
+            group = f'group "{self._group_name}"' if self._group_name else "no group applies"
+            if rule is None:
+                reason = f"robots.txt: no rule matches ({group})"
+            else:
+                verb = "allows" if allowed else "disallows"
+                reason = f"robots.txt {verb} ({group})"
+            sig = Signal(
+                protocol=Protocol.ROBOTS_TXT,
+                crawl=Crawl.ALLOW if allowed else Crawl.DISALLOW,
+                reason=reason,
+                source=self.docs.robots.url,
+                status=self.docs.robots.status,
+                rule=rule.text if rule else None,
+                line=rule.line if rule else None,
+                sha256=self.docs.robots.sha256,
+                parser=PARSER,
+                flags=self.robots_outcome.flags,
+                fetched_at=self.docs.robots.fetched_at,
+            )
+            self._robots_signals[key] = sig
+        return sig
+
+    def _crawl_signals(self, path: str) -> list[Signal]:
+        ro = self.robots_outcome
+        if ro.robots is None:
+            assert ro.signal is not None
+            return [ro.signal]
+        allowed, rule = decide(self._matcher, path)
+        return [self._robots_signal(allowed, rule)]
+
+    def _site_signals(self, path: str) -> list[Signal]:
+        found = list(self._fixed)
+        for source in self._site_level:
+            sig = source.evaluate(path)  # type: ignore[attr-defined]
+            if sig is not None:
+                found.append(sig)
+        return found
+
+    def before_request(self, url: str) -> Decision:
+        """Return the decision possible before requesting *url*: crawl plus site-level signals."""
+        path = normalize_path(url)
+        signals = self._crawl_signals(path)
+        if signals[0].crawl is Crawl.ALLOW:
+            signals.extend(self._site_signals(path))
+        return combine(url, signals, policy=self.policy, complete=False)
+
+    # -- page level -------------------------------------------------------------------------
+
+    def after_response(
+        self,
+        url: str,
+        response: FetchResult,
+        *,
+        via: Sequence[tuple[Site, str]] = (),
+    ) -> Decision:
+        """Return the complete decision for *url* given its *response*.
+
+        *via* lists the (site, URL) of earlier redirect hops: their origins' TDMRep files count
+        too, most restrictively (T24).
+        """
+        path = normalize_path(url)
+        signals = self._crawl_signals(path)
+        if signals[0].crawl is not Crawl.ALLOW:
+            return combine(url, signals, policy=self.policy, complete=False)
+        site = self._site_signals(path)
+        file_layers = [s for s in site if s.protocol is Protocol.TDMREP_FILE]
+        for hop_site, hop_url in via:
+            hop_path = normalize_path(hop_url)
+            file_layers.extend(
+                s for s in hop_site._site_signals(hop_path) if s.protocol is Protocol.TDMREP_FILE
+            )
+        signals.extend(s for s in site if s.protocol is not Protocol.TDMREP_FILE)
+        page, complete = self._page_signals(url, response, file_layers)
+        signals.extend(page)
+        return combine(url, signals, policy=self.policy, complete=complete)
+
+    def _page_signals(
+        self, url: str, response: FetchResult, file_layers: list[Signal]
+    ) -> tuple[list[Signal], bool]:
+        policy, token = self.policy, self.token
+        meta = {"source": url, "status": response.status, "fetched_at": response.fetched_at}
+        file_sig = tdmrep.most_restrictive_file(file_layers)
+        if response.error is not None or response.status is None or response.status >= 400:
+            # No usable representation: page-level signals could not be read.
+            return ([file_sig] if file_sig else []), False
+        headers = response.headers
+        out: list[Signal] = []
+        out += filter(None, [aipref.from_header(response.header("content-usage"), **meta, policy=policy)])
+        out += filter(None, [content_signal.from_header(response.header("content-signal"), **meta, policy=policy)])
+        ctype = response.content_type
+        is_image = ctype.startswith("image/")
+        out += robots_meta.from_headers(
+            response.header("x-robots-tag"), token=token, is_image=is_image, **meta, policy=policy
+        )
+        layers: list[Signal | None] = [file_sig, tdmrep.from_headers(headers, **meta, policy=policy)]
+        body = response.body
+        if ctype in _HTML_TYPES or (not ctype and body.lstrip()[:1] == b"<"):
+            head = parse_head(body)
+            layers.append(tdmrep.from_html(head, **meta, policy=policy))
+            out += robots_meta.from_html(head, token=token, **meta, policy=policy)
+        elif ctype == "application/pdf" or body.startswith(b"%PDF"):
+            layers.append(tdmrep.from_pdf(body, **meta, policy=policy))
+        elif ctype == "application/epub+zip":
+            layers.append(tdmrep.from_epub(body, **meta, policy=policy))
+        if is_image and body:
+            iptc = asset_meta.from_xmp(body, **meta)
+            if iptc is not None:
+                out.append(iptc)
+        resolved = tdmrep.resolve(layers)
+        if resolved is not None:
+            out.append(resolved)
+        # A truncated body may hide a meta tag past the cut: the page check is not complete.
+        return out, not response.truncated

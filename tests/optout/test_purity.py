@@ -1,0 +1,40 @@
+"""optout/ stays pure: no I/O libraries, no framework, no other Heed layer (style.md lesson 1)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import optout
+
+OPTOUT = Path(optout.__file__).parent
+FORBIDDEN = {
+    "scrapy", "twisted", "sqlalchemy", "httpx", "requests", "urllib3", "aiohttp", "socket",
+    "sqlite3", "psycopg", "redis", "subprocess", "crawler", "audit", "policy",
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("path", sorted(OPTOUT.glob("*.py")), ids=lambda p: p.name)
+def test_module_imports_nothing_forbidden(path: Path) -> None:
+    """No optout module imports an I/O library, a framework or another Heed layer."""
+    assert not (_imports(path) & FORBIDDEN)
+
+
+def test_public_api_is_sorted_and_complete() -> None:
+    """optout.__all__ is sorted and lists every public name of the package namespace."""
+    assert optout.__all__ == sorted(optout.__all__, key=str.casefold)
+    for name in optout.__all__:
+        assert hasattr(optout, name)
