@@ -2,6 +2,11 @@
 
 No I/O happens here: callers fetch documents and pass :class:`FetchResult` values in; every
 answer is a :class:`Decision` made of :class:`Signal` values that carry their evidence.
+
+Entry points: :class:`Site` (an origin's documents compiled for one crawler, deciding URL after
+URL) and :func:`combine`; per signal, the modules ``robots``, ``robots_fetch``, ``tdmrep``,
+``aipref``, ``content_signal``, ``ai_training``, ``robots_meta``, ``rsl``, ``asset_meta`` and
+``aitxt``; the shared path matcher is ``urlmatch``.
 """
 
 from optout.decision import (
@@ -18,18 +23,21 @@ from optout.decision import (
     combine,
 )
 from optout.document import FetchResult
+from optout.site import Site, SiteDocuments
 
 __all__ = [
-    "combine",
+    "DEFAULT_POLICY",
+    "PROTOCOL_SET_VERSION",
     "Crawl",
     "Decision",
-    "DEFAULT_POLICY",
     "FetchResult",
     "Policy",
     "Protocol",
-    "PROTOCOL_SET_VERSION",
     "Purpose",
     "Signal",
+    "Site",
+    "SiteDocuments",
     "Use",
     "Verdict",
+    "combine",
 ]

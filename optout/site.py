@@ -17,10 +17,11 @@ once and reused.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
-from optout import aipref, ai_training, aitxt, asset_meta, content_signal, robots_meta, rsl, tdmrep
+from optout import ai_training, aipref, aitxt, asset_meta, content_signal, robots_meta, rsl, tdmrep
 from optout.ai_tokens import AI_OTHER, TRAINING
 from optout.decision import (
     DEFAULT_POLICY,
@@ -36,9 +37,8 @@ from optout.decision import (
 from optout.document import FetchResult
 from optout.html_head import parse_head
 from optout.robots import PARSER, RobotsTxt, decide, named_groups, product_token
-from optout.urlmatch import RuleMatcher
 from optout.robots_fetch import RobotsOutcome, outcome
-from optout.urlmatch import Rule, normalize_path
+from optout.urlmatch import Rule, RuleMatcher, normalize_path
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -77,15 +77,8 @@ class Site:
         self.crawl_delay: float | None = None
         self.sitemaps: list[str] = []
         self.license_urls: list[str] = []
-        self._site_level: list[object] = []
+        self._site_level: list[Callable[[str], Signal | None]] = []
         self._fixed: list[Signal] = []
-        common = {
-            "source": docs.robots.url,
-            "sha256": docs.robots.sha256,
-            "status": docs.robots.status,
-            "fetched_at": docs.robots.fetched_at,
-            "policy": policy,
-        }
         self._matcher = rb.matcher_for(token) if rb is not None else RuleMatcher(())
         if rb is not None:
             group = rb.group_for(token)
@@ -102,24 +95,33 @@ class Site:
             usage = by_key.get("content-usage", [])
             signal_lines = by_key.get("content-signal", [])
             training = by_key.get("disallowaitraining", []) + by_key.get("allowaitraining", [])
-            if usage:
-                self._site_level.append(aipref.RobotsContentUsage.from_lines(usage, **common))
-            if signal_lines:
-                self._site_level.append(
-                    content_signal.RobotsContentSignal.from_lines(signal_lines, **common)
-                )
-            if training:
-                self._site_level.append(ai_training.RobotsAiTraining.from_lines(training, **common))
+            where = {
+                "source": docs.robots.url,
+                "sha256": docs.robots.sha256,
+                "status": docs.robots.status,
+                "fetched_at": docs.robots.fetched_at,
+            }
+            compilers = (
+                (usage, aipref.RobotsContentUsage.from_lines),
+                (signal_lines, content_signal.RobotsContentSignal.from_lines),
+                (training, ai_training.RobotsAiTraining.from_lines),
+            )
+            for lines, compile_lines in compilers:
+                if lines:
+                    compiled = compile_lines(lines, policy=policy, **where)  # type: ignore[arg-type]
+                    self._site_level.append(compiled.evaluate)
             self._fixed.extend(self._ai_blocks(rb))
             self.license_urls = [u for u, _line, _flag in rsl.license_urls(rb, docs.robots.url)]
         if docs.tdmrep is not None:
-            self._site_level.append(tdmrep.parse_wellknown(docs.tdmrep))
+            self._site_level.append(tdmrep.parse_wellknown(docs.tdmrep, policy=policy).evaluate)
         if docs.ai_txt is not None:
-            self._site_level.append(aitxt.parse(docs.ai_txt))
+            self._site_level.append(
+                partial(aitxt.parse(docs.ai_txt, policy=policy).evaluate, token=token)
+            )
         for url in self.license_urls:
             result = docs.licenses.get(url)
             if result is not None:
-                self._site_level.append(rsl.parse_license(result))
+                self._site_level.append(rsl.parse_license(result).evaluate)
 
     # -- site level -------------------------------------------------------------------------
 
@@ -188,8 +190,8 @@ class Site:
 
     def _site_signals(self, path: str) -> list[Signal]:
         found = list(self._fixed)
-        for source in self._site_level:
-            sig = source.evaluate(path)  # type: ignore[attr-defined]
+        for evaluate in self._site_level:
+            sig = evaluate(path)
             if sig is not None:
                 found.append(sig)
         return found
@@ -235,37 +237,72 @@ class Site:
     def _page_signals(
         self, url: str, response: FetchResult, file_layers: list[Signal]
     ) -> tuple[list[Signal], bool]:
-        policy, token = self.policy, self.token
-        meta = {"source": url, "status": response.status, "fetched_at": response.fetched_at}
+        policy, token, status, when = self.policy, self.token, response.status, response.fetched_at
         file_sig = tdmrep.most_restrictive_file(file_layers)
-        if response.error is not None or response.status is None or response.status >= 400:
+        if response.error is not None or status is None or status >= 400:
             # No usable representation: page-level signals could not be read.
             return ([file_sig] if file_sig else []), False
-        headers = response.headers
-        out: list[Signal] = []
-        out += filter(None, [aipref.from_header(response.header("content-usage"), **meta, policy=policy)])
-        out += filter(None, [content_signal.from_header(response.header("content-signal"), **meta, policy=policy)])
         ctype = response.content_type
         is_image = ctype.startswith("image/")
-        out += robots_meta.from_headers(
-            response.header("x-robots-tag"), token=token, is_image=is_image, **meta, policy=policy
-        )
-        layers: list[Signal | None] = [file_sig, tdmrep.from_headers(headers, **meta, policy=policy)]
+        found: list[Signal | None] = [
+            aipref.from_header(
+                response.header("content-usage"),
+                source=url,
+                status=status,
+                fetched_at=when,
+                policy=policy,
+            ),
+            content_signal.from_header(
+                response.header("content-signal"),
+                source=url,
+                status=status,
+                fetched_at=when,
+                policy=policy,
+            ),
+            *robots_meta.from_headers(
+                response.header("x-robots-tag"),
+                token=token,
+                is_image=is_image,
+                source=url,
+                status=status,
+                fetched_at=when,
+                policy=policy,
+            ),
+        ]
+        layers: list[Signal | None] = [
+            file_sig,
+            tdmrep.from_headers(
+                response.headers, source=url, status=status, fetched_at=when, policy=policy
+            ),
+        ]
         body = response.body
         if ctype in _HTML_TYPES or (not ctype and body.lstrip()[:1] == b"<"):
             head = parse_head(body)
-            layers.append(tdmrep.from_html(head, **meta, policy=policy))
-            out += robots_meta.from_html(head, token=token, **meta, policy=policy)
+            layers.append(
+                tdmrep.from_html(
+                    head,
+                    source=url,
+                    status=status,
+                    fetched_at=when,
+                    sha256=response.sha256,
+                    policy=policy,
+                )
+            )
+            found += robots_meta.from_html(
+                head, token=token, source=url, status=status, fetched_at=when, policy=policy
+            )
         elif ctype == "application/pdf" or body.startswith(b"%PDF"):
-            layers.append(tdmrep.from_pdf(body, **meta, policy=policy))
+            layers.append(
+                tdmrep.from_pdf(body, source=url, status=status, fetched_at=when, policy=policy)
+            )
         elif ctype == "application/epub+zip":
-            layers.append(tdmrep.from_epub(body, **meta, policy=policy))
+            layers.append(
+                tdmrep.from_epub(body, source=url, status=status, fetched_at=when, policy=policy)
+            )
         if is_image and body:
-            iptc = asset_meta.from_xmp(body, **meta)
-            if iptc is not None:
-                out.append(iptc)
-        resolved = tdmrep.resolve(layers)
-        if resolved is not None:
-            out.append(resolved)
-        # A truncated body may hide a meta tag past the cut: the page check is not complete.
-        return out, not response.truncated
+            found.append(asset_meta.from_xmp(body, source=url, status=status, fetched_at=when))
+        found.append(tdmrep.resolve(layers))
+        # A body cut at the size cap may hide metadata past the cut (PDF XMP often sits at the
+        # end); HTML meta lives in the head, which the first 2 MiB hold.
+        complete = not response.truncated or ctype in _HTML_TYPES
+        return [s for s in found if s is not None], complete

@@ -18,6 +18,7 @@ with ``/`` or ``*`` (R52, R53).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,6 @@ from typing import Any, NamedTuple
 
 from protego._urlpattern import _URLPattern
 from protego._utils import _quote_path, _quote_pattern
-
 
 #: A URL or path whose path and query hold only characters normalisation leaves alone: Protego's
 #: own fast path covers query-less URLs; this one adds simple queries, which Protego would send
@@ -127,9 +127,19 @@ class _Alternation:
 
     rules: list[Rule]
     chunks: list[tuple[int, Callable[[str], re.Match[str] | None]]]
+    #: Single-rule matchers (Protego's linear matcher), built on first need: ties are rare.
+    singles: dict[int, Callable[[str], bool]] = field(default_factory=dict)
+
+    def single(self, index: int) -> Callable[[str], bool]:
+        """Return the matcher of rule *index* alone."""
+        matcher = self.singles.get(index)
+        if matcher is None:
+            matcher = self.singles[index] = _URLPattern(self.rules[index].pattern).match
+        return matcher
 
     @classmethod
     def build(cls, rules: list[Rule]) -> _Alternation:
+        """Compile *rules* (sorted here, highest priority first) into chunked alternations."""
         rules.sort(key=lambda r: r.priority, reverse=True)
         chunks: list[tuple[int, Callable[[str], re.Match[str] | None]]] = []
         for start in range(0, len(rules), _CHUNK):
@@ -157,7 +167,7 @@ class _Alternation:
             found = [rules[index]]
             i = index + 1
             while i < len(rules) and rules[i].priority == priority:
-                if match(rules[i].pattern, path):
+                if self.single(i)(path):
                     found.append(rules[i])
                 i += 1
             return priority, found
@@ -256,6 +266,11 @@ class RuleMatcher:
         return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _compiled(pattern: str) -> _URLPattern:
+    return _URLPattern(pattern)
+
+
 def match(pattern: str, path: str) -> bool:
     """Return True if normalised *pattern* matches normalised *path*."""
-    return _URLPattern(pattern).match(path)
+    return _compiled(pattern).match(path)

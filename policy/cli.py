@@ -18,3 +18,6 @@ def main() -> None:
 
 
 register(main)
+
+if __name__ == "__main__":
+    main()

@@ -57,7 +57,8 @@ def test_f05_network_errors_defer(error: str) -> None:
     """F05: DNS failure, reset, TLS error, read timeout: DEFER."""
     out = outcome(FetchResult(url=URL, error=error), Policy())
     assert out.crawl_all is Crawl.DEFER
-    assert out.signal is not None and error in out.signal.reason
+    assert out.signal is not None
+    assert error in out.signal.reason
 
 
 def test_f06_rules_of_the_final_file_apply() -> None:
@@ -70,7 +71,10 @@ def test_f06_rules_of_the_final_file_apply() -> None:
 def test_f07_more_than_five_redirects_disallow() -> None:
     """F07: six consecutive redirects: unreachable, DISALLOW."""
     assert outcome(_result(200, redirects=6), Policy()).crawl_all is Crawl.DISALLOW
-    assert outcome(_result(301, error="too_many_redirects", redirects=6), Policy()).crawl_all is Crawl.DISALLOW
+    assert (
+        outcome(_result(301, error="too_many_redirects", redirects=6), Policy()).crawl_all
+        is Crawl.DISALLOW
+    )
     assert outcome(_result(200, redirects=5), Policy()).crawl_all is None
 
 
@@ -78,12 +82,16 @@ def test_f08_html_body_parses_to_allow_and_is_logged() -> None:
     """F08: a 200 HTML login page yields no rules (allow) and the flag robots_html_body."""
     body = b"<!DOCTYPE html><html><body><form>login</form></body></html>"
     out = outcome(_result(200, body=body), Policy())
-    assert out.robots is not None and "robots_html_body" in out.flags
-    assert outcome(_result(200, body=body), Policy(robots_html_strict=True)).crawl_all is Crawl.DEFER
+    assert out.robots is not None
+    assert "robots_html_body" in out.flags
+    assert (
+        outcome(_result(200, body=body), Policy(robots_html_strict=True)).crawl_all is Crawl.DEFER
+    )
 
 
 @pytest.mark.parametrize(
-    ("header", "ttl"), [("max-age=3600", 3600), ("public, max-age=604800", 86400), ("no-store", 0), (None, 86400)]
+    ("header", "ttl"),
+    [("max-age=3600", 3600), ("public, max-age=604800", 86400), ("no-store", 0), (None, 86400)],
 )
 def test_f09_f10_ttl_is_max_age_capped_at_a_day(header: str | None, ttl: int) -> None:
     """F09/F10: refresh after max-age, never later than 24 h."""
@@ -96,14 +104,18 @@ def test_f11_refresh_error_keeps_last_good_copy() -> None:
     good = outcome(_result(200, body=b"User-agent: *\nAllow: /"), Policy())
     failed = outcome(_result(503), Policy())
     kept = keep_last_good(good, failed)
-    assert kept.robots is good.robots and "stale" in kept.flags
+    assert kept.robots is good.robots
+    assert "stale" in kept.flags
     assert keep_last_good(None, failed).crawl_all is Crawl.DEFER
     assert keep_last_good(failed, failed).crawl_all is Crawl.DEFER
 
 
 def test_f13_truncated_body_defers() -> None:
     """F13: a body cut before Content-Length is unreachable, not a short file."""
-    assert outcome(FetchResult(url=URL, status=200, error="truncated"), Policy()).crawl_all is Crawl.DEFER
+    assert (
+        outcome(FetchResult(url=URL, status=200, error="truncated"), Policy()).crawl_all
+        is Crawl.DEFER
+    )
 
 
 def test_vectors_are_all_covered() -> None:

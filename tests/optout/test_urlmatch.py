@@ -49,7 +49,9 @@ def urls(draw: st.DrawFn, pats: list[str]) -> str:
 def test_group_matching_agrees_with_protego(data: st.DataObject) -> None:
     """For one group of rules, Heed's allow/disallow verdict equals Protego's."""
     pats = data.draw(st.lists(patterns(), min_size=1, max_size=25))
-    verbs = data.draw(st.lists(st.sampled_from(["Allow", "Disallow"]), min_size=len(pats), max_size=len(pats)))
+    verbs = data.draw(
+        st.lists(st.sampled_from(["Allow", "Disallow"]), min_size=len(pats), max_size=len(pats))
+    )
     pats = [p for p in pats if not p.endswith("index.html")]
     body = "User-agent: *\n" + "\n".join(f"{v}: {p}" for v, p in zip(verbs, pats, strict=False))
     ours = robots.parse(body.encode())
@@ -58,7 +60,9 @@ def test_group_matching_agrees_with_protego(data: st.DataObject) -> None:
         url = data.draw(urls(pats))
         if "$" in body and "%24" in _quote_path(url):
             continue  # Protego also reads an anchored pattern as a literal "%24" rule
-        assert ours.can_fetch(normalize_path(url), "HeedBot")[0] == theirs.can_fetch(url, "HeedBot"), (body, url)
+        assert ours.can_fetch(normalize_path(url), "HeedBot")[0] == theirs.can_fetch(
+            url, "HeedBot"
+        ), (body, url)
 
 
 @settings(max_examples=500, deadline=None)

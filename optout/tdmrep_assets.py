@@ -1,0 +1,377 @@
+"""TDMRep values written as text, and TDMRep in EPUB OPF and PDF XMP (protocols.md §6.2-6.3).
+
+:func:`statement` turns one layer's ``tdm-reservation`` / ``tdm-policy`` values (HTTP headers,
+HTML meta, EPUB OPF meta, PDF XMP) into a :class:`Signal`; :mod:`optout.tdmrep` uses it and
+re-exports the EPUB and PDF readers defined here (T20-T22).
+
+Choices (recorded in flags):
+
+* Only ``1`` and ``0`` are values (§6.2: "Other values are considered protocol errors ... unset").
+  ``Policy.lenient_values`` maps ``true`` / ``yes`` to 1 (flag ``nonconformant``) only where a
+  type system makes the near-miss a typed spelling of 1: the JSON file (T09, in
+  :mod:`optout.tdmrep`) and XMP, whose Boolean type serialises as ``True``. Headers, HTML meta
+  and EPUB meta are text tokens and stay strict: T14 needs ``tdm-reservation: true`` unset.
+* Several values in one layer (repeated header, comma list, several meta tags): a 1 among them
+  reserves (conservative; flags ``nonconformant``, plus ``conflict`` if a 0 is there too).
+* ``tdm-policy`` becomes ``licence_url`` only with a reservation (§6.2: "SHOULD NOT process
+  ``tdm-policy``" with 0, T18); its value is still recorded in ``rule``.
+* XML comes from strangers: defusedxml, bounded sizes, never raises. Metadata that names TDMRep
+  but cannot be parsed, and an EPUB that is not a readable ZIP, DEFER (it might reserve). PDF XMP
+  is found by scanning the raw bytes for uncompressed packets (as XMP recommends metadata
+  streams be written); a packet inside a compressed object stream is not seen.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from urllib.parse import urljoin, urlsplit
+from xml.etree.ElementTree import Element
+
+from defusedxml.ElementTree import fromstring
+
+from optout.decision import DEFAULT_POLICY, Policy, Protocol, Purpose, Signal, Verdict, sha256_hex
+from optout.decision import most_restrictive as _most_restrictive
+
+PARSER = "heed-tdmrep/1"
+#: The purposes a TDMRep reservation speaks about (§2.2); search is not covered by TDMRep.
+COVERED = (Purpose.TDM, Purpose.TRAIN_AI, Purpose.AI_INPUT)
+#: The namespaces of the PDF technique (``/``) and of EPUB 3 and the JSON-LD context (``#``).
+TDM_NAMESPACES = ("http://www.w3.org/ns/tdmrep/", "http://www.w3.org/ns/tdmrep#")
+#: Largest XMP packet, EPUB container.xml or OPF parsed; metadata is a few KiB.
+MAX_XML = 1024 * 1024
+#: XMP packets examined per PDF (document metadata, incremental updates, embedded images).
+MAX_PACKETS = 32
+_LENIENT_YES = frozenset({"1", "true", "yes"})
+_PREFIX_DECL = re.compile(r"([A-Za-z_][\w.-]*):\s+(\S+)")
+_KEYS = ("reservation", "policy")
+_PACKET_MARKS = (
+    (b"<x:xmpmeta", b"</x:xmpmeta>"),
+    (b"<x:xapmeta", b"</x:xapmeta>"),
+    (b"<rdf:RDF", b"</rdf:RDF>"),
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Where:
+    """Where a layer's values were read: the evidence every signal of that layer carries."""
+
+    source: str | None
+    status: int | None = None
+    fetched_at: str | None = None
+    sha256: str | None = None
+
+
+def verdict_purposes(verdict: Verdict) -> dict[Purpose, Verdict]:
+    """Return *verdict* for every purpose TDMRep covers."""
+    return dict.fromkeys(COVERED, verdict)
+
+
+def policy_url(value: str, base: str | None) -> str | None:
+    """Return the absolute http(s) URL of a ``tdm-policy`` value, or None if it is not one."""
+    value = value.strip()
+    try:
+        url = urljoin(base, value) if base else value
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+    return url if scheme in ("http", "https") and value else None
+
+
+def _classify(tokens: Sequence[str], lenient: bool) -> tuple[Verdict | None, list[str]]:
+    """Return the verdict of a layer's reservation tokens and the flags the reading needs."""
+    ones = sum(t == "1" for t in tokens)
+    zeros = sum(t == "0" for t in tokens)
+    loose = sum(lenient and t.lower() in _LENIENT_YES and t != "1" for t in tokens)
+    flags = ["conflict"] if (ones or loose) and zeros else []
+    if loose or len(tokens) > 1:
+        flags.append("nonconformant")
+    if ones or loose:
+        return Verdict.RESERVED, flags  # a 1 next to noise or a 0 still reserves (conservative)
+    if zeros == len(tokens):
+        return Verdict.NOT_RESERVED, flags
+    return None, [*flags, "invalid_value"]  # a 0 next to an invalid value: the field is unset
+
+
+def statement(
+    protocol: Protocol,
+    reservations: Sequence[str],
+    policies: Sequence[str],
+    *,
+    label: str,
+    rule: str,
+    at: Where,
+    line: int | None = None,
+    lenient: bool = False,
+    split: bool = True,
+) -> Signal | None:
+    """Return the signal of one layer's ``tdm-reservation`` / ``tdm-policy`` text values."""
+    if not reservations and not policies:
+        return None
+    tokens = [t.strip() for v in reservations for t in (v.split(",") if split else [v])]
+    tokens = [t for t in tokens if t] or ([""] if reservations else [])
+    urls = [u for u in (policy_url(p, at.source) for p in policies) if u]
+    flags = [] if urls or not policies else ["invalid_policy"]
+    verdict, more = _classify(tokens, lenient) if tokens else (None, ["policy_only"])
+    flags.extend(more)
+    if not tokens:
+        # tdm-policy alone states no value, but replaces an earlier layer's policy (§6.4).
+        reason = f"{label}: tdm-policy without tdm-reservation"
+    elif verdict is None:
+        reason = f"{label} has no valid value ({', '.join(tokens)!r}): tdm-reservation is unset"
+    elif verdict is Verdict.RESERVED:
+        reason = f"{label} is 1: TDM rights reserved" + (f" (policy {urls[0]})" if urls else "")
+    else:
+        reason = f"{label} is 0: TDM rights not reserved"
+    keep_url = urls and (verdict is Verdict.RESERVED or not tokens)
+    return Signal(
+        protocol=protocol,
+        purposes=verdict_purposes(verdict) if verdict is not None else {},
+        reason=reason,
+        source=at.source,
+        status=at.status,
+        rule=rule,
+        line=line,
+        sha256=at.sha256,
+        parser=PARSER,
+        flags=tuple(dict.fromkeys(flags)),
+        licence_url=urls[0] if keep_url else None,
+        fetched_at=at.fetched_at,
+    )
+
+
+def add_flag(sig: Signal, flag: str) -> Signal:
+    """Return *sig* with *flag* added (once)."""
+    return sig if flag in sig.flags else replace(sig, flags=(*sig.flags, flag))
+
+
+def _deferred(protocol: Protocol, why: str, at: Where, flag: str) -> Signal:
+    return Signal(
+        protocol=protocol,
+        purposes=verdict_purposes(Verdict.DEFER),
+        reason=f"{why}: TDMRep check deferred",
+        source=at.source,
+        status=at.status,
+        rule=why,
+        sha256=at.sha256,
+        parser=PARSER,
+        flags=(flag,),
+        fetched_at=at.fetched_at,
+    )
+
+
+def _parse_xml(data: bytes) -> Element | None:
+    if len(data) > MAX_XML:
+        return None
+    try:
+        root = fromstring(data)
+    except Exception:  # noqa: BLE001 - defusedxml/expat raise many types on hostile input
+        return None
+    return root if isinstance(root, Element) else None
+
+
+def _split_tag(tag: object) -> tuple[str, str]:
+    if not isinstance(tag, str):
+        return "", ""  # comments and processing instructions
+    ns, brace, local = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
+    return (ns, local) if brace or not ns else ("", tag)
+
+
+def _tdm_namespace(ns: str) -> tuple[bool, bool]:
+    """Return (is a TDMRep namespace, written exactly as the spec writes it)."""
+    exact = ns in TDM_NAMESPACES
+    loose = ns.rstrip("/#").lower().replace("https://", "http://", 1) == TDM_NAMESPACES[0][:-1]
+    return exact or loose, exact
+
+
+def _read(protocol: Protocol, data: bytes, at: Where) -> tuple[Element | None, Signal | None]:
+    """Return the parsed root, or the signal for bytes that are empty or cannot be parsed."""
+    if not isinstance(data, bytes | bytearray):
+        raise TypeError("metadata must be bytes")
+    root = _parse_xml(bytes(data)) if data.strip() else None
+    if root is None and b"tdm" in data.lower():
+        why = "metadata names TDMRep but cannot be parsed"
+        return None, _deferred(protocol, why, at, "unparseable")
+    return root, None
+
+
+def _finish(
+    protocol: Protocol, found: list[tuple[str, str, str]], loose: bool, at: Where, lenient: bool
+) -> Signal | None:
+    values = {k: [v for key, v, _ in found if key == k] for k in _KEYS}
+    label = "EPUB tdm:reservation" if protocol is Protocol.TDMREP_EPUB else "XMP tdm:reservation"
+    rule = " ".join(text for _, _, text in found)
+    sig = statement(
+        protocol, *values.values(), label=label, rule=rule, at=at, lenient=lenient, split=False
+    )
+    return add_flag(sig, "nonconformant") if sig is not None and loose else sig
+
+
+def from_epub_opf(
+    opf: bytes,
+    *,
+    source: str | None,
+    status: int | None = None,
+    fetched_at: str | None = None,
+    sha256: str | None = None,
+    policy: Policy = DEFAULT_POLICY,
+) -> Signal | None:
+    """Return the signal of an EPUB package document's ``tdm:reservation`` / ``tdm:policy`` meta."""
+    at = Where(source=source, status=status, fetched_at=fetched_at, sha256=sha256)
+    root, early = _read(Protocol.TDMREP_EPUB, opf, at)
+    if root is None:
+        return early
+    at = replace(at, sha256=sha256 or sha256_hex(bytes(opf)))
+    prefixes = _PREFIX_DECL.findall(root.get("prefix") or "")
+    declared = {p for p, uri in prefixes if _tdm_namespace(uri)[0]}
+    found: list[tuple[str, str, str]] = []
+    loose = False
+    for el in root.iter():
+        if _split_tag(el.tag)[1] != "meta":
+            continue
+        name = (el.get("name") or "").strip().lower()
+        prefix, _, key = (el.get("property") or "").strip().partition(":")
+        if name in ("tdm:reservation", "tdm:policy"):  # EPUB 2
+            value = el.get("content") or ""
+            found.append((name[4:], value, f'<meta name="{name}" content="{value}"/>'))
+        elif key in _KEYS and (prefix in declared or (prefix == "tdm" and policy.lenient_values)):
+            # EPUB 3; the spec's own prefix left undeclared is accepted when lenient.
+            loose = loose or prefix not in declared
+            value = "".join(el.itertext())
+            found.append((key, value, f'<meta property="{prefix}:{key}">{value}</meta>'))
+    return _finish(Protocol.TDMREP_EPUB, found, loose, at, lenient=False)
+
+
+def from_pdf_xmp(
+    xmp: bytes,
+    *,
+    source: str | None,
+    status: int | None = None,
+    fetched_at: str | None = None,
+    sha256: str | None = None,
+    policy: Policy = DEFAULT_POLICY,
+) -> Signal | None:
+    """Return the signal of one XMP packet's ``tdm:reservation`` / ``tdm:policy`` properties."""
+    at = Where(source=source, status=status, fetched_at=fetched_at, sha256=sha256)
+    root, early = _read(Protocol.TDMREP_PDF, xmp, at)
+    if root is None:
+        return early
+    at = replace(at, sha256=sha256 or sha256_hex(bytes(xmp)))
+    found: list[tuple[str, str, str]] = []
+    loose = False
+    for el in root.iter():
+        ns, local = _split_tag(el.tag)
+        # Element form, and XMP's attribute form of simple properties on rdf:Description.
+        items = [(ns, local, "".join(el.itertext()))] if local in _KEYS else []
+        items += [(*_split_tag(k), v) for k, v in el.attrib.items()]
+        for i_ns, i_local, value in items:
+            is_tdm, exact = _tdm_namespace(i_ns)
+            if i_local in _KEYS and is_tdm:
+                loose = loose or not exact
+                found.append((i_local, value, f"<tdm:{i_local} xmlns:tdm={i_ns!r}>{value.strip()}"))
+    return _finish(Protocol.TDMREP_PDF, found, loose, at, lenient=policy.lenient_values)
+
+
+def find_opf(body: bytes) -> tuple[bytes | None, str | None]:
+    """Return (the package document of an EPUB ZIP, None) or (None, why it could not be read)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(body)) as zf:
+            names = zf.namelist()
+            path = None
+            if "META-INF/container.xml" in names:
+                container = _parse_xml(_read_member(zf, "META-INF/container.xml"))
+                for el in container.iter() if container is not None else ():
+                    if _split_tag(el.tag)[1] == "rootfile" and el.get("full-path"):
+                        path = el.get("full-path")
+                        break
+            if path not in names:
+                # No usable container.xml: the first package document in the archive.
+                path = next((n for n in names if n.lower().endswith(".opf")), None)
+            if path is None:
+                return None, "EPUB has no package document"
+            return _read_member(zf, path), None
+    except Exception:  # noqa: BLE001 - zipfile raises BadZipFile, zlib.error, EOFError, ...
+        return None, "EPUB could not be read as a ZIP archive"
+
+
+def _read_member(zf: zipfile.ZipFile, name: str) -> bytes:
+    # At most MAX_XML + 1 decompressed bytes: a lying size header cannot make us inflate more.
+    with zf.open(name) as member:
+        data = member.read(MAX_XML + 1)
+    if len(data) > MAX_XML:
+        raise ValueError("member too large")
+    return data
+
+
+def from_epub(
+    body: bytes,
+    *,
+    source: str | None,
+    status: int | None = None,
+    fetched_at: str | None = None,
+    policy: Policy = DEFAULT_POLICY,
+) -> Signal | None:
+    """Return the TDMRep signal of a whole EPUB file (its OPF, via META-INF/container.xml)."""
+    if not isinstance(body, bytes | bytearray):
+        raise TypeError("body must be bytes")
+    if not body:
+        return None
+    at = Where(source=source, status=status, fetched_at=fetched_at, sha256=sha256_hex(bytes(body)))
+    opf, problem = find_opf(bytes(body))
+    if opf is None:
+        return _deferred(Protocol.TDMREP_EPUB, problem or "EPUB unreadable", at, "unreadable")
+    return from_epub_opf(
+        opf, source=source, status=status, fetched_at=fetched_at, sha256=at.sha256, policy=policy
+    )
+
+
+def find_xmp_packets(body: bytes) -> list[bytes]:
+    """Return the uncompressed XMP packets (``<x:xmpmeta>`` … ``</x:xmpmeta>``) in *body*."""
+    packets: list[bytes] = []
+    for opener, closer in _PACKET_MARKS:
+        if opener == b"<rdf:RDF" and packets:
+            break  # rdf:RDF is only a fallback, for packets written without x:xmpmeta
+        pos = 0
+        while len(packets) < MAX_PACKETS and (start := body.find(opener, pos)) >= 0:
+            end = body.find(closer, start, start + MAX_XML)
+            # An unterminated packet is kept cut: if it names TDMRep it will DEFER, not vanish.
+            pos = end + len(closer) if end >= 0 else min(len(body), start + MAX_XML)
+            packets.append(body[start:pos])
+    return packets
+
+
+def from_pdf(
+    body: bytes,
+    *,
+    source: str | None,
+    status: int | None = None,
+    fetched_at: str | None = None,
+    policy: Policy = DEFAULT_POLICY,
+) -> Signal | None:
+    """Return the TDMRep signal of a whole PDF: most restrictive over its XMP packets."""
+    if not isinstance(body, bytes | bytearray):
+        raise TypeError("body must be bytes")
+    if b"ns/tdmrep" not in body:
+        return None  # no packet can hold a TDMRep property without naming its namespace
+    sha = sha256_hex(bytes(body))
+    return strictest(
+        [
+            from_pdf_xmp(
+                p, source=source, status=status, fetched_at=fetched_at, sha256=sha, policy=policy
+            )
+            for p in find_xmp_packets(bytes(body))
+        ]
+    )
+
+
+def strictest(signals: Sequence[Signal | None]) -> Signal | None:
+    """Return the most restrictive TDMRep-valued signal, flagged ``conflict`` if values differ."""
+    valued = [s for s in signals if s is not None and Purpose.TDM in s.purposes]
+    if not valued:
+        return next((s for s in signals if s is not None), None)
+    verdicts = [s.purposes[Purpose.TDM] for s in valued]
+    winner = next(s for s in valued if s.purposes[Purpose.TDM] is _most_restrictive(verdicts))
+    return add_flag(winner, "conflict") if len(set(verdicts)) > 1 else winner

@@ -1,0 +1,282 @@
+"""``heed check`` end to end against a real local many-host web (tests/support/virtualweb.py).
+
+The server's own request log proves what was (never) requested.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import socket
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from policy.cli import main
+from tests.support.virtualweb import VirtualWeb, proxy_env
+
+OPEN_ROBOTS = "User-agent: *\nAllow: /\n"
+
+
+def run_check(*args: str) -> list[dict[str, Any]]:
+    """Run ``heed check --json`` in-process and return the parsed lines."""
+    result = CliRunner().invoke(main, ["check", "--json", "--timeout", "2", *args])
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.output.splitlines() if line.strip()]
+
+
+def one(url: str) -> dict[str, Any]:
+    """Check a single URL."""
+    (line,) = run_check(url)
+    assert line["url"] == url
+    return line
+
+
+def test_open_site_is_fetched_once_per_origin(virtual_web: VirtualWeb) -> None:
+    """Robots allows, no signals: allow and not-reserved; site documents fetched once."""
+    virtual_web.site(
+        "open.test", {"/robots.txt": OPEN_ROBOTS, "/a": "<html>a</html>", "/b": "<p>b</p>"}
+    )
+    lines = run_check("http://open.test/a", "http://open.test/b")
+    assert [(r["crawl"], r["use"]) for r in lines] == [("allow", "not-reserved")] * 2
+    assert "no reservation found" in lines[0]["reasons"]
+    assert virtual_web.count("http://open.test/robots.txt") == 1
+    assert virtual_web.count("http://open.test/.well-known/tdmrep.json") == 1
+    assert virtual_web.requested("http://open.test/a")
+    assert virtual_web.requested("http://open.test/b")
+    signal = lines[0]["signals"][0]
+    assert signal["protocol"] == "robots.txt"
+    assert signal["source"] == "http://open.test/robots.txt"
+    assert {"protocol", "source", "verdict", "detail", "sha256", "line"} <= set(signal)
+
+
+def test_disallowed_page_is_never_requested(virtual_web: VirtualWeb) -> None:
+    """robots.txt disallows: the page is not requested; the evidence names the line."""
+    virtual_web.site(
+        "shop.test", {"/robots.txt": "User-agent: *\nDisallow: /private/\n", "/private/cart": "x"}
+    )
+    line = one("http://shop.test/private/cart")
+    assert (line["crawl"], line["use"]) == ("disallow", "unknown")
+    assert not virtual_web.requested("http://shop.test/private/cart")
+    assert line["signals"][0]["line"] == 2
+    assert "Disallow: /private/" in line["signals"][0]["detail"]
+
+
+@pytest.mark.parametrize(
+    ("route", "crawl"),
+    [
+        ({"status": 503, "body": "User-agent: *\nAllow: /"}, "defer"),
+        ({"status": 500}, "defer"),
+        ({"status": 429, "headers": {"Retry-After": "120"}}, "defer"),
+        ({"status": 403}, "disallow"),
+        ({"status": 401}, "disallow"),
+        ({"status": 404}, "allow"),
+        ({"status": 410}, "allow"),
+        ({"reset": True}, "defer"),
+        ({"truncate": True, "body": "User-agent: *\nAllow: /\n" * 20}, "defer"),
+    ],
+    ids=["503", "500", "429", "403", "401", "404", "410", "reset", "truncated"],
+)
+def test_robots_status_semantics(
+    virtual_web: VirtualWeb, route: dict[str, Any], crawl: str
+) -> None:
+    """§3.2: errors never mean allow, and a page is requested only when crawl is allowed."""
+    virtual_web.add("http://s.test/robots.txt", **route)
+    virtual_web.add("http://s.test/page", body="<html>hi</html>", content_type="text/html")
+    line = one("http://s.test/page")
+    assert line["crawl"] == crawl
+    assert virtual_web.requested("http://s.test/page") is (crawl == "allow")
+
+
+def test_robots_redirects_five_followed_six_refused(virtual_web: VirtualWeb) -> None:
+    """≤ 5 redirects are followed (rules apply to the initial origin); more ⇒ disallow."""
+    for host, hops in (("five.test", 5), ("six.test", 6)):
+        for i in range(hops):
+            nxt = f"http://{host}/r{i + 1}" if i + 1 < hops else f"http://{host}/final.txt"
+            virtual_web.add(
+                f"http://{host}/{'robots.txt' if i == 0 else f'r{i}'}", redirect=nxt, status=301
+            )
+        virtual_web.add(f"http://{host}/final.txt", body="User-agent: *\nDisallow: /x\n")
+        virtual_web.add(f"http://{host}/page", body="ok")
+    assert one("http://five.test/page")["crawl"] == "allow"
+    assert one("http://five.test/x")["crawl"] == "disallow"
+    six = one("http://six.test/page")
+    assert six["crawl"] == "disallow"
+    assert not virtual_web.requested("http://six.test/page")
+
+
+def test_robots_redirect_loop(virtual_web: VirtualWeb) -> None:
+    """A redirect loop on robots.txt is unreachable: disallow, page untouched."""
+    virtual_web.add("http://loop.test/robots.txt", redirect="http://loop.test/again", status=302)
+    virtual_web.add("http://loop.test/again", redirect="http://loop.test/robots.txt", status=302)
+    virtual_web.add("http://loop.test/page", body="x")
+    assert one("http://loop.test/page")["crawl"] == "disallow"
+    assert not virtual_web.requested("http://loop.test/page")
+
+
+def test_gzip_and_non_utf8_robots(virtual_web: VirtualWeb) -> None:
+    """A gzip-encoded robots.txt is decoded; stray non-UTF-8 bytes do not hide rules."""
+    virtual_web.add("http://gz.test/robots.txt", body="User-agent: *\nDisallow: /no\n", gzip=True)
+    virtual_web.add(
+        "http://latin.test/robots.txt", body=b"# caf\xe9 \xff\xfe\nUser-agent: *\nDisallow: /no\n"
+    )
+    assert one("http://gz.test/no/x")["crawl"] == "disallow"
+    assert one("http://latin.test/no/x")["crawl"] == "disallow"
+    assert gzip  # the module is used by the server for the encoded body
+
+
+def test_large_robots_rule_at_the_end(virtual_web: VirtualWeb) -> None:
+    """A 400 KiB robots.txt with the deciding rule at its very end is read to the end."""
+    filler = "# padding line for a large robots.txt file\n" * (400 * 1024 // 44)
+    virtual_web.add(
+        "http://big.test/robots.txt", body="User-agent: *\n" + filler + "Disallow: /late\n"
+    )
+    virtual_web.add("http://big.test/early", body="ok")
+    assert one("http://big.test/late/x")["crawl"] == "disallow"
+    assert one("http://big.test/early")["crawl"] == "allow"
+
+
+def test_page_signals_reserve(virtual_web: VirtualWeb) -> None:
+    """Headers and HTML meta of an allowed page are read: TDMRep, noai, Content-Usage."""
+    virtual_web.site("pub.test", {"/robots.txt": OPEN_ROBOTS})
+    virtual_web.add("http://pub.test/tdm", body="x", headers={"tdm-reservation": "1"})
+    virtual_web.add(
+        "http://pub.test/noai",
+        body='<html><head><meta name="robots" content="noai"></head></html>',
+        content_type="text/html",
+    )
+    virtual_web.add("http://pub.test/cu", body="x", headers={"Content-Usage": "train-ai=n"})
+    lines = {
+        r["url"]: r
+        for r in run_check("http://pub.test/tdm", "http://pub.test/noai", "http://pub.test/cu")
+    }
+    for url, protocol in (
+        ("http://pub.test/tdm", "tdmrep-header"),
+        ("http://pub.test/noai", "robots-meta"),
+        ("http://pub.test/cu", "content-usage-header"),
+    ):
+        assert lines[url]["use"] == "reserved", lines[url]
+        assert any(
+            s["protocol"] == protocol and s["verdict"] == "reserved" for s in lines[url]["signals"]
+        )
+
+
+def test_site_level_signals(virtual_web: VirtualWeb) -> None:
+    """Content-Signal in robots.txt and a tdmrep.json reserve before the page is read."""
+    virtual_web.site(
+        "cf.test",
+        {
+            "/robots.txt": "User-Agent: *\nContent-Signal: search=yes, ai-train=no\nAllow: /\n",
+            "/p": "x",
+        },
+    )
+    virtual_web.site(
+        "tdm.test",
+        {
+            "/robots.txt": OPEN_ROBOTS,
+            "/.well-known/tdmrep.json": '[{"location": "/", "tdm-reservation": 1}]',
+            "/p": "x",
+        },
+    )
+    assert one("http://cf.test/p")["use"] == "reserved"
+    assert one("http://tdm.test/p")["use"] == "reserved"
+
+
+def test_tdmrep_file_server_error_is_not_permission(virtual_web: VirtualWeb) -> None:
+    """A tdmrep.json that answers 503 leaves the use undecided, never not-reserved (T23)."""
+    virtual_web.site("flaky.test", {"/robots.txt": OPEN_ROBOTS, "/p": "x"})
+    virtual_web.add("http://flaky.test/.well-known/tdmrep.json", status=503)
+    line = one("http://flaky.test/p")
+    assert line["crawl"] == "allow"
+    assert line["use"] == "unknown"
+
+
+def test_redirect_into_disallowed_area_is_not_followed(virtual_web: VirtualWeb) -> None:
+    """F14: every hop is checked before it is requested, across origins too."""
+    virtual_web.site("a.test", {"/robots.txt": "User-agent: *\nDisallow: /secret/\n"})
+    virtual_web.add("http://a.test/go", redirect="http://a.test/secret/x")
+    virtual_web.add("http://a.test/secret/x", body="secret")
+    virtual_web.add("http://a.test/away", redirect="http://b.test/page")
+    virtual_web.site("b.test", {"/robots.txt": "User-agent: *\nDisallow: /\n", "/page": "b"})
+    same = one("http://a.test/go")
+    cross = one("http://a.test/away")
+    assert same["crawl"] == cross["crawl"] == "disallow"
+    assert not virtual_web.requested("http://a.test/secret/x")
+    assert not virtual_web.requested("http://b.test/page")
+
+
+def test_redirect_followed_when_allowed(virtual_web: VirtualWeb) -> None:
+    """An allowed hop is followed and the final page decides; the origin file of the first hop counts (T24)."""
+    virtual_web.site(
+        "old.test",
+        {
+            "/robots.txt": OPEN_ROBOTS,
+            "/.well-known/tdmrep.json": '[{"location": "/", "tdm-reservation": 1}]',
+        },
+    )
+    virtual_web.add("http://old.test/x", redirect="http://cdn.test/x", status=301)
+    virtual_web.site("cdn.test", {"/robots.txt": OPEN_ROBOTS, "/x": "content"})
+    line = one("http://old.test/x")
+    assert line["final_url"] == "http://cdn.test/x"
+    assert line["use"] == "reserved"
+
+
+def test_origins_are_scheme_host_and_port(virtual_web: VirtualWeb) -> None:
+    """F12: http://h and http://h:8080 have their own robots.txt."""
+    virtual_web.add("http://p.test/robots.txt", body="User-agent: *\nDisallow: /\n")
+    virtual_web.add("http://p.test:8080/robots.txt", body=OPEN_ROBOTS)
+    virtual_web.add("http://p.test:8080/x", body="ok")
+    assert one("http://p.test/x")["crawl"] == "disallow"
+    assert one("http://p.test:8080/x")["crawl"] == "allow"
+
+
+def test_timeout_defers(virtual_web: VirtualWeb) -> None:
+    """A robots.txt slower than --timeout is unreachable: defer."""
+    virtual_web.add("http://slow.test/robots.txt", body=OPEN_ROBOTS, delay=5)
+    result = CliRunner().invoke(main, ["check", "--json", "--timeout", "0.3", "http://slow.test/p"])
+    assert json.loads(result.output)["crawl"] == "defer"
+
+
+def test_bad_urls_give_result_lines(virtual_web: VirtualWeb) -> None:
+    """Malformed URLs get a clear line each, never a traceback."""
+    lines = run_check("not a url", "ftp://files.test/x", "http://", "http://h.test:99999/")
+    assert [r["crawl"] for r in lines] == ["disallow"] * 4
+    assert all(r["reasons"][0].startswith("invalid URL") for r in lines)
+
+
+def test_dead_proxy_defers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing listening: every URL defers with the network error as its reason."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{port}")
+    line = one("http://dead.test/x")
+    assert line["crawl"] == "defer"
+    assert "unreachable" in " ".join(line["reasons"])
+
+
+def test_human_output_and_subprocess(virtual_web: VirtualWeb) -> None:
+    """The installed command prints a readable table (run as a real subprocess)."""
+    virtual_web.site(
+        "h.test", {"/robots.txt": "User-agent: *\nDisallow: /private\n", "/ok": "fine"}
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "policy.cli", "check", "http://h.test/ok", "http://h.test/private"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **proxy_env(virtual_web)},
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "URL" in proc.stdout
+    assert "CRAWL" in proc.stdout
+    assert "disallow" in proc.stdout
+    assert "Disallow: /private" in proc.stdout
+    assert "Traceback" not in proc.stderr
