@@ -221,6 +221,13 @@ def build_cached(
     return sig
 
 
+def join_field_lines(values: Sequence[str]) -> str:
+    """Return several field lines of one header as one value (RFC 9110 §5.3: comma-joined)."""
+    if isinstance(values, str):
+        raise TypeError("values must be a list of header values, not str")
+    return ", ".join(v.strip() for v in values if v.strip())
+
+
 def from_header(
     values: Sequence[str],
     *,
@@ -230,10 +237,7 @@ def from_header(
     policy: Policy = DEFAULT_POLICY,
 ) -> Signal | None:
     """Return the ``Content-Usage`` header signal of a response (attach-05 §2), None if absent."""
-    if isinstance(values, str):
-        raise TypeError("values must be a list of header values, not str")
-    # RFC 9110 §5.3: several field lines are one comma-joined value; empty lines add nothing.
-    joined = ", ".join(v.strip() for v in values if v.strip())
+    joined = join_field_lines(values)
     if not joined:
         return None
     ev = Evidence(

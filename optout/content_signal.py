@@ -34,6 +34,7 @@ from optout.aipref import (
     bare_item,
     build_cached,
     build_signal,
+    join_field_lines,
     split_path,
 )
 from optout.decision import DEFAULT_POLICY, Policy, Protocol, Purpose, Signal, Verdict
@@ -178,9 +179,7 @@ def from_header(
     policy: Policy = DEFAULT_POLICY,
 ) -> Signal | None:
     """Return the ``Content-Signal`` header signal of a response (C11), None if absent."""
-    if isinstance(values, str):
-        raise TypeError("values must be a list of header values, not str")
-    joined = ", ".join(v.strip() for v in values if v.strip())
+    joined = join_field_lines(values)
     if not joined:
         return None
     ev = _evidence(

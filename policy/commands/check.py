@@ -6,6 +6,7 @@ import asyncio
 import json
 import shutil
 import textwrap
+from functools import partial
 
 import click
 
@@ -22,6 +23,9 @@ def user_agent_for(token: str, info_url: str) -> str:
 
     return f"Mozilla/5.0 (compatible; {token}/{version('heed')}; +{info_url})"
 
+
+#: Wrap at spaces only: URLs and rule text must stay copy-pastable.
+_wrap = partial(textwrap.wrap, break_long_words=False, break_on_hyphens=False)
 
 _CRAWL_STYLE = {Crawl.ALLOW: "green", Crawl.DISALLOW: "red", Crawl.DEFER: "yellow"}
 _USE_STYLE = {Use.NOT_RESERVED: "green", Use.RESERVED: "red", Use.UNKNOWN: "yellow"}
@@ -44,7 +48,7 @@ def render_human(results: list[CheckResult]) -> str:
             lines.append(f"    redirected to {r.final_url}")
         for reason in d.reasons:
             lines.extend(
-                textwrap.wrap(
+                _wrap(
                     reason, width - 4, initial_indent="    why: ", subsequent_indent="         "
                 )
             )
@@ -55,7 +59,7 @@ def render_human(results: list[CheckResult]) -> str:
             if sig.source and sig.source != r.url:
                 text += f" ({sig.source})"
             lines.extend(
-                textwrap.wrap(text, width - 4, initial_indent="    · ", subsequent_indent="      ")
+                _wrap(text, width - 4, initial_indent="    · ", subsequent_indent="      ")
             )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

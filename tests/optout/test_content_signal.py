@@ -22,8 +22,6 @@ STRICT = Policy(
 SOURCE = "https://example.com/robots.txt"
 PURPOSES = {"train-ai": Purpose.TRAIN_AI, "ai-input": Purpose.AI_INPUT, "search": Purpose.SEARCH}
 
-#: Vectors Heed does not (yet) follow, with the reason; run as strict xfails.
-NOT_FOLLOWED: dict[str, str] = {}
 
 
 def _verdict(sig: Signal | None, purpose: Purpose) -> Verdict:
@@ -58,18 +56,7 @@ def _as_list(value: Any, n: int) -> list[Any]:
     return value if isinstance(value, list) else [value] * n
 
 
-def _params() -> list[Any]:
-    return [
-        pytest.param(
-            c, id=c["id"], marks=pytest.mark.xfail(strict=True, reason=NOT_FOLLOWED[c["id"]])
-        )
-        if c["id"] in NOT_FOLLOWED
-        else pytest.param(c, id=c["id"])
-        for c in CASES
-    ]
-
-
-@pytest.mark.parametrize("case", _params())
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_vector(case: dict[str, Any]) -> None:
     """Each C-xx vector gives Heed's compliance-mode verdicts for train-ai, ai-input, search."""
     inputs, expected = case["inputs"], case["expected"]

@@ -1,0 +1,37 @@
+"""The README keeps up with the code: every ``heed`` command is shown there and has help."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from policy.cli import main
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def _commands(group: click.Group, prefix: str = "heed") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in sorted(group.commands.items()):
+        found.append((f"{prefix} {name}", command))
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, f"{prefix} {name}"))
+    return found
+
+
+@pytest.mark.parametrize(("name", "command"), _commands(main), ids=lambda v: v if isinstance(v, str) else "")
+def test_command_is_documented_and_has_help(name: str, command: click.Command) -> None:
+    """Each command (and subcommand) appears in the README and has a help text."""
+    assert name in README, f"README never shows {name!r}"
+    assert command.help, f"{name} has no help"
+    result = CliRunner().invoke(main, [*name.split()[1:], "--help"])
+    assert result.exit_code == 0
+
+
+def test_readme_keeps_the_two_newcomer_commands() -> None:
+    """The demo and the test command are there, each installing from scratch."""
+    assert 'pip install -e ".[dev]" && heed demo' in README
+    assert 'pip install -e ".[dev]" && pytest' in README
