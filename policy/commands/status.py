@@ -1,0 +1,11 @@
+"""``heed status``: placeholder until the audit database issue lands."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("status")
+def status() -> None:
+    """Not built yet: arrives with the audit database (evidence of every decision)."""
+    raise click.ClickException("heed status is not built yet: it arrives with the audit database")
