@@ -113,3 +113,19 @@ def test_matched_rule_is_evidence() -> None:
     assert not allowed
     assert rule is not None
     assert (rule.line, rule.text) == (4, "Disallow: /")
+
+
+def test_crawl_delay_of_the_selected_group() -> None:
+    """Crawl-delay belongs to every token of its user-agent run, never splits it (R62), and the
+    most polite value wins when a merged group states several."""
+    parsed = robots.parse(
+        b"User-agent: a\nCrawl-delay: 5\nUser-agent: b\nDisallow: /x\n\n"
+        b"User-agent: a\nCrawl-delay: 9\nAllow: /\n\nUser-agent: *\nCrawl-delay: bogus\n"
+    )
+    group_a, group_b, star = (parsed.group_for(t) for t in ("a", "b", "other"))
+    assert group_a is not None
+    assert group_b is not None
+    assert star is not None
+    assert group_a.crawl_delay == 9
+    assert group_b.crawl_delay == 5
+    assert star.crawl_delay is None
