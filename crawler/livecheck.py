@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from optout import rsl
 from optout.decision import DEFAULT_POLICY, Crawl, Decision, Policy, Signal, Use, combine
 from optout.document import FetchResult, normalize_headers
 from optout.robots_fetch import outcome
@@ -185,23 +186,21 @@ class LiveChecker:
         results = await asyncio.gather(*jobs)
         robots, tdmrep = results[0], results[1]
         ai_txt = results[2] if self.fetch_ai_txt else None
-        docs = SiteDocuments(origin=origin, robots=robots, tdmrep=tdmrep, ai_txt=ai_txt)
         robots_outcome = outcome(robots, policy)
-        site = Site(docs, token=self.token, policy=policy, robots_outcome=robots_outcome)
-        if site.license_urls:
-            urls = site.license_urls[:MAX_LICENSES]
-            licences = await asyncio.gather(
+        licences: dict[str, FetchResult] = {}
+        if robots_outcome.robots is not None:
+            # RSL licences named by robots.txt are site-level documents too: fetch them before
+            # compiling the site, so that every document is parsed exactly once.
+            urls = [u for u, _line, _flag in rsl.license_urls(robots_outcome.robots, robots.url)]
+            urls = urls[:MAX_LICENSES]
+            fetched = await asyncio.gather(
                 *(fetch(self.client, u, cap=TDMREP_CAP, max_redirects=5) for u in urls)
             )
-            docs = SiteDocuments(
-                origin=origin,
-                robots=robots,
-                tdmrep=tdmrep,
-                ai_txt=ai_txt,
-                licenses=dict(zip(urls, licences, strict=True)),
-            )
-            site = Site(docs, token=self.token, policy=policy, robots_outcome=robots_outcome)
-        return site
+            licences = dict(zip(urls, fetched, strict=True))
+        docs = SiteDocuments(
+            origin=origin, robots=robots, tdmrep=tdmrep, ai_txt=ai_txt, licenses=licences
+        )
+        return Site(docs, token=self.token, policy=policy, robots_outcome=robots_outcome)
 
     async def check(self, url: str) -> CheckResult:
         """Return the decision for *url*, requesting it only if robots.txt allows."""
