@@ -24,20 +24,49 @@ from optout.document import FetchResult
 from optout.site import Site, SiteDocuments
 
 ORIGIN = "https://bench.example"
-WORDS = ["news", "blog", "shop", "img", "static", "api", "user", "search", "tag", "archive",
-         "2024", "2025", "en", "de", "fr", "private", "admin", "cart", "login", "media"]
+WORDS = [
+    "news",
+    "blog",
+    "shop",
+    "img",
+    "static",
+    "api",
+    "user",
+    "search",
+    "tag",
+    "archive",
+    "2024",
+    "2025",
+    "en",
+    "de",
+    "fr",
+    "private",
+    "admin",
+    "cart",
+    "login",
+    "media",
+]
 
 
 def robots_body(rules: int, rng: random.Random) -> str:
     """Return a realistic robots.txt with *rules* Allow/Disallow lines in the ``*`` group."""
-    lines = ["# generated for the benchmark", "User-agent: GPTBot", "Disallow: /", "",
-             "User-agent: *", "Content-Signal: search=yes, ai-train=yes",
-             "Content-Usage: /blog/ train-ai=y", "Crawl-delay: 1"]
+    lines = [
+        "# generated for the benchmark",
+        "User-agent: GPTBot",
+        "Disallow: /",
+        "",
+        "User-agent: *",
+        "Content-Signal: search=yes, ai-train=yes",
+        "Content-Usage: /blog/ train-ai=y",
+        "Crawl-delay: 1",
+    ]
     # Shaped like large real files: mostly literal directories and files, some end-anchored
     # or wildcard tails, a few "anywhere" patterns (/*.pdf$, /*?sessionid=).
     for i in range(rules):
         depth = rng.randint(1, 4)
-        path = "/" + "/".join(rng.choice(WORDS) + (str(i) if j == depth - 1 else "") for j in range(depth))
+        path = "/" + "/".join(
+            rng.choice(WORDS) + (str(i) if j == depth - 1 else "") for j in range(depth)
+        )
         kind = rng.random()
         if kind < 0.05:
             path += "*.php$"
@@ -57,8 +86,11 @@ def robots_body(rules: int, rng: random.Random) -> str:
 
 def urls(n: int, rng: random.Random, body: str) -> list[str]:
     """Return *n* distinct URLs of the origin, 40 % of them under paths the rules name."""
-    paths = [line.split(":", 1)[1].strip().split("*")[0].rstrip("$") for line in body.splitlines()
-             if line.startswith(("Allow:", "Disallow:"))]
+    paths = [
+        line.split(":", 1)[1].strip().split("*")[0].rstrip("$")
+        for line in body.splitlines()
+        if line.startswith(("Allow:", "Disallow:"))
+    ]
     out = []
     for i in range(n):
         if rng.random() < 0.4:
@@ -96,8 +128,12 @@ def main() -> None:
     rng = random.Random(9309)
 
     body = robots_body(args.rules, rng)
-    tdm = json.dumps([{"location": "/news/", "tdm-reservation": 1},
-                      {"location": "/blog/*.pdf$", "tdm-reservation": 1}]).encode()
+    tdm = json.dumps(
+        [
+            {"location": "/news/", "tdm-reservation": 1},
+            {"location": "/blog/*.pdf$", "tdm-reservation": 1},
+        ]
+    ).encode()
     docs = SiteDocuments(
         origin=ORIGIN,
         robots=FetchResult(url=ORIGIN + "/robots.txt", status=200, body=body.encode()),
@@ -114,7 +150,9 @@ def main() -> None:
     print(f"robots.txt with {args.rules} rules, {len(sample)} distinct URLs")
     print(f"  heed Site.before_request (full decision): {describe(heed)}   target median ≤ 20 µs")
     print(f"  protego can_fetch (crawl only):           {describe(prot)}")
-    print(f"  ratio heed/protego (median):              {statistics.median(heed) / statistics.median(prot):.2f}")
+    print(
+        f"  ratio heed/protego (median):              {statistics.median(heed) / statistics.median(prot):.2f}"
+    )
 
     big_lines = ["User-agent: *"]
     i = 0
@@ -130,8 +168,10 @@ def main() -> None:
     t0 = time.perf_counter()
     Protego.parse(big.decode())
     prot_ms = (time.perf_counter() - t0) * 1e3
-    print(f"parse of a {len(big) / 1024:.0f} KiB robots.txt ({i} rules): median {statistics.median(runs):.1f} ms"
-          f" (min {min(runs):.1f})   target ≤ 50 ms;  protego: {prot_ms:.1f} ms")
+    print(
+        f"parse of a {len(big) / 1024:.0f} KiB robots.txt ({i} rules): median {statistics.median(runs):.1f} ms"
+        f" (min {min(runs):.1f})   target ≤ 50 ms;  protego: {prot_ms:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

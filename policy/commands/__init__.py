@@ -9,6 +9,7 @@ import click
 #: (module, attribute) of every subcommand, in the order ``heed --help`` lists them.
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("policy.commands.check", "check"),
+    ("policy.commands.crawl", "crawl"),
     ("policy.commands.demo", "demo"),
     ("policy.commands.status", "status"),
     ("policy.commands.evidence", "evidence"),

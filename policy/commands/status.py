@@ -1,11 +1,147 @@
-"""``heed status``: placeholder until the audit database issue lands."""
+"""``heed status``: what the crawler decided and did for a domain, host, origin or URL (AC-17)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
+
 import click
+
+from audit.engine import describe
+from audit.queries import fetches, lookup, open_reader
+from audit.records import DecisionRecord, FetchRecord, iso
+from audit.target import Target, parse_target, parse_when
+from policy.commands.db import audit_errors, db_option
+
+_HASH_SHOWN = 12
 
 
 @click.command("status")
-def status() -> None:
-    """Not built yet: arrives with the audit database (evidence of every decision)."""
-    raise click.ClickException("heed status is not built yet: it arrives with the audit database")
+@click.argument("target")
+@db_option
+@click.option(
+    "--since", metavar="DATE", help="Only decisions at or after DATE (YYYY-MM-DD or ISO)."
+)
+@click.option("--until", metavar="DATE", help="Only decisions up to DATE, inclusive (same forms).")
+@click.option("--limit", type=click.IntRange(min=1), help="Show at most this many decisions.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of decision objects.")
+def status(
+    target: str,
+    db: str | None,
+    since: str | None,
+    until: str | None,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    """Show what was decided for TARGET, and why, from the audit database.
+
+    TARGET is a registrable domain (example.co.uk: the domain and all its subdomains), a host
+    (www.example.co.uk), a host with its subdomains (*.blog.example.com), an origin
+    (https://example.com:8443) or a URL prefix (https://example.com/docs/ — a full URL matches
+    itself). Per URL, in time order: the crawl and use verdicts, the action taken, the reasons,
+    every signal with the document it was read from, and whether content was stored. Times are
+    UTC. Print a signal document with: heed evidence SHA256.
+    """
+    with audit_errors():
+        parsed = parse_target(target)
+        start = parse_when(since) if since else None
+        end = parse_when(until, end=True) if until else None
+        engine = open_reader(db)
+        try:
+            records = lookup(engine, parsed, since=start, until=end, limit=limit)
+            if as_json:
+                _print_json(records)
+                return
+            seen = _print_text(records, parsed, describe(engine.url))
+            _print_documents(fetches(engine, seen), seen)
+        finally:
+            engine.dispose()
+
+
+def _print_json(records: Iterable[DecisionRecord]) -> None:
+    click.echo("[", nl=False)
+    first = True
+    for record in records:
+        click.echo(
+            ("\n" if first else ",\n") + json.dumps(record.to_dict(), ensure_ascii=False), nl=False
+        )
+        first = False
+    click.echo("\n]" if not first else "]")
+
+
+def _print_text(
+    records: Iterable[DecisionRecord], target: Target, where: str
+) -> list[tuple[str, str | None]]:
+    """Print decisions grouped by URL; return the (document hash, source URL) pairs seen."""
+    click.echo(f"Audit trail for {target.describe()} ({where}); times are UTC.")
+    seen: dict[tuple[str, str | None], None] = {}
+    urls: set[str] = set()
+    count = stored = 0
+    last_url = None
+    for record in records:
+        count += 1
+        stored += record.stored
+        if record.url != last_url:
+            click.echo(f"\n{record.url}")
+            last_url = record.url
+            urls.add(record.url)
+        _print_record(record)
+        for signal in record.signals:
+            if signal.sha256:
+                seen.setdefault((signal.sha256, signal.source))
+    if not count:
+        click.echo("\nNo decisions recorded.")
+    else:
+        click.echo(
+            f"\n{count} decision{'s' if count != 1 else ''} about {len(urls)} "
+            f"URL{'s' if len(urls) != 1 else ''}; content stored for {stored}."
+        )
+    return list(seen)
+
+
+def _print_record(record: DecisionRecord) -> None:
+    status = f" (HTTP {record.http_status})" if record.http_status is not None else ""
+    click.echo(
+        f"  {iso(record.time)}  {record.action}{status}: crawl {record.crawl}, "
+        f"{record.purpose} {record.use}"
+    )
+    if record.item is not None:
+        item = record.item
+        tokens = f", ~{item.tokens:,} tokens" if item.tokens is not None else ""
+        click.echo(
+            f"      stored: item {item.id}, {item.content_type or 'unknown type'}, "
+            f"{item.modality}, {item.bytes:,} bytes{tokens}"
+        )
+    else:
+        click.echo("      not stored")
+    for reason in record.reasons:
+        click.echo(f"      why: {reason}")
+    for signal in record.signals:
+        doc = ""
+        if signal.sha256:
+            mark = "" if signal.document_stored else " (bytes not stored)"
+            doc = f"  · doc {signal.sha256[:_HASH_SHOWN]}{mark}"
+        click.echo(f"      {signal.protocol:<26} {signal.verdict:<12} {signal.detail}{doc}")
+    click.echo(
+        f"      run {record.run_id} {record.crawler} ({record.product_token}), "
+        f"attempt {record.attempt}, protocol set {record.protocol_set}"
+    )
+
+
+def _print_documents(
+    found: dict[tuple[str, str | None], list[FetchRecord]], seen: list[tuple[str, str | None]]
+) -> None:
+    # Only the retrievals from the signal's own source (audit.queries.fetches).
+    if not seen:
+        return
+    click.echo("\nSignal documents seen (print one: heed evidence SHA256):")
+    for sha, source in seen:
+        retrievals = found.get((sha, source))
+        if not retrievals:
+            click.echo(f"  {sha}  {source or ''}  (retrieval not recorded)")
+            continue
+        for fetch in retrievals:
+            code = fetch.status if fetch.status is not None else (fetch.error or "no response")
+            click.echo(
+                f"  {sha}  {fetch.kind}  {code}  {fetch.url}  fetched {iso(fetch.fetched_at) or '?'}"
+            )

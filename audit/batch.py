@@ -1,0 +1,268 @@
+"""One flush of the writer: a batch of row tuples written in one transaction.
+
+The batch is written with Core ``insert()`` statements (compiled once per dialect, with
+``ON CONFLICT DO NOTHING``) executed as one driver-level ``executemany`` per table, in
+dependency order: origins, documents, fetches, signals, outcomes, decisions, stored items, then the run counters, which therefore always agree with the committed rows.
+
+Idempotence: every row carries an id assigned before the first attempt, so replaying a batch
+(after a lost commit acknowledgement, or a crawl resumed under the same run key) cannot duplicate
+anything. The fast path inserts and compares row counts; if any decision or item was already
+stored, the transaction is rolled back and redone in *checked* mode, which first asks the
+database which rows exist, drops them, and maps re-recorded request keys to the decision ids
+already stored (:attr:`Batch.remap`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Connection, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from audit.errors import IntegrityError
+from audit.models import (
+    COUNT_T,
+    DECISION_T,
+    DOCUMENT_T,
+    FETCH_T,
+    ITEM_T,
+    ORIGIN_T,
+    OUTCOME_T,
+    SIGNAL_T,
+)
+
+_CHUNK = 500
+#: PostgreSQL batches with at least this many decisions are written with COPY.
+_COPY_MIN = 100
+_DECISIONS = DECISION_T
+_ITEMS = ITEM_T
+_ORIGINS = ORIGIN_T
+_SIGNALS = SIGNAL_T
+_COUNTS = COUNT_T
+
+#: Column positions in the decision and item row tuples (table column order).
+D_ID, D_RUN, D_KEY, D_ATTEMPT, D_ACTION = 0, 1, 2, 3, 8
+I_ID, I_DECISION = 0, 1
+
+
+@dataclass(slots=True)
+class Batch:
+    """Rows buffered since the last flush, in table column order."""
+
+    documents: list[tuple[Any, ...]] = field(default_factory=list)
+    fetches: list[tuple[Any, ...]] = field(default_factory=list)
+    origins: list[tuple[Any, ...]] = field(default_factory=list)
+    signals: list[tuple[Any, ...]] = field(default_factory=list)
+    outcomes: list[tuple[Any, ...]] = field(default_factory=list)
+    decisions: list[tuple[Any, ...]] = field(default_factory=list)
+    items: list[tuple[Any, ...]] = field(default_factory=list)
+    #: ``(callback, id, is_item)`` to call once the batch is committed.
+    callbacks: list[tuple[Callable[[int], None], int, bool]] = field(default_factory=list)
+    #: Ids of the decisions in this batch (record_item checks against it).
+    decision_ids: set[int] = field(default_factory=set)
+    #: Filled by a checked write: decision id recorded → id already stored for that request.
+    remap: dict[int, int] = field(default_factory=dict)
+    #: Likewise for items: item id recorded → id of the item already stored for its decision.
+    item_remap: dict[int, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.decisions) + len(self.items) + len(self.documents) + len(self.fetches)
+
+
+class Mismatch(Exception):
+    """Some rows were already stored: redo the batch in checked mode."""
+
+
+class BatchWriter:
+    """Compiled insert statements for one engine's dialect, and the flush transaction."""
+
+    def __init__(self, dialect: Any) -> None:
+        self._dialect = dialect
+        self._postgres = dialect.name == "postgresql"
+        self._insert = postgresql.insert if self._postgres else sqlite.insert
+        tables = {
+            "documents": DOCUMENT_T,
+            "fetches": FETCH_T,
+            "origins": _ORIGINS,
+            "signals": _SIGNALS,
+            "outcomes": OUTCOME_T,
+            "decisions": _DECISIONS,
+            "items": _ITEMS,
+        }
+        # One driver-level executemany per table. Measured faster than multi-row VALUES on
+        # both backends: SQLite runs those as a co-routine over a compound SELECT, and psycopg
+        # pipelines executemany while a 1,000-row statement costs PostgreSQL more to plan.
+        self._sql = {
+            name: self._compile(
+                self._insert(table).on_conflict_do_nothing(), [c.key for c in table.c]
+            )
+            for name, table in tables.items()
+        }
+        upsert = self._insert(_COUNTS)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[_COUNTS.c.run_id, _COUNTS.c.name],
+            set_={"n": _COUNTS.c.n + upsert.excluded.n},
+        )
+        self._sql["counts"] = self._compile(upsert, ["run_id", "name", "n"])
+
+    def _compile(self, statement: Any, keys: list[str]) -> str:
+        compiled = statement.compile(dialect=self._dialect)
+        # The writer passes plain tuples: their order must be the statement's parameter order.
+        if list(compiled.positiontup or ()) != keys:
+            raise RuntimeError(f"unexpected parameter order {compiled.positiontup} for {keys}")
+        return str(compiled)
+
+    def write(self, conn: Connection, batch: Batch, *, checked: bool) -> None:
+        """Write *batch* in the caller's transaction; raise Mismatch if rows were stored."""
+        if checked:
+            self._dedupe(conn, batch)
+        if self._run(conn, "origins", batch.origins) != len(batch.origins):
+            self._verify(conn, _ORIGINS, _ORIGINS.c.origin, batch.origins, 1)
+        self._run(conn, "documents", batch.documents)
+        counts: Counter[tuple[int, str]] = Counter()
+        for row in batch.fetches:
+            if row[2] is not None:
+                counts[row[2], "document_fetches"] += 1
+        self._run(conn, "fetches", batch.fetches)
+        if self._run(conn, "signals", batch.signals) != len(batch.signals):
+            self._verify(conn, _SIGNALS, _SIGNALS.c.digest, batch.signals, 1)
+        if self._run(conn, "outcomes", batch.outcomes) != len(batch.outcomes):
+            self._verify(conn, OUTCOME_T, OUTCOME_T.c.digest, batch.outcomes, 1)
+        if self._postgres and not checked and len(batch.decisions) >= _COPY_MIN:
+            self._copy(conn, _DECISIONS, batch.decisions)
+        elif self._run(conn, "decisions", batch.decisions) != len(batch.decisions):
+            raise Mismatch
+        if self._run(conn, "items", batch.items) != len(batch.items):
+            raise Mismatch
+        for (run, action), n in Counter(map(itemgetter(D_RUN, D_ACTION), batch.decisions)).items():
+            counts[run, "decisions"] += n
+            counts[run, "action:" + action] += n
+        if batch.items:
+            runs = self._runs_of(conn, batch, [row[I_DECISION] for row in batch.items])
+            for row in batch.items:
+                counts[runs[row[I_DECISION]], "items"] += 1
+        self._run(conn, "counts", [(run, name, n) for (run, name), n in sorted(counts.items())])
+
+    def _copy(self, conn: Connection, table: Table, rows: list[tuple[Any, ...]]) -> None:
+        """Insert *rows* with PostgreSQL's COPY; raise Mismatch if any is already stored.
+
+        COPY has no ON CONFLICT: a stored row makes it fail, the transaction is rolled back and
+        the batch redone in checked mode (``INSERT … ON CONFLICT DO NOTHING``). It is the fast
+        path only: about three times the rate of a pipelined executemany (measured).
+        """
+        driver: Any = conn.connection.dbapi_connection
+        columns = ", ".join(f'"{c.name}"' for c in table.c)
+        try:
+            with (
+                driver.cursor() as cursor,
+                cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+        except self._dialect.dbapi.IntegrityError as exc:
+            raise Mismatch from exc
+
+    def _run(self, conn: Connection, name: str, rows: Sequence[tuple[Any, ...]]) -> int:
+        """Insert *rows*; return how many were inserted (not skipped as already stored)."""
+        if not rows:
+            return 0
+        return int(conn.exec_driver_sql(self._sql[name], list(rows)).rowcount)
+
+    def _verify(
+        self, conn: Connection, table: Table, column: Any, rows: list[tuple[Any, ...]], pos: int
+    ) -> None:
+        """Fail loudly if a content-derived id is stored with different content (a collision)."""
+        wanted = {row[0]: row[pos] for row in rows}
+        for chunk in _chunks(list(wanted)):
+            for row_id, value in conn.execute(
+                select(table.c.id, column).where(table.c.id.in_(chunk))
+            ):
+                if wanted[row_id] != value:
+                    raise IntegrityError(f"id collision in {table.name}: {row_id}")
+
+    def _runs_of(self, conn: Connection, batch: Batch, decision_ids: list[int]) -> dict[int, int]:
+        runs = {row[D_ID]: row[D_RUN] for row in batch.decisions}
+        missing = [d for d in decision_ids if d not in runs]
+        for chunk in _chunks(missing):
+            stmt = select(_DECISIONS.c.id, _DECISIONS.c.run_id).where(_DECISIONS.c.id.in_(chunk))
+            runs.update({row[0]: row[1] for row in conn.execute(stmt)})
+        return runs
+
+    def _dedupe(self, conn: Connection, batch: Batch) -> None:
+        """Drop rows already stored; map re-recorded requests to their stored decision."""
+        present = self._present(conn, _DECISIONS.c.id, [row[D_ID] for row in batch.decisions])
+        stored = self._stored_requests(conn, batch.decisions)
+        keep: list[tuple[Any, ...]] = []
+        for row in batch.decisions:
+            row_id = row[D_ID]
+            if row_id in present:
+                continue  # a replay: stored by an earlier attempt
+            if row[D_KEY] is not None:
+                key = (row[D_RUN], row[D_KEY], row[D_ATTEMPT])
+                other = stored.get(key)
+                if other is not None:
+                    batch.remap[row_id] = other
+                    continue
+                stored[key] = row_id  # a second record of it in this batch maps to this one
+            keep.append(row)
+        batch.decisions = keep
+        items = [
+            (row[I_ID], batch.remap.get(row[I_DECISION], row[I_DECISION]), *row[2:])
+            for row in batch.items
+        ]
+        replayed = self._present(conn, _ITEMS.c.id, [row[I_ID] for row in items])
+        with_item = self._stored_items(conn, [row[I_DECISION] for row in items])
+        kept_items: list[tuple[Any, ...]] = []
+        for row in items:
+            item_id, decision_id = row[I_ID], row[I_DECISION]
+            if item_id in replayed:
+                continue
+            if decision_id in with_item:  # one item per attempt: the one stored first stands
+                batch.item_remap[item_id] = with_item[decision_id]
+                continue
+            with_item[decision_id] = item_id
+            kept_items.append(row)
+        batch.items = kept_items
+
+    def _stored_items(self, conn: Connection, decision_ids: list[int]) -> dict[int, int]:
+        """Return decision id → id of the item already stored for it."""
+        stored: dict[int, int] = {}
+        c = _ITEMS.c
+        for chunk in _chunks(sorted(set(decision_ids))):
+            stmt = select(c.decision_id, c.id).where(c.decision_id.in_(chunk))
+            stored.update({row[0]: row[1] for row in conn.execute(stmt)})
+        return stored
+
+    def _present(self, conn: Connection, column: Any, values: Iterable[Any]) -> set[Any]:
+        found: set[Any] = set()
+        for chunk in _chunks(list(values)):
+            found.update(conn.execute(select(column).where(column.in_(chunk))).scalars())
+        return found
+
+    def _stored_requests(
+        self, conn: Connection, decisions: list[tuple[Any, ...]]
+    ) -> dict[tuple[Any, ...], int]:
+        """Return (run, request key, attempt) → decision id, for the keys already stored."""
+        by_run: dict[int, set[str]] = {}
+        for row in decisions:
+            if row[D_KEY] is not None:
+                by_run.setdefault(row[D_RUN], set()).add(row[D_KEY])
+        stored: dict[tuple[Any, ...], int] = {}
+        t = _DECISIONS.c
+        for run, keys in by_run.items():
+            for chunk in _chunks(sorted(keys)):
+                stmt = select(t.request_key, t.attempt, t.id).where(
+                    t.run_id == run, t.request_key.in_(chunk)
+                )
+                for key, attempt, row_id in conn.execute(stmt):
+                    stored[run, key, attempt] = row_id
+        return stored
+
+
+def _chunks(values: list[Any]) -> Iterable[list[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]

@@ -1,0 +1,106 @@
+"""``heed db check``: verify that the audit trail is what the writer wrote (regulation.md AC-20).
+
+* every document's bytes hash to their sha256 key;
+* every content-addressed row (origin, signal, outcome) still hashes to its id and digest, so
+  an edited signal or outcome is detected;
+* every reference between rows resolves (declared foreign keys, and the signal ids an outcome
+  lists) — which also covers SQLite files written without foreign-key enforcement.
+
+Decisions and documents are also protected by append-only triggers; this check finds what a
+change made around them (or with them dropped) left behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, func, select
+
+from audit.models import DOCUMENT_T, ORIGIN_T, OUTCOME_T, SIGNAL_T, Base
+from audit.rows import canonical_digest, digest_id, hash_id
+
+#: Problems listed per kind before the rest are only counted.
+_MAX_LISTED = 20
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckReport:
+    """What :func:`check` verified, and what failed."""
+
+    documents: int
+    rows: int
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Return whether nothing failed."""
+        return not self.problems
+
+
+def check(engine: Engine) -> CheckReport:
+    """Verify documents, content-addressed rows and references; return the report."""
+    problems: list[str] = []
+    rows = 0
+    with engine.connect() as conn:
+        documents = 0
+        doc = DOCUMENT_T.c
+        result = conn.execution_options(yield_per=64).execute(
+            select(doc.sha256, doc.size, doc.body)
+        )
+        for sha, size, body in result:
+            documents += 1
+            data = bytes(body)
+            if hashlib.sha256(data).hexdigest() != sha or len(data) != size:
+                _note(problems, f"document {sha}: stored bytes do not match their sha256")
+        for row in conn.execute(select(ORIGIN_T.c.id, ORIGIN_T.c.origin)):
+            if hash_id("origin", row.origin) != row.id:
+                _note(problems, f"origin {row.id} ({row.origin}) does not match its id")
+        signal_ids: set[int] = set()
+        s = SIGNAL_T.c
+        values = [s.protocol, s.crawl, s.purposes, s.verdict, s.reason, s.source, s.status]
+        values += [s.rule, s.line, s.sha256, s.parser, s.flags, s.licence_url]
+        values += [s.licence_required, s.fetched_at, s.extra]
+        for row in conn.execute(select(s.id, s.digest, *values)):
+            signal_ids.add(row[0])
+            _content(problems, "signal", row[0], row[1], tuple(row[2:]))
+        o = OUTCOME_T.c
+        values = [o.crawl, o.use, o.purpose, o.purposes, o.reasons, o.signal_ids]
+        values += [o.complete, o.licence_required, o.policy_id]
+        for row in conn.execute(select(o.id, o.digest, *values)):
+            _content(problems, "outcome", row[0], row[1], tuple(row[2:]))
+            missing = [sid for sid in json.loads(row.signal_ids) if sid not in signal_ids]
+            if missing:
+                _note(problems, f"outcome {row[0]} lists missing signals {missing}")
+        for table in Base.metadata.sorted_tables:
+            rows += conn.execute(select(func.count()).select_from(table)).scalar_one()
+            for fk in table.foreign_keys:
+                parent = fk.column.table
+                orphans = conn.execute(
+                    select(func.count())
+                    .select_from(table.outerjoin(parent, fk.parent == fk.column))
+                    .where(fk.parent.is_not(None), fk.column.is_(None))
+                ).scalar_one()
+                if orphans:
+                    _note(
+                        problems,
+                        f"{orphans} {table.name} rows reference a missing {parent.name} "
+                        f"({fk.parent.name})",
+                    )
+    return CheckReport(documents=documents, rows=rows, problems=tuple(problems))
+
+
+def _content(
+    problems: list[str], kind: str, row_id: int, digest: str, values: tuple[object, ...]
+) -> None:
+    actual = canonical_digest(list(values))
+    if actual != digest or digest_id(actual) != row_id:
+        _note(problems, f"{kind} {row_id} does not match its content digest (altered?)")
+
+
+def _note(problems: list[str], problem: str) -> None:
+    if len(problems) < _MAX_LISTED:
+        problems.append(problem)
+    elif len(problems) == _MAX_LISTED:
+        problems.append("… more problems not listed")

@@ -1,0 +1,111 @@
+"""Schema migrations: ``heed db upgrade``, and the check every open makes (alembic, configured in code).
+
+The alembic environment ships inside the package (``audit/migrations``), so upgrading works from
+any directory after ``pip install``; no ``alembic.ini`` is needed. A new, empty database is
+upgraded automatically on first use by a writer; an existing database at an older revision is
+never changed behind the operator's back: the writer refuses it until ``heed db upgrade`` runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from audit.engine import describe
+from audit.errors import DatabaseURLError, SchemaError
+from audit.models import Base
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: The newest revision; a test keeps it equal to the head of ``migrations/versions``.
+HEAD = "0001"
+#: PostgreSQL advisory lock taken while checking or migrating, so two first users don't race.
+_PG_LOCK = 0x48454544  # "HEED"
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Return an alembic Config for the packaged migrations, bound to *connection*."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def script_head() -> str | None:
+    """Return the head revision of the packaged migration scripts."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(connection: Connection) -> str | None:
+    """Return the revision *connection*'s database is at, None when it has no Heed schema."""
+    # What alembic's MigrationContext.get_current_revision() reads, without building a context
+    # on every open (a look-up command opens the database once per process).
+    if not connection.dialect.has_table(connection, "alembic_version"):
+        return None
+    versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    if len(versions) > 1:
+        raise SchemaError(f"several alembic revisions at once: {sorted(versions)}")
+    return versions[0] if versions else None
+
+
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
+    """Upgrade the database to *revision*; return the revisions before and after."""
+    try:
+        with engine.begin() as conn:
+            _lock(conn)
+            before = current_revision(conn)
+            if before is None:
+                _refuse_foreign_tables(conn, engine)
+            command.upgrade(alembic_config(conn), revision)
+            after = current_revision(conn)
+    except DBAPIError as exc:
+        raise DatabaseURLError(_db_message(engine, exc)) from exc
+    return before, after
+
+
+def ensure_schema(engine: Engine, *, create: bool) -> None:
+    """Check that the database is at :data:`HEAD`; with *create*, build the schema when empty."""
+    try:
+        with engine.begin() as conn:
+            if create:  # only a writer may build the schema: readers need no lock
+                _lock(conn)
+            revision = current_revision(conn)
+            if revision == HEAD:
+                return
+            if revision is None and create:
+                _refuse_foreign_tables(conn, engine)
+                command.upgrade(alembic_config(conn), "head")
+                return
+    except DBAPIError as exc:
+        raise DatabaseURLError(_db_message(engine, exc)) from exc
+    where = describe(engine.url)
+    if revision is None:
+        raise SchemaError(f"no Heed audit schema in {where}; run: heed db upgrade --db …")
+    known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    if revision not in known:
+        raise SchemaError(f"{where} is at revision {revision}, newer than this Heed ({HEAD})")
+    raise SchemaError(f"{where} is at revision {revision}; run: heed db upgrade --db …")
+
+
+def _lock(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
+
+
+def _refuse_foreign_tables(conn: Connection, engine: Engine) -> None:
+    existing = set(inspect(conn).get_table_names()) & set(Base.metadata.tables)
+    if existing:
+        raise SchemaError(
+            f"{describe(engine.url)} has tables {sorted(existing)} but no alembic revision: "
+            "not a Heed audit database, or one created outside the migrations"
+        )
+
+
+def _db_message(engine: Engine, exc: DBAPIError) -> str:
+    detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    return f"cannot use database {describe(engine.url)}: {detail}"

@@ -1,0 +1,1 @@
+"""Alembic revisions of the audit schema, oldest first."""

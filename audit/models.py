@@ -1,0 +1,351 @@
+"""The audit schema: SQLAlchemy 2 typed ORM models (style.md §10, regulation.md AC-03, AC-20).
+
+Tables, and the look-ups their indexes serve:
+
+* ``crawl_run`` — one crawl: crawler identity, configuration text and hash, policy, protocol set,
+  start and end; ``crawl_run_count`` holds its counters (updated in the same transaction as the
+  rows they count, so they never disagree with the data).
+* ``policy`` — the policy-knob values (JSON) and protocol-set version, stored once per digest.
+* ``origin`` — ``scheme://host[:port]`` with host and registrable domain, stored once. Look-ups
+  by domain, host or origin resolve here first (indexes on ``domain`` and ``host``), then read
+  decisions by ``origin_id``.
+* ``outcome`` — what was decided and why (crawl and use verdicts, per-purpose verdicts, reasons,
+  the ordered signal ids), stored once per distinct outcome under a content-derived id.
+* ``decision`` — one row per request attempt: run, request key, time, origin, URL, outcome,
+  action taken. Index ``(origin_id, time)`` serves domain, host,
+  origin and URL-prefix look-ups with date filters: a look-up reads the rows of the target's
+  origins in time order and filters URLs on the way. An index holding the URL itself would make
+  a single-URL look-up on a very large site faster, but cost about a third of the write rate
+  (measured), and PostgreSQL cannot index URLs over ~2.7 kB. The unique key
+  ``(run_id, request_key, attempt)`` makes re-recording an attempt (a resumed crawl) a no-op.
+* ``signal`` — each distinct signal statement (protocol, verdict, rule, line, source, document
+  hash, …) stored once under a content-derived id. An outcome lists its signals' ids, in order,
+  in ``outcome.signal_ids`` (a JSON array); the ``decision_signal`` view unnests them into
+  ``(decision_id, seq, signal_id)`` rows for SQL, and ``audit_decision`` joins a decision with
+  its outcome and origin. Site-level signals (robots.txt, tdmrep.json) repeat for every URL of a
+  site, so one small row is written per request attempt (a link table would triple the rows
+  and halve the write rate, measured) and the database grows with what is new, not with what
+  repeats.
+* ``document`` — the exact bytes of every signal document, once per sha256;
+  ``document_fetch`` — each retrieval of it (URL and its origin, status, headers, time).
+* ``stored_item`` — what entered the dataset, with the decision it rests on.
+* ``id_block`` — hands out blocks of ids, so writers assign ids without a round trip per row.
+
+Decisions, signals, documents, fetches and items are append-only: the API has no update
+or delete for them, and migrations install triggers that reject UPDATE and DELETE (AC-20).
+Times are UTC. On PostgreSQL the text keys use the "C" collation, so that ``url >= prefix``
+range scans mean byte-wise prefix order whatever the database's default collation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _id_type() -> TypeEngine[int]:
+    """Return BIGINT, but INTEGER on SQLite, where only INTEGER PRIMARY KEY aliases the rowid.
+
+    (A BIGINT primary key there would cost a second index on every insert.)
+    """
+    return BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _key_text(length: int | None = None) -> TypeEngine[str]:
+    """Return a text type compared byte-wise ("C" collation) on PostgreSQL."""
+    base: TypeEngine[str] = String(length) if length else Text()
+    variant: TypeEngine[str] = String(length, collation="C") if length else Text(collation="C")
+    return base.with_variant(variant, "postgresql")
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp stored in UTC and always read back as an aware UTC datetime.
+
+    PostgreSQL stores ``timestamptz``; SQLite stores SQLAlchemy's fixed-width text form of the
+    naive UTC time, which sorts in time order.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        """Convert to UTC (naive input is taken as UTC); naive for SQLite."""
+        if value is None:
+            return None
+        value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        """Return an aware UTC datetime."""
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base carrying the naming convention that migrations rely on."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class IdBlock(Base):
+    """Next free id per sequence name; writers reserve blocks of ids from it."""
+
+    __tablename__ = "id_block"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    next_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class PolicyRow(Base):
+    """The policy-knob values and protocol-set version a decision was made under."""
+
+    __tablename__ = "policy"
+    __table_args__ = (UniqueConstraint("digest", "protocol_set"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    protocol_set: Mapped[str] = mapped_column(String(64))
+    knobs: Mapped[str] = mapped_column(Text)
+
+
+class CrawlRun(Base):
+    """One crawl: who crawled, with which configuration and policy, and when."""
+
+    __tablename__ = "crawl_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_key: Mapped[str] = mapped_column(String(200), unique=True)
+    crawler_name: Mapped[str] = mapped_column(String(200))
+    product_token: Mapped[str] = mapped_column(String(200))
+    user_agent: Mapped[str] = mapped_column(Text)
+    config: Mapped[str] = mapped_column(Text)
+    config_sha256: Mapped[str] = mapped_column(String(64))
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policy.id"))
+    protocol_set: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    resumed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CrawlRunCount(Base):
+    """A named counter of a run (decisions, items, documents, ``action:<action>``)."""
+
+    __tablename__ = "crawl_run_count"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class OriginRow(Base):
+    """A ``scheme://host[:port]`` with its host and registrable domain."""
+
+    __tablename__ = "origin"
+    __table_args__ = (Index("ix_origin_domain", "domain"), Index("ix_origin_host", "host"))
+
+    id: Mapped[int] = mapped_column(_id_type(), primary_key=True, autoincrement=False)
+    origin: Mapped[str] = mapped_column(_key_text(), unique=True)
+    scheme: Mapped[str] = mapped_column(String(32))
+    host: Mapped[str] = mapped_column(_key_text())
+    port: Mapped[int | None] = mapped_column(Integer)
+    domain: Mapped[str] = mapped_column(_key_text())
+
+
+class OutcomeRow(Base):
+    """What was decided and why — verdicts, reasons, signals — stored once per distinct outcome.
+
+    Every URL of a site that the same rules decide the same way shares one outcome row; a
+    decision row then only says which URL, when, in which run, and what the crawler did.
+    """
+
+    __tablename__ = "outcome"
+
+    id: Mapped[int] = mapped_column(_id_type(), primary_key=True, autoincrement=False)
+    #: sha256 of the canonical form of the columns below; the id is its first 63 bits.
+    digest: Mapped[str] = mapped_column(String(64))
+    crawl: Mapped[str] = mapped_column(String(16))
+    use: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(32))
+    #: Per-purpose verdicts, ``tdm=reserved;train-ai=reserved;…``.
+    purposes: Mapped[str] = mapped_column(String(255))
+    #: JSON array of the reasons, as the decision gave them.
+    reasons: Mapped[str] = mapped_column(Text)
+    #: JSON array of the ids of the signals, in order (see the ``decision_signal`` view).
+    signal_ids: Mapped[str] = mapped_column(Text)
+    complete: Mapped[bool] = mapped_column(Boolean)
+    licence_required: Mapped[bool] = mapped_column(Boolean)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policy.id"))
+
+
+class DecisionRow(Base):
+    """One request attempt: which URL, when, in which run, its outcome, and what was done."""
+
+    __tablename__ = "decision"
+    # No CHECK constraint on ``action``: SQLite re-evaluates an IN list per row, which cost a
+    # third of the insert time; AuditStore accepts only :class:`audit.vocab.Action` values.
+    __table_args__ = (
+        UniqueConstraint("run_id", "request_key", "attempt", name="uq_decision_request"),
+    )
+
+    id: Mapped[int] = mapped_column(_id_type(), primary_key=True, autoincrement=False)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"))
+    #: The caller's key for the request (e.g. its fingerprint), NULL when none was given.
+    #: Unique with ``run_id`` and ``attempt``: re-recording an attempt stores nothing.
+    request_key: Mapped[str | None] = mapped_column(String(255))
+    attempt: Mapped[int] = mapped_column(Integer)
+    time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    origin_id: Mapped[int] = mapped_column(ForeignKey("origin.id"))
+    url: Mapped[str] = mapped_column(_key_text())
+    outcome_id: Mapped[int] = mapped_column(ForeignKey("outcome.id"))
+    action: Mapped[str] = mapped_column(String(24))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    denylist_version: Mapped[str | None] = mapped_column(String(100))
+
+
+Index("ix_decision_origin_time", DecisionRow.origin_id, DecisionRow.time)
+
+
+class SignalRow(Base):
+    """One distinct signal statement, with its evidence, under a content-derived id."""
+
+    __tablename__ = "signal"
+
+    id: Mapped[int] = mapped_column(_id_type(), primary_key=True, autoincrement=False)
+    #: sha256 of the canonical form of the columns below; the id is its first 63 bits.
+    digest: Mapped[str] = mapped_column(String(64))
+    protocol: Mapped[str] = mapped_column(String(64))
+    crawl: Mapped[str | None] = mapped_column(String(16))
+    purposes: Mapped[str] = mapped_column(String(255))
+    verdict: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column(Integer)
+    rule: Mapped[str | None] = mapped_column(Text)
+    line: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    parser: Mapped[str] = mapped_column(String(64))
+    #: Comma-separated flags.
+    flags: Mapped[str] = mapped_column(String(255))
+    licence_url: Mapped[str | None] = mapped_column(Text)
+    licence_required: Mapped[bool] = mapped_column(Boolean)
+    fetched_at: Mapped[str | None] = mapped_column(String(64))
+    #: JSON of Signal fields this schema has no column for (a newer optout/), else NULL.
+    extra: Mapped[str | None] = mapped_column(Text)
+
+
+class Document(Base):
+    """The exact bytes of a signal document, once per sha256."""
+
+    __tablename__ = "document"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    first_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class DocumentFetch(Base):
+    """One retrieval of a signal document: where, when, and the response status and headers."""
+
+    __tablename__ = "document_fetch"
+    __table_args__ = (
+        Index("ix_document_fetch_sha256", "sha256"),
+        # "Which retrievals of these bytes came from this site": identical files (a CMS's default
+        # robots.txt) are fetched from thousands of origins, and a look-up must see only its own.
+        Index("ix_document_fetch_origin_sha256", "origin_id", "sha256"),
+    )
+
+    #: Content-derived, so that recording the same retrieval twice stores it once.
+    id: Mapped[int] = mapped_column(_id_type(), primary_key=True, autoincrement=False)
+    sha256: Mapped[str] = mapped_column(ForeignKey("document.sha256"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"))
+    #: Origin of ``url`` (NULL if it has none).
+    origin_id: Mapped[int | None] = mapped_column(ForeignKey("origin.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(200))
+    redirects: Mapped[int] = mapped_column(Integer)
+    truncated: Mapped[bool] = mapped_column(Boolean)
+    #: JSON array of ``[name, value]`` pairs, in the order received.
+    headers: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class StoredItem(Base):
+    """Content that entered the dataset, and the decision it rests on."""
+
+    __tablename__ = "stored_item"
+
+    id: Mapped[int] = mapped_column(_id_type(), primary_key=True, autoincrement=False)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id"), unique=True)
+    time: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    url: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(255))
+    modality: Mapped[str] = mapped_column(String(16))
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    #: Token estimate for text (see :func:`audit.vocab.estimate_tokens`), else NULL.
+    tokens: Mapped[int | None] = mapped_column(BigInteger)
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+#: Tables whose rows are never updated or deleted (triggers enforce it).
+APPEND_ONLY_TABLES = (
+    "decision",
+    "outcome",
+    "signal",
+    "document",
+    "document_fetch",
+    "stored_item",
+)
+
+
+def table_of(model: type[Base]) -> Table:
+    """Return the Core Table of an ORM model."""
+    table = model.__table__
+    if not isinstance(table, Table):  # pragma: no cover - every model here maps a Table
+        raise TypeError(f"{model.__name__} does not map a Table")
+    return table
+
+
+ID_BLOCK_T = table_of(IdBlock)
+POLICY_T = table_of(PolicyRow)
+CRAWL_RUN_T = table_of(CrawlRun)
+COUNT_T = table_of(CrawlRunCount)
+ORIGIN_T = table_of(OriginRow)
+DECISION_T = table_of(DecisionRow)
+OUTCOME_T = table_of(OutcomeRow)
+SIGNAL_T = table_of(SignalRow)
+DOCUMENT_T = table_of(Document)
+FETCH_T = table_of(DocumentFetch)
+ITEM_T = table_of(StoredItem)

@@ -1,0 +1,384 @@
+"""AuditStore: the one writer of the audit trail (style.md §10, regulation.md AC-03, AC-20).
+
+Rows are buffered and written in batches (:mod:`audit.batch`, :mod:`audit.writer`): when
+``batch_size`` decisions are pending, when the oldest pending row is ``max_delay`` seconds old
+(checked on every call), on :meth:`AuditStore.flush`, and on :meth:`AuditStore.close` / leaving
+the ``with`` block.
+
+Ordering guarantee — a stored item's decision is durable before the item is handed to the
+dataset writer:
+
+* :meth:`AuditStore.record_item` without a callback commits the item *and every row recorded
+  before it* (its decision included) before it returns. Hand the item to the dataset writer
+  only after it returns.
+* With ``on_durable=callback`` the item is batched; the callback runs right after the commit
+  that made the item and its decision durable (inside whichever call triggered that flush).
+  Hand the item over inside the callback. This is the fast path for a crawler that stores most
+  of what it fetches.
+* :meth:`AuditStore.record_decision` takes the same ``on_durable`` callback, for a crawler that
+  must not send a request before its decision row is durable (AC-03 pre-request gate).
+
+"Durable" means committed: it survives a crash of the process (SQLite in WAL mode with
+``synchronous=NORMAL``; see :mod:`audit.engine` for power loss). Rows still buffered when the
+process is killed are lost — at most one batch, or ``max_delay`` seconds of them — and nothing
+that was handed on can be among them.
+
+Resuming: :meth:`AuditStore.start_run` with the ``run_key`` of an earlier run continues that run.
+Decisions carry a ``request_key`` (and ``attempt``); re-recording a request already stored writes
+nothing and maps to the stored decision (:meth:`AuditStore.resolve`). A batch replayed after a
+failed commit is written at most once. Call the store from one thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import time as _time
+import uuid
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import URL, Engine
+
+from audit.batch import I_DECISION, Batch
+from audit.engine import make_engine, resolve_url
+from audit.migrate import ensure_schema
+from audit.rowcache import PREFIX, RowCache
+from audit.rows import (
+    time_converter,
+)
+from audit.vocab import Action, Modality, estimate_tokens, modality_of
+from audit.writer import DbWriter
+from optout.decision import DEFAULT_POLICY, PROTOCOL_SET_VERSION, Decision, Policy
+
+logger = logging.getLogger(__name__)
+#: Ids reserved per round trip to ``id_block``.
+ID_BLOCK = 1 << 16
+
+
+class AuditStore(RowCache):
+    """Buffered, batched, append-only writer of crawl runs, decisions, documents and items."""
+
+    def __init__(self, engine: Engine, *, batch_size: int = 50_000, max_delay: float = 2.0) -> None:
+        """Write through *engine*, whose database must already be at the current schema."""
+        if batch_size < 1 or max_delay < 0:
+            raise ValueError("batch_size must be ≥ 1 and max_delay ≥ 0")
+        self.engine = engine
+        self.batch_size = batch_size
+        self.max_delay = max_delay
+        super().__init__(time_converter(engine.dialect.name))
+        self._db = DbWriter(engine)
+        self._oldest: float | None = None
+        self._next_decision = self._end_decision = self._next_item = self._end_item = 0
+        self._runs: set[int] = set()
+        self._policies: dict[tuple[str, str], int] = {}
+        self._remap: dict[int, int] = {}
+        self._item_remap: dict[int, int] = {}
+        self._closed = False
+
+    @classmethod
+    def open(
+        cls,
+        db: str | URL | None = None,
+        *,
+        batch_size: int = 50_000,
+        max_delay: float = 2.0,
+        synchronous: str = "NORMAL",
+        foreign_keys: bool | None = None,
+        create: bool = True,
+    ) -> Self:
+        """Open the store at *db* (URL, SQLite path, ``$HEED_DB`` or ``heed.db``).
+
+        A new, empty database gets the schema (*create*); an older one must be upgraded first.
+        *synchronous* and *foreign_keys* apply to SQLite (see :func:`audit.engine.make_engine`).
+        """
+        url = db if isinstance(db, URL) else resolve_url(db)
+        engine = make_engine(url, writer=True, synchronous=synchronous, foreign_keys=foreign_keys)
+        try:
+            ensure_schema(engine, create=create)
+        except Exception:
+            engine.dispose()
+            raise
+        return cls(engine, batch_size=batch_size, max_delay=max_delay)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if kind is None:
+            self.close()
+            return
+        try:  # the rows recorded before the failure are still true: keep them
+            self.close()
+        except Exception:
+            logger.exception("audit store: flush on error exit failed")
+
+    # -- runs and policies -------------------------------------------------------------------
+
+    def register_policy(self, policy: Policy, protocol_set: str = PROTOCOL_SET_VERSION) -> int:
+        """Store *policy*'s knob values once; return its id."""
+        key = (policy.digest(), protocol_set)
+        if key not in self._policies:
+            self._policies[key] = self._db.call(self._db.register_policy, policy, protocol_set)
+        return self._policies[key]
+
+    def start_run(
+        self,
+        *,
+        crawler_name: str,
+        product_token: str,
+        user_agent: str,
+        config: Mapping[str, Any] | str | None = None,
+        policy: Policy = DEFAULT_POLICY,
+        protocol_set: str = PROTOCOL_SET_VERSION,
+        run_key: str | None = None,
+        started_at: dt.datetime | None = None,
+    ) -> int:
+        """Record the start of a crawl run, or resume the run *run_key*; return the run id.
+
+        *config* is the crawler configuration (stored as text with its sha256). Resuming
+        requires the same crawler identity, configuration, policy and protocol set.
+        """
+        if isinstance(config, str):
+            config_text = config
+        else:
+            config_text = json.dumps(config or {}, sort_keys=True, ensure_ascii=False, default=str)
+        identity: dict[str, object] = {
+            "crawler_name": crawler_name,
+            "product_token": product_token,
+            "user_agent": user_agent,
+            "config_sha256": hashlib.sha256(config_text.encode()).hexdigest(),
+            "policy_id": self.register_policy(policy, protocol_set),
+            "protocol_set": protocol_set,
+        }
+        now = started_at or dt.datetime.now(dt.UTC)
+        run_key = run_key or uuid.uuid4().hex
+        run_id = self._db.call(self._db.start_run, run_key, identity, config_text, now)
+        self._runs.add(run_id)
+        return run_id
+
+    def end_run(self, run_id: int, *, ended_at: dt.datetime | None = None) -> None:
+        """Flush, then record the end of run *run_id*."""
+        self._check_run(run_id)
+        self.flush()
+        self._db.call(self._db.end_run, run_id, ended_at or dt.datetime.now(dt.UTC))
+
+    # -- rows ----------------------------------------------------------------------------------
+
+    def record_decision(
+        self,
+        run_id: int,
+        decision: Decision,
+        action: Action | str,
+        *,
+        time: dt.datetime | None = None,
+        request_key: str | None = None,
+        attempt: int = 1,
+        http_status: int | None = None,
+        denylist_version: str | None = None,
+        on_durable: Callable[[int], None] | None = None,
+    ) -> int:
+        """Buffer one request attempt's decision and its signals; return the decision id.
+
+        *request_key* (e.g. the request fingerprint) with *attempt* identifies the attempt
+        within the run: recording it again, e.g. after a resume, stores nothing new.
+        """
+        if run_id not in self._runs:
+            self._check_run(run_id)
+        policy = decision.policy
+        cached_policy = self._policy_objs.get(id(policy))
+        if (
+            cached_policy is None
+            or cached_policy[0] is not policy
+            or cached_policy[1] != decision.protocol_set
+        ):
+            cached_policy = self._policy_obj(policy, decision.protocol_set)
+        policy_id = cached_policy[2]
+        next_id = self._next_decision
+        if next_id >= self._end_decision:
+            next_id, self._end_decision = self._allocate("decision")
+        self._next_decision = next_id + 1
+        action_value = action._value_ if isinstance(action, Action) else Action(action)._value_
+        url = decision.url
+        match = PREFIX.match(url)
+        if match is None:
+            raise ValueError(f"not an absolute URL: {url!r}")
+        prefix = match.group()
+        origin = self._origins.get(prefix)
+        if origin is None:
+            origin = self._origin(prefix)
+        if origin[1] != prefix:
+            url = origin[1] + url[match.end() :]
+        # Signal objects are built once per matched rule and reused (optout.site), so an
+        # identity cache answers most look-ups; the content key catches equal new objects.
+        signal_objs = self._signal_objs
+        signal_ids = []
+        for signal in decision.signals:
+            hit = signal_objs.get(id(signal))
+            if hit is not None and hit[0] is signal:
+                signal_ids.append(hit[1])
+            else:
+                signal_ids.append(self._signal_id(signal))
+        # An outcome is a function of the signals, policy, notes and verdicts (not of the URL);
+        # equal inputs share one outcome row. The per-purpose verdicts are compared, not hashed.
+        shape = (
+            policy_id,
+            tuple(signal_ids),
+            decision.notes,
+            decision.crawl,
+            decision.use,
+            decision.purpose,
+            decision.complete,
+            decision.licence_required,
+        )
+        outcome = self._outcomes.get(shape)
+        if outcome is None or outcome[1] != decision.purposes:
+            outcome = self._outcome(shape, decision, signal_ids, policy_id)
+        when = self._time(time or dt.datetime.now(dt.UTC))
+        batch = self._batch
+        batch.decisions.append(
+            (
+                next_id,
+                run_id,
+                request_key,
+                attempt,
+                when,
+                origin[0],
+                url,
+                outcome[0],
+                action_value,
+                http_status,
+                denylist_version,
+            )
+        )
+        batch.decision_ids.add(next_id)
+        if on_durable is not None:
+            batch.callbacks.append((on_durable, next_id, False))
+        self._pending()
+        return next_id
+
+    def record_item(
+        self,
+        decision_id: int,
+        *,
+        url: str,
+        content_type: str,
+        size: int,
+        modality: Modality | str | None = None,
+        tokens: int | None = None,
+        content_sha256: str | None = None,
+        time: dt.datetime | None = None,
+        on_durable: Callable[[int], None] | None = None,
+    ) -> int:
+        """Record content entering the dataset, resting on *decision_id*; return the item id.
+
+        Without *on_durable*, returns only once the item and its decision are committed; with
+        it, the item is batched and *on_durable(item_id)* runs after the commit. One item per
+        decision: recording another for a decision that has one (a resumed run) stores nothing,
+        and the id returned (or passed to *on_durable*) is the stored item's.
+        """
+        decision_id = self._remap.get(decision_id, decision_id)
+        if not self._known_decision(decision_id):
+            raise ValueError(f"no decision {decision_id} to rest the item on")
+        kind = Modality(modality) if modality is not None else modality_of(content_type)
+        if tokens is None and kind is Modality.TEXT:
+            tokens = estimate_tokens(size)
+        next_id = self._next_item
+        if next_id >= self._end_item:
+            next_id, self._end_item = self._allocate("item")
+        self._next_item = next_id + 1
+        when = self._time(time or dt.datetime.now(dt.UTC))
+        row = (next_id, decision_id, when, url, content_type, kind._value_, size, tokens)
+        self._batch.items.append((*row, content_sha256))
+        if on_durable is None:
+            self.flush()
+            return self._item_remap.get(next_id, next_id)
+        self._batch.callbacks.append((on_durable, next_id, True))
+        self._pending()
+        return next_id
+
+    def resolve(self, decision_id: int) -> int:
+        """Return the stored id for *decision_id* (differs when it re-recorded a stored request)."""
+        return self._remap.get(decision_id, decision_id)
+
+    @property
+    def pending(self) -> int:
+        """Return the number of rows buffered and not yet committed."""
+        return len(self._batch)
+
+    def flush(self) -> None:
+        """Commit every row recorded so far, then run the on-durable callbacks."""
+        batch = self._batch
+        if not len(batch) and not batch.callbacks:
+            return
+        if self._remap:  # items recorded against a decision that turned out to be stored already
+            batch.items = [
+                (row[0], self._remap.get(row[I_DECISION], row[I_DECISION]), *row[2:])
+                for row in batch.items
+            ]
+        self._batch = Batch()
+        self._oldest = None
+        try:
+            self._db.write(batch)
+        except BaseException:
+            self._restore(batch)
+            raise
+        self._remap.update(batch.remap)
+        self._item_remap.update(batch.item_remap)
+        error: BaseException | None = None
+        for callback, row_id, is_item in batch.callbacks:
+            remap = batch.item_remap if is_item else batch.remap
+            try:
+                callback(remap.get(row_id, row_id))
+            except Exception as exc:  # noqa: BLE001 - run every callback, re-raise the first error
+                error = error or exc
+        if error is not None:
+            raise error
+
+    def close(self) -> None:
+        """Flush and release the database connections."""
+        if self._closed:
+            return
+        try:
+            self.flush()
+        finally:
+            self._closed = True
+            self._db.close()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _pending(self) -> None:
+        now = _time.monotonic()
+        if self._oldest is None:
+            self._oldest = now
+        if len(self._batch.decisions) >= self.batch_size or now - self._oldest >= self.max_delay:
+            self.flush()
+
+    def _restore(self, batch: Batch) -> None:
+        # Put the failed batch back in front, so that a later flush (or close) retries it.
+        newer, self._batch = self._batch, batch
+        names = ("documents", "fetches", "origins", "signals", "outcomes", "decisions", "items")
+        for name in names:
+            getattr(batch, name).extend(getattr(newer, name))
+        batch.callbacks.extend(newer.callbacks)
+        batch.decision_ids |= newer.decision_ids
+        batch.remap.clear()
+        batch.item_remap.clear()
+        self._oldest = _time.monotonic()
+
+    def _known_decision(self, decision_id: int) -> bool:
+        if decision_id in self._batch.decision_ids:
+            return True
+        return self._db.call(self._db.decision_exists, decision_id)
+
+    def _check_run(self, run_id: int) -> None:
+        if run_id not in self._runs:
+            raise ValueError(f"run {run_id} was not started or resumed by this store")
+
+    def _allocate(self, name: str) -> tuple[int, int]:
+        return self._db.call(self._db.allocate, name, ID_BLOCK)

@@ -1,0 +1,184 @@
+"""Benchmark: decisions per second through AuditStore (each decision with two signals).
+
+    .venv/bin/python bench/audit_writer.py [--decisions N] [--domains D] [--pg URL] [--no-sqlite]
+
+Decisions are real optout/ decisions: every domain gets a robots.txt and a tdmrep.json, and
+``optout.site.Site.before_request`` decides each URL, so each decision carries the robots.txt
+signal and a tdmrep.json signal, reused per matched rule exactly as the crawler's would be.
+The decisions are built before the clock starts (and frozen out of the garbage collector, as a
+long-running crawler's steady state would be); the clock covers ``record_decision`` for every
+decision plus the final flush, i.e. until the last row is committed. Signal documents are
+recorded once per site, inside the timed section.
+
+SQLite runs on a real file in a temporary directory (not tmpfs). PostgreSQL runs in a fresh
+schema that is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import create_engine, text
+
+from audit import Action, AuditStore
+from optout.decision import Crawl, Decision, Use
+from optout.document import FetchResult
+from optout.site import Site, SiteDocuments
+
+FETCHED = "2026-01-01T00:00:00Z"
+
+
+def origin_of(n: int) -> str:
+    """Return the origin of site *n*: one registrable domain per site, a blog host for 1 in 10."""
+    return f"https://{'blog' if n % 10 == 9 else 'www'}.site{n}.com"
+
+
+def build_sites(domains: int) -> list[Site]:
+    """Return one compiled optout Site per domain, each with a robots.txt and a tdmrep.json."""
+    sites = []
+    for n in range(domains):
+        origin = origin_of(n)
+        robots = FetchResult(
+            url=origin + "/robots.txt",
+            status=200,
+            headers=(("content-type", "text/plain"),),
+            body=f"# site {n}\nUser-agent: *\nDisallow: /private/\nAllow: /\n".encode(),
+            fetched_at=FETCHED,
+        )
+        tdmrep = FetchResult(
+            url=origin + "/.well-known/tdmrep.json",
+            status=200,
+            headers=(("content-type", "application/json"),),
+            body=(
+                b'[{"location": "/blog/*", "tdm-reservation": 1},'
+                b' {"location": "/*", "tdm-reservation": 0}]'
+            ),
+            fetched_at=FETCHED,
+        )
+        sites.append(
+            Site(SiteDocuments(origin=origin, robots=robots, tdmrep=tdmrep), token="HeedBot")
+        )
+    return sites
+
+
+def decisions_for(
+    sites: list[Site], count: int, *, start: int = 0, seed: int = 1
+) -> Iterator[tuple[Decision, Action, dt.datetime, str]]:
+    """Yield ``(decision, action, time, request_key)`` for *count* URLs of random sites."""
+    rng = random.Random(seed + start)
+    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    for i in range(start, start + count):
+        site = sites[rng.randrange(len(sites))]
+        section = "blog" if i % 5 == 0 else "page"
+        decision = site.before_request(f"{site.docs.origin}/{section}/{i}.html")
+        when = t0 + dt.timedelta(milliseconds=i)
+        yield decision, action_for(decision), when, f"{rng.getrandbits(128):032x}"
+
+
+def build(decisions: int, domains: int, seed: int = 1) -> tuple[list[SiteDocuments], list[Any]]:
+    """Return the sites' documents and ``(decision, action, time, request_key)`` tuples."""
+    sites = build_sites(domains)
+    return [site.docs for site in sites], list(decisions_for(sites, decisions, seed=seed))
+
+
+def action_for(decision: Decision) -> Action:
+    """Return the action a crawler would take for a before-request decision."""
+    if decision.crawl is not Crawl.ALLOW:
+        return Action.SKIPPED_ROBOTS
+    return Action.FETCHED_EXCLUDED if decision.use is Use.RESERVED else Action.FETCHED_STORED
+
+
+def run(db: str, docs: list[SiteDocuments], decisions: list[Any], batch_size: int) -> float:
+    """Record everything into *db*; return decisions per second."""
+    store = AuditStore.open(db, batch_size=batch_size)
+    run_id = store.start_run(
+        crawler_name="HeedBot", product_token="HeedBot", user_agent="HeedBot/1.0 (+bench)"
+    )
+    started = time.perf_counter()
+    for site in docs:
+        store.record_document(site.robots, kind="robots.txt", run_id=run_id)
+        if site.tdmrep is not None:
+            store.record_document(site.tdmrep, kind="tdmrep.json", run_id=run_id)
+    record = store.record_decision
+    for decision, action, when, key in decisions:
+        record(run_id, decision, action, time=when, request_key=key)
+    store.flush()
+    elapsed = time.perf_counter() - started
+    store.end_run(run_id)
+    store.close()
+    return len(decisions) / elapsed
+
+
+def report(backend: str, rates: list[float]) -> None:
+    """Print the median and best of *rates*, and every run (the machine may be shared)."""
+    runs = ", ".join(f"{r:,.0f}" for r in rates)
+    print(
+        f"{backend + ':':12s}{statistics.median(rates):10,.0f} decisions/s median, "
+        f"{max(rates):,.0f} best  (runs: {runs})"
+    )
+
+
+def main() -> None:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--decisions", type=int, default=500_000)
+    parser.add_argument("--domains", type=int, default=5_000)
+    parser.add_argument("--batch-size", type=int, default=50_000)
+    parser.add_argument("--pg", help="PostgreSQL URL (a scratch schema is created and dropped)")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--dir", help="directory for the SQLite file (default: a temp dir)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per backend (fresh database each)"
+    )
+    args = parser.parse_args()
+    docs, decisions = build(args.decisions, args.domains)
+    signals = sum(len(d[0].signals) for d in decisions) / len(decisions)
+    gc.collect()
+    gc.freeze()
+    print(
+        f"{args.decisions:,} decisions over {args.domains:,} domains, "
+        f"{signals:.2f} signals per decision, batch size {args.batch_size:,}"
+    )
+    if not args.no_sqlite:
+        rates = []
+        for _ in range(args.repeat):
+            with tempfile.TemporaryDirectory(dir=args.dir or os.getcwd()) as tmp:
+                rates.append(run(str(Path(tmp) / "bench.db"), docs, decisions, args.batch_size))
+        report("SQLite", rates)
+    if args.pg:
+        schema = f"heed_bench_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(args.pg.replace("postgresql://", "postgresql+psycopg://", 1))
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        sep = "&" if "?" in args.pg else "?"
+        try:
+            url = f"{args.pg}{sep}options=-csearch_path%3D{schema}"
+            rates = []
+            for _ in range(args.repeat):
+                with admin.begin() as conn:  # a fresh schema per run
+                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                    conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+                rates.append(run(url, docs, decisions, args.batch_size))
+            report("PostgreSQL", rates)
+        finally:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""The ``OPTOUT_*`` settings, read and checked once (the defaults and their meaning: settings.py).
+
+A setting that would weaken compliance does not silently lose: it stops the crawl before it
+starts with :class:`~crawler.exceptions.OptoutConfigError` (only ``OPTOUT_ENABLED = False``
+switches the middleware off, with Scrapy's ``NotConfigured``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+from crawler.exceptions import OptoutConfigError
+from optout.decision import Policy, Purpose
+from optout.robots import product_token
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+#: RFC 9309 §2.5: the parsing limit "MUST be at least 500 kibibytes".
+MIN_ROBOTS_MAXSIZE = 500 * 1024
+#: Statuses that mean "not for you": retrying them, with or without variations, is circumvention.
+ACCESS_STATUSES = frozenset({401, 402, 403})
+
+
+def heed_version() -> str:
+    """Return the installed Heed version (``0`` when run from an uninstalled tree)."""
+    try:
+        return version("heed")
+    except PackageNotFoundError:
+        return "0"
+
+
+def user_agent_for(token: str, info_url: str) -> str:
+    """Return the crawler's one User-Agent: the token as a substring (RFC 9309 §2.2.1)."""
+    return f"Mozilla/5.0 (compatible; {token}/{heed_version()}; +{info_url})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OptoutConfig:
+    """The middleware's configuration, from the ``OPTOUT_*`` settings."""
+
+    token: str
+    user_agent: str
+    policy: Policy
+    denylist: str | None
+    crawl_delay_max: float
+    cache_size: int
+    robots_maxsize: int
+    document_maxsize: int
+    document_timeout: float
+    defer_ttl: float
+    min_ttl: float
+    fetch_ai_txt: bool
+    max_licences: int
+    max_page_redirects: int
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> OptoutConfig:
+        """Return the configuration in *settings*; raise OptoutConfigError if it is unsafe.
+
+        A missing ``OPTOUT_*`` setting takes its value from crawler/settings.py, so the
+        middleware keeps Heed's defaults when enabled in another Scrapy project.
+        """
+        from crawler import settings as d  # imported here: settings.py imports this module
+
+        check_scrapy_settings(settings)
+        token = str(settings.get("OPTOUT_USER_AGENT_TOKEN") or d.OPTOUT_USER_AGENT_TOKEN)
+        if not token or token == "*" or product_token(token) != token.lower():
+            raise OptoutConfigError(
+                f"OPTOUT_USER_AGENT_TOKEN {token!r}: a product token uses only letters, '-' and "
+                "'_' (RFC 9309 §2.2.1)"
+            )
+        robots_maxsize = settings.getint("OPTOUT_ROBOTS_MAXSIZE", d.OPTOUT_ROBOTS_MAXSIZE)
+        if robots_maxsize < MIN_ROBOTS_MAXSIZE:
+            raise OptoutConfigError(
+                f"OPTOUT_ROBOTS_MAXSIZE {robots_maxsize}: RFC 9309 §2.5 requires parsing at least "
+                f"{MIN_ROBOTS_MAXSIZE} bytes"
+            )
+        policy = policy_from(settings.getdict("OPTOUT_POLICY", d.OPTOUT_POLICY), robots_maxsize)
+        redirects = settings.getint("OPTOUT_MAX_PAGE_REDIRECTS", d.OPTOUT_MAX_PAGE_REDIRECTS)
+        # Scrapy raises IgnoreRequest itself past REDIRECT_MAX_TIMES, where the middleware never
+        # sees it; stopping one hop earlier keeps "one decision per attempt" true.
+        redirects = max(0, min(redirects, settings.getint("REDIRECT_MAX_TIMES", 20) - 1))
+        numbers = {
+            "OPTOUT_CRAWL_DELAY_MAX": settings.getfloat(
+                "OPTOUT_CRAWL_DELAY_MAX", d.OPTOUT_CRAWL_DELAY_MAX
+            ),
+            "OPTOUT_CACHE_SIZE": settings.getint("OPTOUT_CACHE_SIZE", d.OPTOUT_CACHE_SIZE),
+            "OPTOUT_DOCUMENT_MAXSIZE": settings.getint(
+                "OPTOUT_DOCUMENT_MAXSIZE", d.OPTOUT_DOCUMENT_MAXSIZE
+            ),
+            "OPTOUT_DOCUMENT_TIMEOUT": settings.getfloat(
+                "OPTOUT_DOCUMENT_TIMEOUT", d.OPTOUT_DOCUMENT_TIMEOUT
+            ),
+            "OPTOUT_DEFER_TTL": settings.getfloat("OPTOUT_DEFER_TTL", d.OPTOUT_DEFER_TTL),
+            "OPTOUT_CACHE_MIN_TTL": settings.getfloat(
+                "OPTOUT_CACHE_MIN_TTL", d.OPTOUT_CACHE_MIN_TTL
+            ),
+        }
+        for name, value in numbers.items():
+            if value <= 0 and name != "OPTOUT_CACHE_MIN_TTL":
+                raise OptoutConfigError(f"{name} must be positive, got {value}")
+        return cls(
+            token=token,
+            user_agent=user_agent_for(
+                token, str(settings.get("OPTOUT_INFO_URL") or d.OPTOUT_INFO_URL)
+            ),
+            policy=policy,
+            denylist=settings.get("OPTOUT_DENYLIST", d.OPTOUT_DENYLIST) or None,
+            crawl_delay_max=numbers["OPTOUT_CRAWL_DELAY_MAX"],
+            cache_size=int(numbers["OPTOUT_CACHE_SIZE"]),
+            robots_maxsize=robots_maxsize,
+            document_maxsize=int(numbers["OPTOUT_DOCUMENT_MAXSIZE"]),
+            document_timeout=numbers["OPTOUT_DOCUMENT_TIMEOUT"],
+            defer_ttl=numbers["OPTOUT_DEFER_TTL"],
+            min_ttl=max(0.0, numbers["OPTOUT_CACHE_MIN_TTL"]),
+            fetch_ai_txt=settings.getbool("OPTOUT_AI_TXT", d.OPTOUT_AI_TXT),
+            max_licences=max(0, settings.getint("OPTOUT_RSL_LICENCES", d.OPTOUT_RSL_LICENCES)),
+            max_page_redirects=redirects,
+        )
+
+
+def policy_from(knobs: dict[str, Any], robots_maxsize: int) -> Policy:
+    """Return the Policy with *knobs* (``OPTOUT_POLICY``) over Heed's defaults."""
+    names = {f.name: f for f in fields(Policy)}
+    unknown = sorted(set(knobs) - set(names))
+    if unknown:
+        raise OptoutConfigError(f"OPTOUT_POLICY: unknown knobs {unknown}; known: {sorted(names)}")
+    if "robots_parse_limit" in knobs:
+        raise OptoutConfigError(
+            "OPTOUT_POLICY: set the robots.txt limit with OPTOUT_ROBOTS_MAXSIZE"
+        )
+    values: dict[str, Any] = {"robots_parse_limit": robots_maxsize}
+    for name, value in knobs.items():
+        if name == "purpose":
+            try:
+                values[name] = Purpose(value)
+            except ValueError:
+                raise OptoutConfigError(
+                    f"OPTOUT_POLICY purpose {value!r}: one of {[p.value for p in Purpose]}"
+                ) from None
+        elif name == "robots_max_redirects":
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise OptoutConfigError("OPTOUT_POLICY robots_max_redirects: a whole number >= 0")
+            values[name] = value
+        elif not isinstance(value, bool):
+            raise OptoutConfigError(f"OPTOUT_POLICY {name}: true or false, got {value!r}")
+        else:
+            values[name] = value
+    return Policy(**values)
+
+
+def check_scrapy_settings(settings: BaseSettings) -> None:
+    """Raise OptoutConfigError if Scrapy settings would undo what the middleware guarantees."""
+    if settings.getbool("ROBOTSTXT_OBEY"):
+        # The stock middleware would fetch robots.txt a second time, fail open on errors, and
+        # its robots.txt request would reach Heed's middleware as a page.
+        raise OptoutConfigError(
+            "ROBOTSTXT_OBEY must be False: Heed's RightsReservationMiddleware replaces Scrapy's "
+            "RobotsTxtMiddleware (which fails open on 5xx and network errors) and still obeys "
+            "robots.txt"
+        )
+    if settings.getbool("COOKIES_ENABLED"):
+        # Code of Practice Measure 1.2(1)(a): no session replay around access controls.
+        raise OptoutConfigError(
+            "COOKIES_ENABLED must be False: Heed's crawler sends no cookies, so that no session "
+            "is replayed around a login wall or paywall"
+        )
+    retried = ACCESS_STATUSES & {int(c) for c in settings.getlist("RETRY_HTTP_CODES")}
+    if retried:
+        raise OptoutConfigError(
+            f"RETRY_HTTP_CODES must not contain {sorted(retried)}: access restrictions are "
+            "recorded, never retried around"
+        )

@@ -1,0 +1,437 @@
+"""Scrapy extensions: the audit trail of every decision, and a progress line.
+
+:class:`AuditExtension` is the crawler's one door to :class:`audit.AuditStore` (style.md §10,
+regulation.md AC-03, AC-20):
+
+* ``spider_opened`` — open the database (``HEED_DB``, else ``$HEED_DB``, else ``heed.db``) and start
+  the run, or resume it: the run key is ``HEED_RUN_KEY``, else the one kept in ``JOBDIR`` (written
+  when the run starts, so that it survives a crash), else a new one. A database that cannot be
+  opened stops the crawl before any request is sent (``CloseSpider("audit_unavailable")``);
+* ``optout_site_loaded`` — record the site-level documents (robots.txt, tdmrep.json, ai.txt, RSL
+  licences) with their exact bytes, before any decision that used them;
+* ``optout_decided`` — record the decision of every request attempt; its id goes into
+  ``request.meta["heed_decision_id"]``, where the spider finds it for the page's item;
+* ``request_dropped`` — a redirect whose next hop the scheduler dropped as a duplicate ends its
+  attempt there, without reaching the middleware: it is recorded too, with a note (the hop's
+  verdict when robots.txt or a site-level reservation rules it out, else action ``error``), so
+  that every URL the crawler requested has a decision;
+* :meth:`AuditExtension.item_durable` — record a stored item and resolve once the item *and its
+  decision* are committed: the pipeline hands the item to the dataset only then;
+* ``spider_closed`` — flush, end the run, close.
+
+A failure of the store is never silent: it is logged, counted (``heed/audit/failed``), every item
+waiting for durability is dropped, and the spider is closed (reason ``audit_failed``).
+
+Rows are committed in batches every ``HEED_AUDIT_MAX_DELAY`` seconds (or ``HEED_AUDIT_BATCH_SIZE``
+decisions); a timer flushes an idle store, so that an item never waits much longer than that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
+from scrapy.utils.asyncio import create_looping_call
+
+from audit import Action, AuditStore, estimate_tokens
+from audit.engine import describe, resolve_url
+from crawler import signals as optout_signals
+from crawler.config import OptoutConfig
+from crawler.items import DECISION_ID_META, PageItem
+from crawler.livecheck import origin_of
+from crawler.middleware import RightsReservationMiddleware, before_action
+from optout.decision import DEFAULT_POLICY, Crawl, Decision, Policy, combine
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+    from optout.site import Site, SiteDocuments
+
+logger = logging.getLogger(__name__)
+
+#: File in JOBDIR holding the run key, so that a resumed crawl continues the same audit run.
+RUN_KEY_FILE = "heed-run-key"
+#: Settings that say where or how fast things are written, not what the crawler does: left out of
+#: the configuration recorded with the run (a resumed run may change them).
+VOLATILE_SETTINGS = frozenset(
+    {
+        "HEED_DB",
+        "HEED_RUN_KEY",
+        "HEED_PROGRESS_INTERVAL",
+        "HEED_AUDIT_BATCH_SIZE",
+        "HEED_AUDIT_MAX_DELAY",
+        "HEED_GC_TUNING",
+        "HEED_GC_THRESHOLD",
+    }
+)
+#: Scrapy settings that shape what is requested, recorded with the run's configuration.
+RECORDED_SCRAPY_SETTINGS = (
+    "USER_AGENT",
+    "ROBOTSTXT_OBEY",
+    "COOKIES_ENABLED",
+    "RETRY_HTTP_CODES",
+    "RETRY_TIMES",
+    "REDIRECT_MAX_TIMES",
+    "DOWNLOAD_DELAY",
+    "CONCURRENT_REQUESTS_PER_DOMAIN",
+    "HTTPCACHE_ENABLED",
+)
+#: Audit ``kind`` of each site-level document.
+DOCUMENT_KINDS = {"robots": "robots.txt", "tdmrep": "tdmrep.json", "ai_txt": "ai.txt"}
+DUPLICATE_HOP_NOTE = (
+    "not requested: the redirect leads to a URL this run already scheduled (a duplicate), "
+    "decided under that attempt"
+)
+
+
+def request_key(request: Request) -> str:
+    """Return the attempt's key: a hash of the method and the URL the chain started at."""
+    hops = request.meta.get("redirect_urls")
+    start = hops[0] if hops else request.url
+    return hashlib.blake2b(f"{request.method} {start}".encode(), digest_size=16).hexdigest()
+
+
+def resolve_run_key(settings: Any) -> str:
+    """Return ``HEED_RUN_KEY``, else the key kept in ``JOBDIR`` (created there), else a new one."""
+    key = settings.get("HEED_RUN_KEY")
+    if key:
+        return str(key)
+    jobdir = settings.get("JOBDIR")
+    if not jobdir:
+        return uuid.uuid4().hex
+    path = Path(jobdir) / RUN_KEY_FILE
+    if path.is_file():
+        kept = path.read_text(encoding="utf-8").strip()
+        if kept:
+            return kept
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = uuid.uuid4().hex
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(key + "\n", encoding="utf-8")
+    os.replace(tmp, path)  # atomic: a crash leaves the old state or the new, never half a key
+    return key
+
+
+def run_config(crawler: Crawler, spider: Spider) -> dict[str, Any]:
+    """Return the configuration recorded with the run: spider arguments and settings."""
+    values = crawler.settings.copy_to_dict()
+    recorded = {
+        k: v
+        for k, v in values.items()
+        if k.startswith(("OPTOUT_", "HEED_")) and k not in VOLATILE_SETTINGS
+    }
+    recorded |= {k: values.get(k) for k in RECORDED_SCRAPY_SETTINGS}
+    return {
+        "spider": spider.name,
+        "arguments": dict(getattr(spider, "run_arguments", {}) or {}),
+        "settings": recorded,
+    }
+
+
+class AuditExtension:
+    """Record every decision, document and stored item in the audit database; see the module."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        if not settings.getbool("HEED_AUDIT_ENABLED", True):
+            raise NotConfigured("HEED_AUDIT_ENABLED is False")
+        if not settings.getbool("OPTOUT_ENABLED", True):
+            raise NotConfigured("OPTOUT_ENABLED is False: no decisions to record")
+        self.crawler = crawler
+        self.db: str | None = settings.get("HEED_DB") or None
+        self.batch_size = settings.getint("HEED_AUDIT_BATCH_SIZE", 20_000)
+        self.max_delay = settings.getfloat("HEED_AUDIT_MAX_DELAY", 1.0)
+        self.store: AuditStore | None = None
+        self.run_id: int | None = None
+        self.run_key: str | None = None
+        self.failed: str | None = None
+        self.denylist_version: str | None = None
+        self._mw: RightsReservationMiddleware | None = None
+        self._policy: Policy | None = None
+        self._attempts: dict[str, int] = {}
+        self._waiting: set[asyncio.Future[PageItem]] = set()
+        self._last_call = time.monotonic()
+        self._tick: Any = None
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.decided, signal=optout_signals.optout_decided)
+        crawler.signals.connect(self.site_loaded, signal=optout_signals.optout_site_loaded)
+        crawler.signals.connect(self.request_dropped, signal=signals.request_dropped)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Return the extension for *crawler* (Scrapy's component constructor)."""
+        return cls(crawler)
+
+    # -- run -----------------------------------------------------------------------------------
+
+    def spider_opened(self, spider: Spider) -> None:
+        """Open the store and start (or resume) the run; stop the crawl if that fails."""
+        crawler = self.crawler
+        config = OptoutConfig.from_settings(crawler.settings)
+        self._policy = config.policy
+        self._mw = crawler.get_downloader_middleware(RightsReservationMiddleware)
+        if self._mw is not None and self._mw.denylist is not None:
+            listed = self._mw.denylist
+            # The column holds 100 characters: the exact digest is what matters.
+            self.denylist_version = listed.version if len(listed.version) <= 100 else listed.digest
+        try:
+            self.store = AuditStore.open(
+                self.db, batch_size=self.batch_size, max_delay=self.max_delay
+            )
+            self.run_key = resolve_run_key(crawler.settings)
+            self.run_id = self.store.start_run(
+                crawler_name=f"{crawler.settings.get('BOT_NAME')}/{spider.name}",
+                product_token=config.token,
+                user_agent=config.user_agent,
+                config=run_config(crawler, spider),
+                policy=config.policy,
+                run_key=self.run_key,
+            )
+        except Exception as exc:
+            logger.error(
+                "Audit database %s unavailable, not crawling: %s",
+                self.db or "(default)",
+                exc,
+                extra={"spider": spider},
+            )
+            self._discard_store()
+            self.failed = f"audit database unavailable: {exc}"
+            raise CloseSpider("audit_unavailable") from exc
+        stats = crawler.stats
+        if stats is not None:
+            stats.set_value("heed/audit/db", describe(resolve_url(self.db)))
+            stats.set_value("heed/audit/run_id", self.run_id)
+            stats.set_value("heed/audit/run_key", self.run_key)
+        logger.info(
+            "Audit trail: %s, run %s (key %s)",
+            describe(resolve_url(self.db)),
+            self.run_id,
+            self.run_key,
+            extra={"spider": spider},
+        )
+        self._tick = create_looping_call(self._flush_idle)
+        self._tick.start(max(self.max_delay, 0.05), now=False)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Flush every row, record the end of the run and close the store."""
+        if self._tick is not None and self._tick.running:
+            self._tick.stop()
+        store, self.store = self.store, None
+        if store is None or self.run_id is None:
+            return
+        try:
+            store.end_run(self.run_id)
+        except Exception:
+            logger.exception("Audit: could not end run %s", self.run_id, extra={"spider": spider})
+            self._fail_waiting("audit store failed at close")
+        finally:
+            try:
+                store.close()
+            except Exception:
+                logger.exception("Audit: closing the store failed", extra={"spider": spider})
+        self._fail_waiting("the crawl closed before the item was durable")
+
+    # -- rows ----------------------------------------------------------------------------------
+
+    def site_loaded(
+        self, origin: str, documents: SiteDocuments, site: Site, stale: bool, spider: Spider
+    ) -> None:
+        """Record an origin's site-level documents, exact bytes included."""
+        store = self.store
+        if store is None:
+            return
+        found = [("robots.txt", documents.robots)]
+        if documents.tdmrep is not None:
+            found.append(("tdmrep.json", documents.tdmrep))
+        if documents.ai_txt is not None:
+            found.append(("ai.txt", documents.ai_txt))
+        found.extend(("rsl-licence", doc) for doc in documents.licenses.values())
+        try:
+            for kind, doc in found:
+                store.record_document(doc, kind=kind, run_id=self.run_id)
+        except Exception as exc:  # noqa: BLE001 - _fail logs it and stops the crawl
+            self._fail(exc)
+        self._last_call = time.monotonic()
+
+    def decided(
+        self,
+        decision: Decision,
+        action: Action,
+        request: Request,
+        response: Response | None,
+        spider: Spider,
+    ) -> None:
+        """Record one request attempt's decision; put its id in the request's meta."""
+        store, run_id = self.store, self.run_id
+        if store is None or run_id is None:
+            return
+        key = request_key(request)
+        attempt = 1
+        if request.dont_filter:  # only these can be attempted twice in one run
+            attempt = self._attempts[key] = self._attempts.get(key, 0) + 1
+        try:
+            decision_id = store.record_decision(
+                run_id,
+                decision,
+                action,
+                request_key=key,
+                attempt=attempt,
+                http_status=response.status if response is not None else None,
+                denylist_version=self.denylist_version,
+            )
+        except Exception as exc:  # noqa: BLE001 - _fail logs it and stops the crawl
+            self._fail(exc)
+            return
+        self._last_call = time.monotonic()
+        request.meta[DECISION_ID_META] = decision_id
+
+    def request_dropped(self, request: Request, spider: Spider) -> None:
+        """Decide a redirect chain whose next hop the scheduler dropped as a duplicate.
+
+        The chain's earlier hops were requested, so the attempt needs its decision; it is sent
+        as ``optout_decided`` (recorded by :meth:`decided`, seen by every other listener), so
+        that the signal's "once per attempt" holds for such chains too.
+        """
+        if not request.meta.get("redirect_urls"):
+            return  # a plain duplicate: never an attempt of its own
+        decision = self._known_decision(request.url)
+        # The hop's own verdict when the site says it may not be fetched; otherwise the chain
+        # simply ends here (its content is the earlier attempt's): recorded as an error.
+        action = before_action(decision, decision.policy) or Action.ERROR
+        notes = (DUPLICATE_HOP_NOTE, f"redirect hop from {request.meta['redirect_urls'][-1]}")
+        stats = self.crawler.stats
+        if stats is not None:  # counted with the middleware's decisions: one per attempt
+            stats.inc_value("heed/redirect_to_duplicate")
+            stats.inc_value("optout/decisions")
+            stats.inc_value(f"optout/action/{action.value}")
+        self.crawler.signals.send_catch_log(
+            signal=optout_signals.optout_decided,
+            decision=replace(decision, notes=notes + decision.notes),
+            action=action,
+            request=request,
+            response=None,
+            spider=spider,
+        )
+
+    def _known_decision(self, url: str) -> Decision:
+        site = None
+        if self._mw is not None:
+            try:
+                site = self._mw.cache.peek(origin_of(url))
+            except ValueError:
+                site = None
+        if site is not None:
+            return site.before_request(url)
+        unchecked = combine(url, (), policy=self._policy or DEFAULT_POLICY, complete=False)
+        return replace(unchecked, crawl=Crawl.DEFER)
+
+    async def item_durable(self, item: PageItem) -> PageItem:
+        """Record *item* as stored; return it once it and its decision are committed.
+
+        Its ``decision_id`` becomes the stored decision's id (a resumed run maps a re-recorded
+        request to the decision stored first) and ``item_id`` the stored item's. Raise DropItem
+        if it cannot be recorded: it must not reach the dataset.
+        """
+        store = self.store
+        if store is None:
+            raise DropItem(f"not stored: {self.failed or 'no audit run open'} ({item.url})")
+        if item.decision_id is None:
+            raise DropItem(f"not stored: no audit decision for {item.url}")
+        future: asyncio.Future[PageItem] = asyncio.get_running_loop().create_future()
+        self._waiting.add(future)
+        recorded = item.decision_id
+
+        def durable(item_id: int) -> None:
+            # Runs inside a store call, after the commit: only hand the item on from here.
+            self._waiting.discard(future)
+            if not future.done():
+                item.item_id = item_id
+                item.decision_id = store.resolve(recorded)
+                future.set_result(item)
+
+        tokens = estimate_tokens(len(item.text)) if item.text is not None else None
+        try:
+            store.record_item(
+                recorded,
+                url=item.url,
+                content_type=item.content_type or "application/octet-stream",
+                size=item.size,
+                tokens=tokens,
+                content_sha256=item.sha256,
+                on_durable=durable,
+            )
+        except ValueError as exc:
+            self._waiting.discard(future)
+            raise DropItem(f"not stored: {exc} ({item.url})") from exc
+        except Exception as exc:
+            self._waiting.discard(future)
+            self._fail(exc)
+            raise DropItem(f"not stored: audit store failed ({item.url})") from exc
+        self._last_call = time.monotonic()
+        return await future
+
+    def flush(self) -> None:
+        """Commit every pending row now (and hand waiting items on)."""
+        if self.store is not None:
+            try:
+                self.store.flush()
+            except Exception as exc:  # noqa: BLE001 - _fail logs it and stops the crawl
+                self._fail(exc)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _flush_idle(self) -> None:
+        store = self.store
+        if store is None or not store.pending:
+            return
+        if time.monotonic() - self._last_call >= self.max_delay:
+            # Nothing called the store lately, so nothing else would commit what waits.
+            self.flush()
+            self._last_call = time.monotonic()
+
+    def _fail(self, exc: BaseException) -> None:
+        spider = self.crawler.spider
+        logger.error(
+            "Audit store failed, closing the spider: %s",
+            exc,
+            exc_info=exc,
+            extra={"spider": spider},
+        )
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value("heed/audit/failed")
+        self.failed = f"audit store failed: {exc}"
+        self._fail_waiting(self.failed)
+        self._discard_store()
+        engine = self.crawler.engine
+        if engine is not None and engine.spider is not None:
+            task = asyncio.ensure_future(engine.close_spider_async(reason="audit_failed"))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    def _fail_waiting(self, why: str) -> None:
+        waiting, self._waiting = self._waiting, set()
+        for future in waiting:
+            if not future.done():
+                future.set_exception(DropItem(f"not stored: {why}"))
+
+    def _discard_store(self) -> None:
+        store, self.store = self.store, None
+        if store is None:
+            return
+        try:
+            store.close()
+        except Exception:  # already failing; the first error was logged
+            logger.debug("Audit: closing a failed store raised", exc_info=True)

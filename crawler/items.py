@@ -1,0 +1,122 @@
+"""The item the ``web`` spider yields for each page the rights-reservation middleware let through.
+
+A :class:`PageItem` carries what the dataset stores (URL, time, media type, text and/or body,
+size) and the id of the audit decision it rests on. The spider only ever builds one from a
+response the middleware handed over (not reserved); the dataset pipeline (crawler/pipelines.py)
+writes it out once that decision is durable.
+
+Feed exports (``FEEDS``) see the item too, after the same wait: its ``body`` is exported as
+base64 and its ``decision`` as a short summary (field serializers), so any exporter can write it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrapy.http import Response, TextResponse
+
+from crawler.adapters import header_pairs, now_iso
+from optout.decision import Decision
+from optout.document import HeaderPairs
+
+#: Request meta key holding the audit id of the request's decision (set by the AuditExtension).
+DECISION_ID_META = "heed_decision_id"
+#: What the dataset keeps of a page: extracted ``text``, the raw ``body`` (base64), or ``both``.
+STORE_MODES = ("text", "body", "both")
+
+_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/xhtml+xml")
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_SPACE = re.compile(r"\s+")
+# Text nodes a reader sees: not scripts, styles or templates.
+_VISIBLE_TEXT = (
+    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
+    " or ancestor::template)]"
+)
+
+
+def _b64(value: bytes | None) -> str | None:
+    return None if value is None else base64.b64encode(value).decode("ascii")
+
+
+def _summary(decision: Decision | None) -> dict[str, Any] | None:
+    if decision is None:
+        return None
+    return {"crawl": decision.crawl.value, "use": decision.use.value, "reasons": decision.reasons}
+
+
+@dataclass(slots=True, kw_only=True)
+class PageItem:
+    """One page that may enter the dataset, with the decision that allows it."""
+
+    url: str
+    status: int
+    #: ISO 8601 UTC time the response was handled.
+    fetched_at: str
+    #: Media type without parameters (``text/html``), ``""`` when the server sent none.
+    content_type: str
+    #: Length of the body in bytes (decoded: after Content-Encoding).
+    size: int
+    sha256: str
+    #: Extracted text (HTML: the visible body text; other text types: the decoded body).
+    text: str | None = None
+    #: The response body (decoded); the dataset keeps it per ``HEED_STORE``, a WARC always.
+    body: bytes | None = field(default=None, repr=False, metadata={"serializer": _b64})
+    #: The URLs of the redirect hops before :attr:`url`.
+    redirect_urls: list[str] = field(default_factory=list)
+    #: ``use`` of the decision for the configured purpose (always ``not-reserved`` here).
+    use: str | None = None
+    #: The audit database's id of the decision (after the item is durable: the stored id).
+    decision_id: int | None = None
+    #: The audit database's id of the stored-item row, once recorded.
+    item_id: int | None = None
+    headers: HeaderPairs = field(default=(), repr=False, metadata={"serializer": list})
+    decision: Decision | None = field(default=None, repr=False, metadata={"serializer": _summary})
+
+    @classmethod
+    def from_response(
+        cls, response: Response, decision: Decision | None, *, store: str = "text"
+    ) -> PageItem:
+        """Return the item of *response*, keeping its text and/or body per *store*."""
+        if store not in STORE_MODES:
+            raise ValueError(f"store must be one of {STORE_MODES}, got {store!r}")
+        body = response.body
+        raw_type = response.headers.get(b"Content-Type") or b""
+        content_type = raw_type.decode("latin-1").split(";", 1)[0].strip().lower()
+        text = None
+        if store != "body":
+            text = extract_text(response, content_type)
+        meta = response.meta if response.request is not None else {}
+        return cls(
+            url=response.url,
+            status=response.status,
+            fetched_at=now_iso(),
+            content_type=content_type,
+            size=len(body),
+            sha256=hashlib.sha256(body).hexdigest(),
+            text=text,
+            body=body,
+            redirect_urls=list(meta.get("redirect_urls") or ()),
+            use=decision.use.value if decision is not None else None,
+            decision_id=meta.get(DECISION_ID_META),
+            headers=header_pairs(response),
+            decision=decision,
+        )
+
+
+def extract_text(response: Response, content_type: str) -> str | None:
+    """Return the text a reader sees in *response*, or None when it is not a text type."""
+    if not isinstance(response, TextResponse):
+        return None
+    if content_type in _HTML_TYPES or (not content_type and response.selector.type == "html"):
+        root = response.selector.root
+        nodes = root.xpath(_VISIBLE_TEXT) if root is not None else []
+        if not nodes and root is not None:
+            nodes = root.xpath("//text()[not(ancestor::script or ancestor::style)]")
+        return _SPACE.sub(" ", " ".join(str(n) for n in nodes)).strip()
+    if content_type.startswith(_TEXT_TYPES) or content_type.endswith(("+json", "+xml")):
+        return response.text
+    return None

@@ -1,0 +1,358 @@
+"""RightsReservationMiddleware: every request checked against robots.txt and TDM opt-outs.
+
+A Scrapy downloader middleware (priority 100, in place of Scrapy's RobotsTxtMiddleware, whose
+deviations protocols.md §4.3 lists) that does I/O and wiring only; every rule is optout/'s.
+
+Before a request (``process_request``) — nothing leaves unless all of these pass:
+
+1. the URL is http(s) and its host is not on the denylist (Code of Practice Measure 1.2(1)(b));
+   a denylisted origin gets no request at all, not even for robots.txt;
+2. a redirect hop is within ``OPTOUT_MAX_PAGE_REDIRECTS`` and does not lead to a login or
+   subscription page (a login wall: recorded, never followed);
+3. the origin's documents are loaded (:mod:`crawler.sitecache`; the request waits for them) and
+   :meth:`optout.site.Site.before_request` allows crawling and knows no reservation for the URL
+   (a download whose content could not be used is skipped), and no signal source of the origin
+   is unreadable (DEFER: the request is dropped, recorded ``deferred``, and not re-scheduled —
+   a later crawl retries it once the documents' short error TTL has passed).
+
+Every redirect hop comes back through ``process_request`` (Scrapy reschedules it), so each hop's
+origin is checked before the hop is requested (F14). Crawl-delay is applied to the request's
+Scrapy downloader slot (one per host; a ``download_slot`` set by a spider is ignored for such
+an origin): the slot's delay is raised to the origin's Crawl-delay, capped at
+``OPTOUT_CRAWL_DELAY_MAX`` (a capped delay is counted and logged), and its jitter set to 0 so
+the random variation never goes below the delay.
+
+After a response (``process_response``): headers, HTML meta and PDF/EPUB/XMP metadata through
+:meth:`optout.site.Site.after_response` (redirect hops' tdmrep.json files included). **Only a
+response whose use is not reserved reaches the spider**, with its decision in
+``response.meta["optout_decision"]``: a reserved or undecidable response is recorded
+``fetched-excluded`` and dropped with :class:`~crawler.exceptions.RightsReserved` (or
+``OptoutDeferred``) — the spider never sees its body, links included; 401/402/403, challenge
+pages and paywall markup are ``access-restricted``; other non-2xx responses are ``error``.
+
+Every attempt's decision is sent through :data:`crawler.signals.optout_decided` exactly once
+(the contract is in crawler/signals.py) and counted in Scrapy stats under ``optout/``. The
+crawler has one User-Agent (set on every request here), sends no cookies, and never retries an
+access restriction (crawler/config.py refuses settings that would).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import TYPE_CHECKING, NoReturn
+from urllib.parse import urlsplit
+from weakref import WeakSet
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.asyncio import is_asyncio_available
+
+from audit.vocab import Action
+from crawler import signals as optout_signals
+from crawler.adapters import (
+    DocumentFetcher,
+    access_restriction,
+    failure_result,
+    fetch_result,
+    login_redirect,
+    raise_slot_delay,
+    redirect_count,
+)
+from crawler.config import OptoutConfig
+from crawler.denylist import Denylist
+from crawler.exceptions import (
+    EXCEPTION_FOR_ACTION,
+    OptoutConfigError,
+    OptoutDeferred,
+    OptoutIgnoreRequest,
+    RightsReserved,
+)
+from crawler.livecheck import origin_of
+from crawler.sitecache import SiteCache
+from optout.decision import Crawl, Decision, Policy, Use, Verdict, combine
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+    from optout.site import Site, SiteDocuments
+
+logger = logging.getLogger(__name__)
+
+#: Request meta key holding the Decision of a response handed to the spider.
+DECISION_META = "optout_decision"
+
+
+def before_action(decision: Decision, policy: Policy) -> Action | None:
+    """Return why a request must not be sent (its action), or None when it may be."""
+    if decision.crawl is Crawl.DISALLOW:
+        return Action.SKIPPED_ROBOTS
+    if decision.crawl is Crawl.DEFER:
+        return Action.DEFERRED
+    if decision.use is Use.RESERVED:
+        return Action.SKIPPED_RESERVATION
+    if decision.purposes[policy.purpose] is Verdict.DEFER:
+        return Action.DEFERRED  # a site-level source could not be read: nothing could be used
+    return None
+
+
+def with_note(decision: Decision, note: str) -> Decision:
+    """Return *decision* with *note* first among its notes."""
+    return replace(decision, notes=(note, *decision.notes))
+
+
+class RightsReservationMiddleware:
+    """Decide every request and response against the origin's opt-out signals; see the module."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        if not crawler.settings.getbool("OPTOUT_ENABLED", True):
+            raise NotConfigured("OPTOUT_ENABLED is False")
+        if not is_asyncio_available():
+            raise OptoutConfigError("RightsReservationMiddleware needs Scrapy's asyncio support")
+        self.crawler = crawler
+        self.config = config = OptoutConfig.from_settings(crawler.settings)
+        self.policy = config.policy
+        self.denylist: Denylist | None = None
+        if config.denylist:
+            try:
+                self.denylist = Denylist.load(config.denylist)
+            except OSError as exc:
+                raise OptoutConfigError(f"OPTOUT_DENYLIST {config.denylist!r}: {exc}") from exc
+        self.fetcher = DocumentFetcher(
+            crawler,
+            user_agent=config.user_agent,
+            robots_cap=config.robots_maxsize + 1,  # one byte more: the parser sees the cut
+            robots_max_redirects=config.policy.robots_max_redirects,
+            document_cap=config.document_maxsize,
+            timeout=config.document_timeout,
+            refuse=lambda url: self._denylisted(url) is not None,
+        )
+        self.cache = SiteCache(
+            self.fetcher,
+            token=config.token,
+            policy=config.policy,
+            max_size=config.cache_size,
+            defer_ttl=config.defer_ttl,
+            min_ttl=config.min_ttl,
+            fetch_ai_txt=config.fetch_ai_txt,
+            max_licences=config.max_licences,
+            on_event=lambda name: self._inc(f"optout/cache/{name}"),
+            on_loaded=self._site_loaded,
+        )
+        #: Requests that passed process_request and await their response or error.
+        self._sent: WeakSet[Request] = WeakSet()
+        self._slot_delays: dict[str, float] = {}
+        crawler.signals.connect(self.fetcher.bytes_received, signal=signals.bytes_received)
+        crawler.signals.connect(self._spider_opened, signal=signals.spider_opened)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Return the middleware for *crawler* (Scrapy's component constructor)."""
+        return cls(crawler)
+
+    # -- before the request -----------------------------------------------------------------
+
+    async def process_request(self, request: Request) -> None:
+        """Let *request* go only if it may be crawled and its content could be used."""
+        if self.fetcher.is_internal(request):
+            return
+        request.headers["User-Agent"] = self.config.user_agent  # one identity, never another
+        url = request.url
+        try:
+            origin = origin_of(url)
+        except ValueError as exc:
+            await self._drop(request, self._unchecked(url, f"invalid URL: {exc}"), Action.ERROR)
+        hops = request.meta.get("redirect_urls") or []
+        listed = self._denylisted(url)
+        if listed is not None and self.denylist is not None:
+            note = f"denylisted: {listed} is on {self.denylist.source} ({self.denylist.version})"
+            await self._drop(request, self._unchecked(url, note), Action.DENYLISTED)
+        if len(hops) > self.config.max_page_redirects:
+            note = f"more than {self.config.max_page_redirects} redirects from {hops[0]}"
+            await self._drop(request, self._unchecked(url, note, Crawl.DEFER), Action.ERROR)
+        site = await self.cache.get(origin)
+        decision = site.before_request(url)
+        action = before_action(decision, self.policy)
+        if hops:
+            decision = with_note(decision, f"redirect hop from {hops[-1]}")
+            if action is None and login_redirect(url):
+                note = "access restricted: redirect to a login or subscription page"
+                decision, action = with_note(decision, note), Action.ACCESS_RESTRICTED
+        if action is not None:
+            await self._drop(request, decision, action)
+        self._apply_crawl_delay(request, site)
+        self._sent.add(request)
+
+    def _denylisted(self, url: str) -> str | None:
+        """Return the denylist entry covering *url*'s host, or None."""
+        if self.denylist is None:
+            return None
+        return self.denylist.match(urlsplit(url).hostname or "")
+
+    def _unchecked(self, url: str, note: str, crawl: Crawl = Crawl.DISALLOW) -> Decision:
+        base = combine(url, (), policy=self.policy, complete=False)
+        return replace(base, crawl=crawl, notes=(note,))
+
+    def _apply_crawl_delay(self, request: Request, site: Site) -> None:
+        wanted = site.crawl_delay
+        if not wanted or wanted <= 0:
+            return
+        delay = min(wanted, self.config.crawl_delay_max)
+        downloader = self.crawler.engine.downloader
+        # A spider-chosen slot would let an origin's requests run in parallel slots, each
+        # waiting the delay: an origin with a Crawl-delay stays in its host's slot.
+        request.meta.pop(downloader.DOWNLOAD_SLOT, None)
+        key = downloader.get_slot_key(request)
+        if self._slot_delays.get(key, 0.0) < delay:
+            self._slot_delays[key] = delay
+            self._inc("optout/crawl_delay/applied")
+            if wanted > delay:
+                self._inc("optout/crawl_delay/capped")
+                logger.warning(
+                    "Crawl-delay %.1fs of %s capped at OPTOUT_CRAWL_DELAY_MAX %.1fs",
+                    wanted,
+                    site.docs.origin,
+                    delay,
+                    extra={"spider": self.crawler.spider},
+                )
+        raise_slot_delay(downloader, key, self._slot_delays[key])
+
+    # -- after the request --------------------------------------------------------------------
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        """Hand *response* to the spider only if its content may be used; else record and drop."""
+        if self.fetcher.is_internal(request):
+            return response
+        self._sent.discard(request)
+        url = request.url
+        try:
+            site = await self.cache.get(origin_of(url))
+        except ValueError as exc:
+            await self._drop(request, self._unchecked(url, f"invalid URL: {exc}"), Action.ERROR)
+        fetched = fetch_result(response, url=url, redirects=redirect_count(request))
+        decision = site.after_response(url, fetched, via=await self._via(request))
+        status = response.status
+        restricted = access_restriction(response, fetched.content_type)
+        if restricted is not None:
+            note = f"access restricted: {restricted}; not circumvented"
+            decision, action = with_note(decision, note), Action.ACCESS_RESTRICTED
+        elif not 200 <= status < 300 or fetched.error is not None:
+            note = f"HTTP {status}: no usable content" + (
+                f" ({fetched.error})" if fetched.error else ""
+            )
+            decision, action = with_note(decision, note), Action.ERROR
+        elif decision.crawl is Crawl.ALLOW and decision.use is Use.NOT_RESERVED:
+            request.meta[DECISION_META] = decision
+            await self._emit(request, decision, Action.FETCHED_STORED, response)
+            return response
+        else:
+            action = Action.FETCHED_EXCLUDED
+        await self._drop(request, decision, action, response)
+
+    async def process_exception(self, request: Request, exception: Exception) -> None:
+        """Record a failed download of a checked request (Scrapy then handles it as usual)."""
+        if isinstance(exception, OptoutIgnoreRequest) or request not in self._sent:
+            return  # our own drop (already recorded), or a request that never passed the gate
+        self._sent.discard(request)
+        url = request.url
+        failed = failure_result(url, exception, redirects=redirect_count(request))
+        site = await self.cache.get(origin_of(url))
+        decision = site.after_response(url, failed, via=await self._via(request))
+        decision = with_note(decision, f"download failed: {failed.error}")
+        await self._emit(request, decision, Action.ERROR, None)
+
+    async def _via(self, request: Request) -> list[tuple[Site, str]]:
+        via = []
+        for hop in request.meta.get("redirect_urls") or ():
+            try:
+                via.append((await self.cache.get(origin_of(hop)), hop))
+            except ValueError:
+                continue
+        return via
+
+    # -- recording ----------------------------------------------------------------------------
+
+    async def _drop(
+        self,
+        request: Request,
+        decision: Decision,
+        action: Action,
+        response: Response | None = None,
+    ) -> NoReturn:
+        await self._emit(request, decision, action, response)
+        cls: type[OptoutIgnoreRequest]
+        if action is Action.FETCHED_EXCLUDED:
+            cls = RightsReserved if decision.use is Use.RESERVED else OptoutDeferred
+        else:
+            cls = EXCEPTION_FOR_ACTION[action]
+        logger.debug(
+            "%(action)s: %(request)s (%(reason)s)",
+            {"action": action.value, "request": request, "reason": "; ".join(decision.reasons)},
+            extra={"spider": self.crawler.spider},
+        )
+        raise cls(decision, action)
+
+    async def _emit(
+        self, request: Request, decision: Decision, action: Action, response: Response | None
+    ) -> None:
+        self._inc("optout/decisions")
+        self._inc(f"optout/action/{action.value}")
+        self._inc(f"optout/crawl/{decision.crawl.value}")
+        self._inc(f"optout/use/{decision.use.value}")
+        for sig in decision.signals:
+            self._inc(f"optout/protocol/{sig.protocol.value}/{sig.verdict}")
+        await self.crawler.signals.send_catch_log_async(
+            signal=optout_signals.optout_decided,
+            decision=decision,
+            action=action,
+            request=request,
+            response=response,
+            spider=self.crawler.spider,
+        )
+
+    async def _site_loaded(self, origin: str, docs: SiteDocuments, site: Site, stale: bool) -> None:
+        ro = site.robots_outcome
+        state = ro.crawl_all.value if ro.crawl_all is not None else "rules"
+        self._inc(f"optout/robots/{state}")
+        if stale:
+            logger.warning(
+                "robots.txt of %s unreachable: keeping the last good copy",
+                origin,
+                extra={"spider": self.crawler.spider},
+            )
+        await self.crawler.signals.send_catch_log_async(
+            signal=optout_signals.optout_site_loaded,
+            origin=origin,
+            documents=docs,
+            site=site,
+            stale=stale,
+            spider=self.crawler.spider,
+        )
+
+    def _inc(self, key: str) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(key)
+
+    def _spider_opened(self, spider: Spider) -> None:
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.set_value("optout/policy_digest", self.policy.digest())
+            if self.denylist is not None:
+                stats.set_value("optout/denylist/version", self.denylist.version)
+                stats.set_value("optout/denylist/entries", len(self.denylist.domains))
+        if self.denylist is None:
+            logger.warning(
+                "No OPTOUT_DENYLIST configured: no infringing-site denylist is applied",
+                extra={"spider": spider},
+            )
+        logger.info(
+            "Heed rights-reservation checks on: token %s, purpose %s, policy %s",
+            self.config.token,
+            self.policy.purpose.value,
+            self.policy.digest()[:12],
+            extra={"spider": spider},
+        )

@@ -1,0 +1,235 @@
+"""Run the ``web`` spider in this process from ``heed crawl`` options and a ``heed.toml`` file.
+
+Settings come from, lowest first: crawler/settings.py; the TOML file's ``[settings]`` table (any
+Scrapy or ``OPTOUT_*``/``HEED_*`` setting); its ``[crawl]`` table; ``-s NAME=VALUE``; then the
+command-line options. A ``heed.toml``::
+
+    [crawl]
+    seeds = ["https://news.example/"]     # and/or seeds_file = "seeds.txt"
+    token = "HeedBot"
+    scope = "seeds"                       # or "all"
+    depth = 3
+    max_pages = 10000
+    sitemaps = false
+    db = "heed.db"                        # or "postgresql://…"
+    out = "data"
+    store = "text"                        # "body", "both"
+    warc = false
+    jobdir = "crawl-job"                  # persist the queue: stop and resume
+
+    [settings]
+    CONCURRENT_REQUESTS = 32
+    OPTOUT_DENYLIST = "denylist.txt"
+    OPTOUT_POLICY = { robots_403_allow = false }
+
+The Twisted reactor runs once per process: :func:`run` crawls once.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy.settings import Settings
+
+from crawler.config import user_agent_for
+from crawler.items import STORE_MODES
+from crawler.spiders.web import SCOPES, WebSpider
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+#: Keys of the ``[crawl]`` table (each also a command-line option).
+CRAWL_KEYS = frozenset(
+    {
+        "seeds",
+        "seeds_file",
+        "token",
+        "scope",
+        "depth",
+        "max_pages",
+        "sitemaps",
+        "db",
+        "out",
+        "store",
+        "warc",
+        "jobdir",
+        "log_level",
+        "progress",
+    }
+)
+
+
+class CrawlConfigError(ValueError):
+    """The crawl options or the configuration file cannot be used."""
+
+
+@dataclass(kw_only=True)
+class CrawlOptions:
+    """What ``heed crawl`` was asked to do."""
+
+    seeds: list[str] = field(default_factory=list)
+    seeds_file: str | None = None
+    token: str | None = None
+    scope: str = "seeds"
+    depth: int | None = None
+    max_pages: int | None = None
+    sitemaps: bool = False
+    db: str | None = None
+    out: str | None = None
+    store: str = "text"
+    warc: bool = False
+    jobdir: str | None = None
+    log_level: str = "INFO"
+    #: Seconds between progress lines (None: the setting's default).
+    progress: float | None = None
+    #: Settings by name (from ``[settings]`` and ``-s``), applied before the options above.
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def check(self) -> None:
+        """Raise CrawlConfigError for options that cannot work together."""
+        if not self.seeds and not self.seeds_file:
+            raise CrawlConfigError("no seeds: give URLs, --seeds FILE, or seeds in the config")
+        if self.seeds_file and not Path(self.seeds_file).is_file():
+            raise CrawlConfigError(f"seeds file not found: {self.seeds_file}")
+        if self.scope not in SCOPES:
+            raise CrawlConfigError(f"scope must be one of {SCOPES}, got {self.scope!r}")
+        if self.store not in STORE_MODES:
+            raise CrawlConfigError(f"store must be one of {STORE_MODES}, got {self.store!r}")
+        for name in ("depth", "max_pages"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 0):
+                raise CrawlConfigError(f"{name} must be a whole number ≥ 0, got {value!r}")
+        if self.warc and not self.out:
+            raise CrawlConfigError("WARC output needs an output directory (--out)")
+
+
+def load_config(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return the ``[crawl]`` and ``[settings]`` tables of the TOML file at *path*."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CrawlConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise CrawlConfigError(f"{path}: {exc}") from exc
+    unknown_tables = sorted(set(data) - {"crawl", "settings"})
+    if unknown_tables:
+        raise CrawlConfigError(f"{path}: unknown tables {unknown_tables}; use [crawl], [settings]")
+    crawl, settings = data.get("crawl", {}), data.get("settings", {})
+    if not isinstance(crawl, dict) or not isinstance(settings, dict):
+        raise CrawlConfigError(f"{path}: [crawl] and [settings] must be tables")
+    unknown = sorted(set(crawl) - CRAWL_KEYS)
+    if unknown:
+        raise CrawlConfigError(
+            f"{path}: unknown [crawl] keys {unknown}; known: {sorted(CRAWL_KEYS)}"
+        )
+    if isinstance(crawl.get("seeds"), str):
+        crawl["seeds"] = crawl["seeds"].split()
+    return crawl, settings
+
+
+def parse_setting(text: str) -> tuple[str, str]:
+    """Return ``(NAME, VALUE)`` of a ``-s NAME=VALUE`` argument."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise CrawlConfigError(f"-s expects NAME=VALUE, got {text!r}")
+    return name.strip(), value
+
+
+def make_options(
+    config: dict[str, Any] | None = None,
+    settings: dict[str, Any] | None = None,
+    **given: Any,
+) -> CrawlOptions:
+    """Return options from a config's tables overridden by *given* values that are not None."""
+    values: dict[str, Any] = dict(config or {})
+    values["settings"] = dict(settings or {})
+    extra_seeds = given.pop("seeds", None)
+    overrides = given.pop("set_settings", None) or {}
+    values |= {k: v for k, v in given.items() if v is not None}
+    if extra_seeds:
+        values["seeds"] = list(extra_seeds)  # seeds on the command line replace the config's
+    values["settings"] |= overrides
+    known = {f.name for f in fields(CrawlOptions)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise CrawlConfigError(f"unknown options {unknown}")
+    options = CrawlOptions(**values)
+    options.check()
+    return options
+
+
+def build_settings(options: CrawlOptions) -> Settings:
+    """Return the Scrapy settings of a crawl with *options*."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.update(options.settings, priority="cmdline")
+    chosen: dict[str, Any] = {"LOG_LEVEL": options.log_level, "HEED_STORE": options.store}
+    if options.token:
+        info_url = settings.get("OPTOUT_INFO_URL")
+        chosen["OPTOUT_USER_AGENT_TOKEN"] = options.token
+        chosen["USER_AGENT"] = user_agent_for(options.token, info_url)
+    if options.db:
+        chosen["HEED_DB"] = options.db
+    if options.out:
+        chosen["HEED_OUT"] = options.out
+    if options.warc:
+        chosen["HEED_WARC"] = True
+    if options.jobdir:
+        chosen["JOBDIR"] = options.jobdir
+    if options.progress is not None:
+        chosen["HEED_PROGRESS_INTERVAL"] = options.progress
+    settings.update(chosen, priority="cmdline")
+    return settings
+
+
+def spider_arguments(options: CrawlOptions) -> dict[str, Any]:
+    """Return the ``web`` spider's arguments for *options*."""
+    return {
+        "seeds": options.seeds_file,
+        "urls": list(options.seeds),
+        "scope": options.scope,
+        "depth": options.depth,
+        "max_pages": options.max_pages,
+        "sitemaps": options.sitemaps,
+    }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CrawlOutcome:
+    """How a crawl ended: its finish reason and final stats."""
+
+    reason: str
+    stats: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        """Return True if the crawl ended normally (finished, or a configured limit)."""
+        return self.reason == "finished" or self.reason.startswith("closespider_")
+
+
+def run(
+    options: CrawlOptions,
+    extra: dict[str, Any] | None = None,
+    setup: Callable[[Crawler], None] | None = None,
+) -> CrawlOutcome:
+    """Crawl with *options* (and *extra* settings) in this process; return how it ended.
+
+    *setup* is called with the crawler before it starts (e.g. to connect signal handlers).
+    """
+    from scrapy.crawler import CrawlerProcess  # imports Twisted; keep `heed --help` light
+
+    settings = build_settings(options)
+    if extra:
+        settings.update(extra, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(WebSpider)
+    if setup is not None:
+        setup(crawler)
+    process.crawl(crawler, **spider_arguments(options))
+    process.start()
+    stats = dict(crawler.stats.get_stats()) if crawler.stats is not None else {}
+    return CrawlOutcome(reason=str(stats.get("finish_reason", "not started")), stats=stats)

@@ -1,0 +1,42 @@
+"""Signals sent by Heed's crawler, documented here as Scrapy documents its own (scrapy/signals.py).
+
+Connect with ``crawler.signals.connect(handler, signal=optout_decided)``. Both are sent with
+``send_catch_log_async``: handlers may be coroutines (or return Deferreds) and are awaited
+before the crawl goes on; an exception in a handler is logged by Scrapy, not raised, so a
+handler that must not fail silently (the audit writer) should close the spider itself.
+
+``optout_decided(decision, action, request, response, spider)``
+    Sent exactly once per request attempt that reached the rights-reservation middleware and
+    ended there: the request was dropped before it left (robots.txt, reservation, deferral,
+    denylist, access restriction, invalid URL, too many redirects), or its download ended in a
+    response or an error. A redirect chain is one attempt: each hop is checked before it is
+    requested, and the chain ends in one decision, made for the URL of the last request
+    (``request.meta["redirect_urls"]`` lists the earlier hops). Scrapy's own retries are part
+    of the attempt too. Heed's internal requests (robots.txt, tdmrep.json, ai.txt, RSL
+    licences) are never reported here.
+
+    * ``decision`` — :class:`optout.decision.Decision` with every signal and its evidence;
+    * ``action`` — :class:`audit.vocab.Action`: ``fetched-stored`` means the response is handed
+      to the spider as usable for the configured purpose; every other action means the request
+      was dropped (never sent, or its response withheld from the spider);
+    * ``request`` — the :class:`scrapy.Request` of the attempt (its last hop);
+    * ``response`` — the :class:`scrapy.http.Response` when one arrived, else ``None``;
+    * ``spider`` — the running spider.
+
+``optout_site_loaded(origin, documents, site, stale, spider)``
+    Sent each time an origin's site-level documents were fetched (first use, or refresh after
+    their TTL), before any decision uses them: the witness copies an audit trail keeps.
+
+    * ``origin`` — ``scheme://host[:port]``;
+    * ``documents`` — :class:`optout.site.SiteDocuments` (robots.txt, tdmrep.json, ai.txt and RSL
+      licences as :class:`optout.document.FetchResult`, bodies included);
+    * ``site`` — the compiled :class:`optout.site.Site` the middleware now decides with;
+    * ``stale`` — True when robots.txt was unreachable and the last good copy is kept (RFC 9309
+      §2.4); ``documents.robots`` is then that earlier copy;
+    * ``spider`` — the running spider.
+"""
+
+from __future__ import annotations
+
+optout_decided = object()
+optout_site_loaded = object()

@@ -1,0 +1,215 @@
+"""Per-origin cache of site-level documents, compiled into :class:`optout.site.Site` objects.
+
+protocols.md §3.2 and §16 items 1 and 6, RFC 9309 §2.3-2.4:
+
+* key: the origin, scheme + host + port (F12) — ``http://a``, ``https://a`` and ``https://a:8443``
+  are three entries;
+* in-flight sharing: concurrent requests to one origin wait for one load (one robots.txt fetch);
+  the load runs in its own task, so a cancelled waiter never cancels it for the others;
+* order: robots.txt first; ``/.well-known/tdmrep.json``, ``/ai.txt`` and the RSL licences robots.txt
+  names are fetched only when some URL of the origin may be crawled (never after a complete
+  disallow or an unreachable robots.txt: nothing else is requested from such an origin);
+* TTL: :func:`optout.robots_fetch.outcome`'s (max-age capped at 24 h), shortened by the other
+  documents' max-age; an unreachable robots.txt or unreadable document is retried after
+  ``defer_ttl`` (or robots.txt's Retry-After), never cached as "allow"; ``min_ttl`` is a floor so that
+  ``Cache-Control: no-store`` does not mean one robots.txt request per page;
+* keep-last-good: when a refresh finds robots.txt unreachable, the last usable copy is kept and
+  flagged ``stale`` (:func:`optout.robots_fetch.keep_last_good`, F11; X08, X09). tdmrep.json and
+  the others are always the fresh fetch: an unreadable one DEFERs (the conservative side);
+* bounded LRU of ``max_size`` origins; an origin being loaded is never evicted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from optout.decision import Crawl, Policy
+from optout.document import FetchResult
+from optout.robots_fetch import MAX_TTL, RobotsOutcome, cache_ttl, keep_last_good, outcome
+from optout.site import Site, SiteDocuments
+
+#: Document kinds handed to the fetch function, which owns their size caps and redirect limits.
+ROBOTS, TDMREP, AI_TXT, LICENCE = "robots", "tdmrep", "ai_txt", "licence"
+
+#: ``fetch(url, kind)``: retrieve one document; never raise, a failure is a FetchResult.
+Fetch = Callable[[str, str], Awaitable[FetchResult]]
+#: ``on_loaded(origin, documents, site, stale)``: called after each load, before any use.
+OnLoaded = Callable[[str, SiteDocuments, Site, bool], Awaitable[None] | None]
+
+
+@dataclass(slots=True)
+class _Entry:
+    site: Site | None = None
+    expires: float = 0.0
+    loading: asyncio.Task[Site] | None = None
+    #: The last usable robots.txt outcome and the retrieval it came from (keep-last-good).
+    last_good: tuple[RobotsOutcome, FetchResult] | None = None
+
+
+def unreadable(doc: FetchResult) -> bool:
+    """Return True if *doc* exists but could not be read (its signal DEFERs)."""
+    status = doc.status
+    return doc.error is not None or status is None or status >= 500 or status == 429
+
+
+class SiteCache:
+    """Origins' compiled documents, loaded once, shared while loading, refreshed after their TTL."""
+
+    def __init__(
+        self,
+        fetch: Fetch,
+        *,
+        token: str,
+        policy: Policy,
+        max_size: int = 10_000,
+        defer_ttl: float = 600.0,
+        min_ttl: float = 60.0,
+        fetch_ai_txt: bool = True,
+        max_licences: int = 3,
+        clock: Callable[[], float] = time.monotonic,
+        on_event: Callable[[str], None] | None = None,
+        on_loaded: OnLoaded | None = None,
+    ) -> None:
+        if max_size < 1:
+            raise ValueError("max_size must be at least 1")
+        self._fetch = fetch
+        self.token = token
+        self.policy = policy
+        self.max_size = max_size
+        self.defer_ttl = defer_ttl
+        self.min_ttl = min_ttl
+        self.fetch_ai_txt = fetch_ai_txt
+        self.max_licences = max_licences
+        self._clock = clock
+        self._on_event = on_event
+        self._on_loaded = on_loaded
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, origin: object) -> bool:
+        return origin in self._entries
+
+    def _event(self, name: str) -> None:
+        if self._on_event is not None:
+            self._on_event(name)
+
+    def peek(self, origin: str) -> Site | None:
+        """Return the site cached for *origin* (fresh or not), without loading anything."""
+        entry = self._entries.get(origin)
+        return entry.site if entry is not None else None
+
+    def expires_in(self, origin: str) -> float | None:
+        """Return the seconds until *origin*'s entry must be refreshed (None if not cached)."""
+        entry = self._entries.get(origin)
+        if entry is None or entry.site is None:
+            return None
+        return entry.expires - self._clock()
+
+    async def get(self, origin: str) -> Site:
+        """Return *origin*'s site, loading or refreshing its documents when needed."""
+        entry = self._entries.get(origin)
+        if entry is None:
+            entry = self._entries[origin] = _Entry()
+            self._event("miss")
+        else:
+            self._entries.move_to_end(origin)
+            if entry.loading is not None:
+                self._event("shared")
+                return await asyncio.shield(entry.loading)
+            if entry.site is not None and self._clock() < entry.expires:
+                self._event("hit")
+                return entry.site
+            self._event("refresh")
+        task = asyncio.ensure_future(self._load(origin, entry))
+        task.add_done_callback(_consume)
+        entry.loading = task
+        self._evict()  # after marking the entry as loading: it is not a candidate
+        return await asyncio.shield(task)
+
+    def _evict(self) -> None:
+        while len(self._entries) > self.max_size:
+            victim = next((k for k, e in self._entries.items() if e.loading is None), None)
+            if victim is None:
+                return  # every entry is being loaded: over the bound until one finishes
+            del self._entries[victim]
+            self._event("evicted")
+
+    async def _load(self, origin: str, entry: _Entry) -> Site:
+        try:
+            site, docs, stale, ttl = await self._build(origin, entry)
+            if self._on_loaded is not None:
+                result = self._on_loaded(origin, docs, site, stale)
+                if inspect.isawaitable(result):
+                    await result
+            entry.site, entry.expires = site, self._clock() + ttl
+            return site
+        finally:
+            entry.loading = None
+
+    async def _build(self, origin: str, entry: _Entry) -> tuple[Site, SiteDocuments, bool, float]:
+        robots = await self._fetch(origin + "/robots.txt", ROBOTS)
+        fresh = outcome(robots, self.policy)
+        chosen, robots_doc, stale = fresh, robots, False
+        if entry.last_good is not None:
+            kept = keep_last_good(entry.last_good[0], fresh)
+            if kept is not fresh:
+                chosen, robots_doc, stale = kept, entry.last_good[1], True
+                self._event("stale")
+        if fresh.crawl_all is not Crawl.DEFER:
+            # A definite answer replaces the kept copy; a complete disallow (401/403, redirect
+            # loop) must not be forgotten in favour of an older "allow" at the next outage.
+            entry.last_good = (fresh, robots) if fresh.usable else None
+        docs = SiteDocuments(origin=origin, robots=robots_doc)
+        if chosen.crawl_all in (None, Crawl.ALLOW):
+            jobs = [self._fetch(origin + "/.well-known/tdmrep.json", TDMREP)]
+            if self.fetch_ai_txt:
+                jobs.append(self._fetch(origin + "/ai.txt", AI_TXT))
+            found = await asyncio.gather(*jobs)
+            ai_txt = found[1] if self.fetch_ai_txt else None
+            docs = SiteDocuments(origin=origin, robots=robots_doc, tdmrep=found[0], ai_txt=ai_txt)
+        site = self._compile(docs, chosen)
+        urls = site.license_urls[: self.max_licences]
+        if urls:
+            licences = await asyncio.gather(*(self._fetch(u, LICENCE) for u in urls))
+            docs = SiteDocuments(
+                origin=origin,
+                robots=docs.robots,
+                tdmrep=docs.tdmrep,
+                ai_txt=docs.ai_txt,
+                licenses=dict(zip(urls, licences, strict=True)),
+            )
+            site = self._compile(docs, chosen)
+        return site, docs, stale, self._ttl(fresh, docs)
+
+    def _compile(self, docs: SiteDocuments, robots: RobotsOutcome) -> Site:
+        return Site(docs, token=self.token, policy=self.policy, robots_outcome=robots)
+
+    def _ttl(self, fresh: RobotsOutcome, docs: SiteDocuments) -> float:
+        """Return how long *docs* may be used: the shortest lifetime any of them allows."""
+        if fresh.crawl_all is Crawl.DEFER:
+            ttl = fresh.retry_after or self.defer_ttl
+        else:
+            ttl = fresh.ttl
+            others = [docs.tdmrep, docs.ai_txt, *docs.licenses.values()]
+            for doc in others:
+                if doc is None:
+                    continue
+                if unreadable(doc) or doc.truncated:
+                    ttl = min(ttl, self.defer_ttl)
+                elif doc.status is not None and 200 <= doc.status < 300:
+                    ttl = min(ttl, cache_ttl(doc.headers))
+        return min(MAX_TTL, max(self.min_ttl, ttl))
+
+
+def _consume(task: asyncio.Task[Site]) -> None:
+    # Retrieve a failed load's exception even when every waiter has gone away, so asyncio does
+    # not log "exception was never retrieved"; the waiters that remain still receive it.
+    if not task.cancelled():
+        task.exception()

@@ -1,0 +1,238 @@
+"""The ``web`` spider: start from seeds, follow links in scope, yield one item per usable page.
+
+No compliance logic lives here: the rights-reservation middleware decides every request, and
+only responses it hands over (not reserved) reach :meth:`WebSpider.parse`, each with its
+decision in ``response.meta["optout_decision"]`` and the audit id of that decision in
+``response.meta["heed_decision_id"]``.
+
+Arguments (``scrapy crawl web -a name=value``; ``heed crawl`` passes the same):
+
+* ``seeds`` — a file of start URLs, one per line (``#`` comments), or JSON lines
+  ``{"url": ..., "meta": {...}}``;
+* ``urls`` — start URLs separated by spaces (or commas before a scheme);
+* ``scope`` — ``seeds`` (default): follow links within the registrable domains of the seeds
+  (``news.example.co.uk`` → ``example.co.uk``); ``all``: follow every http(s) link;
+* ``depth`` — link depth followed from the seeds (``0``: the seeds only; default: no limit);
+  ``follow=0`` is the same as ``depth=0``;
+* ``max_pages`` — page requests scheduled at most (seeds, links and sitemap entries; redirect hops
+  and retries belong to their attempt and are not counted); the rest are not requested;
+* ``sitemaps`` — ``1`` to also read the sitemaps that robots.txt lists (in scope only).
+
+What the items keep (text and/or body) is the ``HEED_STORE`` setting.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure
+
+from crawler import signals as optout_signals
+from crawler.denylist import candidates
+from crawler.items import STORE_MODES, PageItem
+from crawler.middleware import DECISION_META
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy.crawler import Crawler
+
+    from optout.site import Site, SiteDocuments
+
+SCOPES = ("seeds", "all")
+#: Sitemap documents read per origin named in robots.txt, at most.
+MAX_SITEMAPS = 10
+#: A comma that separates two URLs (not one inside a URL): followed by a scheme.
+_URL_SEPARATOR = re.compile(r"\s+|,(?=[A-Za-z][A-Za-z0-9+.-]*://)")
+_TRUE = ("1", "true", "yes", "on")
+
+
+@functools.lru_cache(maxsize=65536)
+def registrable_domain(host: str) -> str:
+    """Return *host*'s registrable domain (eTLD+1; the last two labels under an unknown TLD)."""
+    return candidates(host.lower().rstrip("."))[-1]
+
+
+def _flag(value: object) -> bool:
+    return value is True or str(value).strip().lower() in _TRUE
+
+
+class WebSpider(scrapy.Spider):
+    """Crawl from seeds, following links in scope; one item per page the middleware lets through."""
+
+    name = "web"
+
+    def __init__(
+        self,
+        seeds: str | None = None,
+        urls: str | list[str] | None = None,
+        follow: str | bool | None = None,
+        scope: str = "seeds",
+        depth: str | int | None = None,
+        max_pages: str | int | None = None,
+        sitemaps: str | bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.seed_entries: list[dict[str, Any]] = []
+        if seeds:
+            for line in Path(seeds).read_text(encoding="utf-8").splitlines():
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    self.seed_entries.append(json.loads(line) if line[0] == "{" else {"url": line})
+        given = _URL_SEPARATOR.split(urls) if isinstance(urls, str) else list(urls or ())
+        self.seed_entries.extend({"url": u.strip()} for u in given if u.strip())
+        if scope not in SCOPES:
+            raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
+        self.scope = scope
+        self.max_depth: int | None = None if depth in (None, "") else int(depth)
+        if follow is not None and not _flag(follow):
+            self.max_depth = 0
+        self.max_pages: int | None = None if max_pages in (None, "") else int(max_pages)
+        if (self.max_depth is not None and self.max_depth < 0) or (
+            self.max_pages is not None and self.max_pages < 0
+        ):
+            raise ValueError("depth and max_pages must not be negative")
+        self.sitemaps = _flag(sitemaps) if sitemaps is not None else False
+        self.domains = {registrable_domain(h) for h in map(_host, self.seed_entries) if h}
+        self.pages_scheduled = 0
+        self._sitemap_origins: set[str] = set()
+        #: The arguments as recorded with the audit run (a resumed run must repeat them).
+        self.run_arguments = {
+            "seeds": [e["url"] for e in self.seed_entries],
+            "scope": self.scope,
+            "depth": self.max_depth,
+            "max_pages": self.max_pages,
+            "sitemaps": self.sitemaps,
+        }
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        """Build the spider and connect the page budget and the sitemap reader."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._scheduled, signal=signals.request_scheduled)
+        crawler.signals.connect(spider._dropped, signal=signals.request_dropped)
+        if spider.sitemaps:
+            crawler.signals.connect(spider._site_loaded, signal=optout_signals.optout_site_loaded)
+        store = crawler.settings.get("HEED_STORE") or "text"
+        if store not in STORE_MODES:
+            raise ValueError(f"HEED_STORE must be one of {STORE_MODES}, got {store!r}")
+        spider.store = store
+        return spider
+
+    store = "text"
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        """Yield one request per seed."""
+        for entry in self.seed_entries:
+            # Filtered like links (unlike Scrapy's default start requests): a link back to a
+            # seed is not fetched twice, and a crawl resumed from JOBDIR does not refetch seeds.
+            yield scrapy.Request(
+                entry["url"], meta=dict(entry.get("meta") or {}), errback=self.dropped
+            )
+
+    # -- pages -----------------------------------------------------------------------------------
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        """Yield the page's item, then requests for its links in scope and depth."""
+        yield PageItem.from_response(response, response.meta.get(DECISION_META), store=self.store)
+        if not isinstance(response, TextResponse) or not self._may_follow(response):
+            return
+        for href in response.css("a::attr(href)").getall():
+            url = response.urljoin(href.strip())
+            if self.in_scope(url):
+                yield scrapy.Request(url, callback=self.parse, errback=self.dropped)
+
+    def _may_follow(self, response: Response) -> bool:
+        if self.max_depth is not None and response.meta.get("depth", 0) >= self.max_depth:
+            return False
+        return self.max_pages is None or self.pages_scheduled < self.max_pages
+
+    def in_scope(self, url: str) -> bool:
+        """Return True if a link to *url* may be followed under the spider's scope."""
+        if not url.startswith(("http://", "https://")):
+            return False
+        if self.scope == "all":
+            return True
+        host = urlsplit(url).hostname
+        return host is not None and registrable_domain(host) in self.domains
+
+    def dropped(self, failure: Failure) -> None:
+        """Count a request that failed or that the middleware dropped, by exception class."""
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"web/dropped/{type(failure.value).__name__}")
+
+    # -- page budget -----------------------------------------------------------------------------
+
+    def _scheduled(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
+        if self.max_pages is None or _continues_attempt(request):
+            return
+        if self.pages_scheduled >= self.max_pages:
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value("heed/pages/over_budget")
+            raise IgnoreRequest("page budget (max_pages) reached")  # Scrapy drops it, unlogged
+        self.pages_scheduled += 1
+
+    def _dropped(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
+        if self.max_pages is not None and not _continues_attempt(request):
+            self.pages_scheduled -= 1  # a duplicate the scheduler refused: not a page
+
+    # -- sitemaps --------------------------------------------------------------------------------
+
+    def _site_loaded(
+        self, origin: str, documents: SiteDocuments, site: Site, stale: bool, spider: scrapy.Spider
+    ) -> None:
+        if origin in self._sitemap_origins or not self.in_scope(origin + "/"):
+            return
+        self._sitemap_origins.add(origin)
+        for url in site.sitemaps[:MAX_SITEMAPS]:
+            if self.in_scope(url):
+                request = scrapy.Request(url, callback=self.parse_sitemap, errback=self.dropped)
+                self.crawler.engine.crawl(request)
+
+    def parse_sitemap(self, response: Response, **kwargs: Any) -> Iterator[scrapy.Request]:
+        """Yield requests for a sitemap's pages (or nested sitemaps) in scope."""
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            try:
+                body = gunzip(body, max_size=50 * 1024 * 1024)
+            except OSError:
+                return
+        try:
+            sitemap = Sitemap(body)
+        except Exception:  # noqa: BLE001 - not a sitemap: nothing to follow
+            return
+        nested = sitemap.type == "sitemapindex"
+        for entry in sitemap:
+            url = entry.get("loc", "").strip()
+            if not self.in_scope(url):
+                continue
+            if nested:
+                yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.dropped)
+            elif self.max_pages is None or self.pages_scheduled < self.max_pages:
+                yield scrapy.Request(url, callback=self.parse, errback=self.dropped)
+
+
+def _host(entry: dict[str, Any]) -> str | None:
+    try:
+        return urlsplit(str(entry["url"])).hostname
+    except ValueError:
+        return None
+
+
+def _continues_attempt(request: scrapy.Request) -> bool:
+    """Return True for a redirect hop or a retry: part of an attempt already counted."""
+    meta = request.meta
+    return bool(meta.get("redirect_urls") or meta.get("retry_times"))

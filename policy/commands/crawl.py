@@ -1,0 +1,107 @@
+"""``heed crawl``: crawl from seeds, honouring every opt-out, with evidence and a dataset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from crawler.run import CrawlConfigError, CrawlOutcome, load_config, make_options, parse_setting
+
+#: Actions in the summary, in this order, with their labels.
+ACTION_LABELS = (
+    ("fetched-stored", "stored in the dataset"),
+    ("fetched-excluded", "fetched, excluded by a page-level reservation"),
+    ("skipped-robots", "not requested: robots.txt"),
+    ("skipped-reservation", "not requested: site-level reservation"),
+    ("deferred", "not requested: a signal source could not be read"),
+    ("access-restricted", "access restricted (login, payment, 401/402/403)"),
+    ("denylisted", "denylisted domain"),
+    ("error", "error"),
+)
+
+
+def summary(outcome: CrawlOutcome) -> str:
+    """Return the end-of-crawl report: attempts by action, the dataset and the audit run."""
+    stats = outcome.stats
+    decided = int(stats.get("optout/decisions", 0))
+    elapsed = stats.get("elapsed_time_seconds")
+    took = f" in {elapsed:.1f} s" if isinstance(elapsed, int | float) else ""
+    lines = [f"Crawl {outcome.reason}: {decided:,} request attempts decided{took}"]
+    for action, label in ACTION_LABELS:
+        n = int(stats.get(f"optout/action/{action}", 0))
+        if n:
+            lines.append(f"  {n:>8,}  {action:<20} {label}")
+    if "heed/dataset/lines" in stats or "item_scraped_count" in stats:
+        written = int(stats.get("heed/dataset/lines", stats.get("item_scraped_count", 0)))
+        lines.append(f"Dataset: {written:,} pages written")
+    if "heed/audit/run_id" in stats:
+        lines.append(
+            f"Audit:   {stats.get('heed/audit/db')} — run {stats['heed/audit/run_id']} "
+            f"(key {stats.get('heed/audit/run_key')})"
+        )
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("seeds", nargs=-1, metavar="[SEED...]")
+@click.option("--seeds", "seeds_file", type=click.Path(dir_okay=False), help="File of seed URLs.")
+@click.option("--token", default=None, help="Product token (robots.txt, User-Agent).")
+@click.option(
+    "--scope",
+    type=click.Choice(["seeds", "all"]),
+    default=None,
+    help="Follow links within the seeds' registrable domains (default) or everywhere.",
+)
+@click.option("--depth", type=click.IntRange(min=0), default=None, help="Link depth (0: seeds).")
+@click.option("--max-pages", type=click.IntRange(min=0), default=None, help="Page requests, max.")
+@click.option("--sitemaps/--no-sitemaps", default=None, help="Read sitemaps robots.txt lists.")
+@click.option("--db", default=None, help="Audit database: SQLite path or postgresql:// URL.")
+@click.option("--out", default=None, type=click.Path(file_okay=False), help="Dataset directory.")
+@click.option(
+    "--store",
+    type=click.Choice(["text", "body", "both"]),
+    default=None,
+    help="Keep extracted text (default), the raw body, or both.",
+)
+@click.option("--warc/--no-warc", default=None, help="Also write WARC files (needs --out).")
+@click.option("--jobdir", default=None, help="Persist the crawl state here: stop and resume.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A heed.toml file.")
+@click.option("-s", "--set", "set_settings", multiple=True, metavar="NAME=VALUE", help="Setting.")
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default=None,
+    help="Log level (default INFO: progress lines).",
+)
+def crawl(config_file: str | None, set_settings: tuple[str, ...], **given: Any) -> None:
+    """Crawl from seeds, honouring every opt-out; record every decision; write the dataset.
+
+    Links are followed within the registrable domains of the seeds (--scope seeds) or
+    everywhere (--scope all). Every request attempt is decided by Heed's rights-reservation
+    checks and recorded in the audit database; a page enters the dataset (--out DIR,
+    dataset.jsonl) only after its decision is durable. HTTP_PROXY / HTTPS_PROXY are honoured.
+    Stop with Ctrl-C; with --jobdir, run the same command again to resume.
+
+    \b
+    Example:
+      heed crawl https://news.example/ --depth 2 --db heed.db --out data
+    """
+    try:
+        config, settings = load_config(config_file) if config_file else ({}, {})
+        overrides = dict(parse_setting(s) for s in set_settings)
+        if given.get("log_level"):
+            given["log_level"] = given["log_level"].upper()
+        options = make_options(config, settings, set_settings=overrides, **given)
+    except CrawlConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    from crawler.run import run  # imports Scrapy and Twisted: only when crawling
+
+    outcome = run(options)
+    click.echo(summary(outcome))
+    if outcome.reason == "shutdown" and options.jobdir:
+        raise click.ClickException(
+            f"stopped; run the same command (with --jobdir {options.jobdir}) to resume"
+        )
+    if not outcome.ok:
+        raise click.ClickException(f"the crawl did not finish normally ({outcome.reason})")

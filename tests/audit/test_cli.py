@@ -1,0 +1,200 @@
+"""``heed status``, ``heed evidence`` and ``heed db check`` through the command line."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import Engine, text
+
+from audit import Action, AuditStore
+from optout.document import FetchResult
+from policy.cli import main
+from tests.audit.conftest import T0, decide, header_signal, robots_fetch, robots_signal
+
+#: Bytes that any re-encoding would change: NUL, CRLF, a lone CR, invalid UTF-8, no final newline.
+AWKWARD = b"User-agent: *\r\nDisallow: /private/\r\n\x00\xff\xfe caf\xc3\xa9\rAllow: /"
+
+
+def heed(*args: str, env: dict[str, str] | None = None) -> Result:
+    """Run ``heed`` in-process."""
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+@pytest.fixture
+def recorded(db_url: str) -> tuple[str, str]:
+    """Return (database, robots.txt sha256) after a small crawl of example.com."""
+    doc = robots_fetch("https://www.example.com", body=AWKWARD)
+    with AuditStore.open(db_url) as store:
+        run = store.start_run(crawler_name="HeedBot", product_token="HeedBot", user_agent="UA")
+        store.record_document(doc, kind="robots.txt", run_id=run)
+        other = FetchResult(url="https://other.org/robots.txt", status=200, body=AWKWARD)
+        store.record_document(other, kind="robots.txt", run_id=run)  # the same bytes elsewhere
+        url = "https://www.example.com/page"
+        did = store.record_decision(
+            run,
+            decide(url, robots_signal(doc), header_signal(url, reserved=False)),
+            Action.FETCHED_STORED,
+            time=T0,
+            http_status=200,
+        )
+        store.record_item(did, url=url, content_type="text/html", size=4096)
+        blocked = "https://www.example.com/private/x"
+        store.record_decision(
+            run, decide(blocked, robots_signal(doc, allowed=False)), Action.SKIPPED_ROBOTS, time=T0
+        )
+    return db_url, doc.sha256
+
+
+def test_status_human_output(recorded: tuple[str, str]) -> None:
+    """Per URL: time, action, verdicts, stored or not, reasons, signals and their documents."""
+    db, sha = recorded
+    result = heed("status", "example.com", "--db", db)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Audit trail for domain example.com and its subdomains" in out
+    assert "https://www.example.com/page\n  2026-03-01T12:00:00Z  fetched-stored (HTTP 200)" in out
+    assert "stored: item" in out
+    assert "https://www.example.com/private/x\n  2026-03-01T12:00:00Z  skipped-robots" in out
+    assert "not stored" in out
+    assert "why: robots.txt disallows [line 2: Disallow: /private/]" in out
+    assert f"doc {sha[:12]}" in out
+    assert f"{sha}  robots.txt  200  https://www.example.com/robots.txt" in out
+    assert "other.org" not in out  # the same bytes fetched from another site stay private
+    assert "2 decisions about 2 URLs; content stored for 1." in out
+
+
+def test_status_json(recorded: tuple[str, str]) -> None:
+    """--json prints an array of decision objects with the documented keys."""
+    db, sha = recorded
+    result = heed("status", "https://www.example.com/", "--db", db, "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [d["url"] for d in data] == [
+        "https://www.example.com/page",
+        "https://www.example.com/private/x",
+    ]
+    page = data[0]
+    assert {"url", "time", "crawl", "use", "stored", "action", "reasons", "signals"} <= page.keys()
+    assert (page["time"], page["crawl"], page["stored"], page["action"]) == (
+        "2026-03-01T12:00:00Z",
+        "allow",
+        True,
+        "fetched-stored",
+    )
+    robots, header = page["signals"]
+    assert (robots["protocol"], robots["verdict"], robots["sha256"], robots["document_stored"]) == (
+        "robots.txt",
+        "allow",
+        sha,
+        True,
+    )
+    assert header["protocol"] == "tdmrep-header"
+    assert header["sha256"] is None
+    assert header["rule"] == "0"  # no document: the raw value is the evidence
+    assert "detail" in header
+    empty = heed("status", "nothing.example", "--db", db, "--json")
+    assert (empty.exit_code, json.loads(empty.output)) == (0, [])
+
+
+def test_evidence_round_trip_is_byte_for_byte(recorded: tuple[str, str]) -> None:
+    """The stored document comes back exactly, with status, headers and fetch time."""
+    db, sha = recorded
+    body = heed("evidence", sha, "--db", db, "--body")
+    assert body.exit_code == 0
+    assert body.stdout_bytes == AWKWARD
+    full = heed("evidence", sha[:10], "--db", db)
+    assert full.exit_code == 0
+    assert full.stdout_bytes.endswith(b"----- %d bytes as fetched -----\n" % len(AWKWARD) + AWKWARD)
+    header = full.stdout_bytes[: -len(AWKWARD)].decode()
+    assert f"sha256: {sha} (verified)" in header
+    assert "retrieval 1 of 2: robots.txt https://www.example.com/robots.txt" in header
+    assert (
+        'fetched: 2026-03-01T11:59:00Z\nstatus: 200\ncontent-type: text/plain\netag: "v1"' in header
+    )
+    data = json.loads(heed("evidence", sha, "--db", db, "--json").output)
+    assert base64.b64decode(data["body_base64"]) == AWKWARD
+    assert (
+        hashlib.sha256(base64.b64decode(data["body_base64"])).hexdigest() == data["sha256"] == sha
+    )
+    assert data["retrievals"][0]["headers"] == [["content-type", "text/plain"], ["etag", '"v1"']]
+
+
+def test_evidence_errors(recorded: tuple[str, str]) -> None:
+    """Unknown, malformed and ambiguous hashes are one-line errors."""
+    db, _ = recorded
+    missing = heed("evidence", "0" * 64, "--db", db)
+    assert (missing.exit_code, missing.output) == (
+        1,
+        f"Error: no stored document with sha256 {'0' * 64}\n",
+    )
+    bad = heed("evidence", "xyz", "--db", db)
+    assert bad.exit_code == 1
+    assert "is not a sha256" in bad.output
+
+
+def test_tampered_evidence_is_detected(recorded: tuple[str, str], engine: Engine) -> None:
+    """Bytes changed behind the API's back fail verification (exit 3), in evidence and db check."""
+    db, sha = recorded
+    assert heed("db", "check", "--db", db).exit_code == 0
+    with engine.begin() as conn:  # an attacker with SQL access drops the trigger first
+        if engine.dialect.name == "sqlite":
+            conn.execute(text("DROP TRIGGER trg_document_no_update"))
+        else:
+            conn.execute(text("DROP TRIGGER trg_document_append_only ON document"))
+        conn.execute(text("UPDATE document SET body = :b"), {"b": b"User-agent: *\nAllow: /\n"})
+    result = heed("evidence", sha, "--db", db)
+    assert result.exit_code == 3
+    assert "fails verification" in result.output
+    assert result.stdout_bytes.count(b"Allow: /") == 0  # nothing of the altered bytes printed
+    check = heed("db", "check", "--db", db)
+    assert check.exit_code == 3
+    assert "stored bytes do not match their sha256" in check.output
+
+
+def test_database_errors_are_one_line(tmp_path: Path) -> None:
+    """A missing file, a non-database, a bad URL, a bad target: messages, never tracebacks."""
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database" * 100)
+    cases = [
+        (["status", "example.com", "--db", str(tmp_path / "missing.db")], "no audit database at"),
+        (["status", "example.com", "--db", str(junk)], "cannot use database"),
+        (["status", "example.com", "--db", "mysql://x/y"], "unsupported database"),
+        (["status", "example.com", "--db", str(tmp_path)], "is a directory"),
+        (
+            ["evidence", "ab" * 32, "--db", "postgresql://nobody@127.0.0.1:1/x"],
+            "cannot use database",
+        ),
+        (["status", "a b", "--db", str(junk)], "is not a domain or host name"),
+        (["status", "example.com", "--since", "soon", "--db", str(junk)], "is not a date"),
+        (
+            ["db", "upgrade", "--db", str(tmp_path / "no" / "such" / "dir.db")],
+            "directory does not exist",
+        ),
+    ]
+    for args, message in cases:
+        result = heed(*args)
+        assert result.exit_code == 1, (args, result.output)
+        assert message in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_default_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --db: $HEED_DB, else ./heed.db."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HEED_DB", raising=False)
+    with AuditStore.open() as store:
+        run = store.start_run(crawler_name="HeedBot", product_token="HeedBot", user_agent="UA")
+        store.record_decision(run, decide("https://example.com/"), Action.DENYLISTED, time=T0)
+    assert (tmp_path / "heed.db").is_file()
+    assert "denylisted" in heed("status", "example.com").output
+    other = tmp_path / "other.db"
+    (tmp_path / "heed.db").rename(other)
+    assert "denylisted" in heed("status", "example.com", env={"HEED_DB": str(other)}).output
+    assert heed("status", "example.com").exit_code == 1  # ./heed.db is gone: not re-created
+    assert not (tmp_path / "heed.db").exists()

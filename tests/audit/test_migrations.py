@@ -1,0 +1,129 @@
+"""Schema migrations: up from empty, equal to the models, reversible, and checked on open."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from click.testing import CliRunner
+from sqlalchemy import Engine, inspect, text
+
+from audit import AuditStore, DatabaseURLError, SchemaError, open_reader
+from audit.migrate import (
+    HEAD,
+    alembic_config,
+    current_revision,
+    ensure_schema,
+    script_head,
+    upgrade,
+)
+from audit.models import APPEND_ONLY_TABLES, Base
+from policy.cli import main
+
+
+def test_head_constant_is_the_scripts_head() -> None:
+    """The revision every open checks for is the newest migration script."""
+    assert script_head() == HEAD
+
+
+def test_upgrade_from_empty_gives_the_models_schema(engine: Engine) -> None:
+    """`upgrade head` on an empty database produces exactly the schema the models declare."""
+    assert upgrade(engine) == (None, HEAD)
+    with engine.connect() as conn:
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
+    assert diff == []
+    tables = set(inspect(engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    assert {"decision_signal", "audit_decision"} <= set(inspect(engine).get_view_names())
+
+
+def test_upgrade_is_idempotent_and_downgrade_reverses_it(engine: Engine) -> None:
+    """Upgrading twice changes nothing; downgrading to base leaves no Heed table behind."""
+    upgrade(engine)
+    assert upgrade(engine) == (HEAD, HEAD)
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "base")
+    leftover = set(inspect(engine).get_table_names()) & set(Base.metadata.tables)
+    assert leftover == set()
+    assert upgrade(engine) == (None, HEAD)
+
+
+def test_a_writer_creates_the_schema_of_a_new_database(db_url: str, engine: Engine) -> None:
+    """First use by a writer runs the migrations (no separate step needed)."""
+    with AuditStore.open(db_url):
+        pass
+    with engine.connect() as conn:
+        assert current_revision(conn) == HEAD
+
+
+def test_readers_never_create_a_database(db_url: str, engine: Engine) -> None:
+    """A look-up on a missing file or an empty database says so instead of creating anything."""
+    if engine.dialect.name == "sqlite":
+        path = Path(db_url)
+        with pytest.raises(DatabaseURLError, match="no audit database at"):
+            open_reader(db_url)
+        assert not path.exists()
+        path.touch()  # an empty file is an empty SQLite database
+    with pytest.raises(SchemaError, match="no Heed audit schema"):
+        open_reader(db_url)
+    assert inspect(engine).get_table_names() == []
+
+
+def test_an_unknown_revision_is_refused(engine: Engine, db_url: str) -> None:
+    """A database written by a newer Heed is not touched by this one."""
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'ffff'"))
+    with pytest.raises(SchemaError, match="newer than this Heed"):
+        AuditStore.open(db_url)
+    with pytest.raises(SchemaError, match="newer"):
+        ensure_schema(engine, create=False)
+
+
+def test_foreign_tables_without_a_revision_are_refused(engine: Engine, db_url: str) -> None:
+    """Tables named like Heed's but without an alembic revision are not adopted."""
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE decision (x INTEGER)"))
+    with pytest.raises(SchemaError, match="no alembic revision"):
+        AuditStore.open(db_url)
+
+
+def test_append_only_triggers_are_installed(engine: Engine) -> None:
+    """Every append-only table rejects UPDATE and DELETE at the database level."""
+    upgrade(engine)
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            found = set(
+                conn.execute(
+                    text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                ).scalars()
+            )
+            expected = {f"trg_{t}_no_{e}" for t in APPEND_ONLY_TABLES for e in ("update", "delete")}
+        else:
+            found = set(
+                conn.execute(
+                    text(
+                        "SELECT tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE n.nspname = current_schema() AND NOT t.tgisinternal"
+                    )
+                ).scalars()
+            )
+            expected = {f"trg_{t}_append_only" for t in APPEND_ONLY_TABLES}
+    assert expected <= found
+
+
+def test_cli_db_upgrade(db_url: str) -> None:
+    """`heed db upgrade` creates the schema, then reports it is current."""
+    runner = CliRunner()
+    first = runner.invoke(main, ["db", "upgrade", "--db", db_url])
+    assert first.exit_code == 0, first.output
+    assert f"upgraded from an empty database to revision {HEAD}" in first.output
+    again = runner.invoke(main, ["db", "upgrade", "--db", db_url])
+    assert again.exit_code == 0
+    assert f"already at revision {HEAD}" in again.output

@@ -1,0 +1,67 @@
+"""``heed demo``: runs offline, fast, idempotently, and shows every behaviour it promises."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from crawler.demo.sites import RESERVED_MARK, SITES, expected
+from policy.commands.demo import ACTION_TEXT
+from tests.crawler.crawlrun import ROOT, query, read_dataset
+
+
+def run_demo(tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``heed demo`` in *tmp_path* with no proxy of its own and no network."""
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["HTTP_PROXY"] = "http://127.0.0.1:9"  # a user's proxy: the demo must not use it
+    env["COLUMNS"] = "200"
+    return subprocess.run(
+        [sys.executable, "-m", "policy.cli", "demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def table_rows(stdout: str) -> dict[str, str]:
+    """Return ``{url: action label}`` from the demo's table."""
+    rows = {}
+    labels = sorted((text for text, _ in ACTION_TEXT.values()), key=len, reverse=True)
+    for line in stdout.splitlines():
+        parts = line.split()
+        if parts and parts[0].startswith("http://demo-"):
+            rest = line.split(parts[0], 1)[1].strip()
+            rows[parts[0]] = next(label for label in labels if rest.startswith(label))
+    return rows
+
+
+def test_demo_shows_every_behaviour_and_starts_afresh(tmp_path: Path) -> None:
+    """Every demo URL with its expected action; the same table again on a second run."""
+    first = run_demo(tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    rows = table_rows(first.stdout)
+    wanted = {url: ACTION_TEXT[action][0] for url, action in expected().items()}
+    assert rows == wanted
+    for site in SITES:
+        assert f"{site.host} — {site.shows}" in first.stdout
+    assert "none for a URL skipped before the request" in first.stdout
+    assert "heed status demo-news.test --db heed-demo/heed.db" in first.stdout
+    demo = tmp_path / "heed-demo"
+    lines, torn = read_dataset(demo / "dataset" / "dataset.jsonl")
+    stored = sorted(u for u, a in expected().items() if a == "fetched-stored")
+    assert sorted(line["url"] for line in lines) == stored
+    assert not torn
+    assert RESERVED_MARK not in (demo / "dataset" / "dataset.jsonl").read_text(encoding="utf-8")
+    assert query(demo / "heed.db", "SELECT count(*) FROM decision") == [(len(expected()),)]
+
+    second = run_demo(tmp_path)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert table_rows(second.stdout) == rows
+    assert query(demo / "heed.db", "SELECT count(*) FROM crawl_run") == [(1,)]
+    assert len(read_dataset(demo / "dataset" / "dataset.jsonl")[0]) == len(stored)
