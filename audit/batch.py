@@ -1,8 +1,11 @@
 """One flush of the writer: a batch of row tuples written in one transaction.
 
 The batch is written with Core ``insert()`` statements (compiled once per dialect, with
-``ON CONFLICT DO NOTHING``) executed as one driver-level ``executemany`` per table, in
-dependency order: origins, documents, fetches, signals, outcomes, decisions, stored items, then the run counters, which therefore always agree with the committed rows.
+``ON CONFLICT DO NOTHING``) executed as one driver-level ``executemany`` per table — on
+PostgreSQL the decisions go through ``COPY`` — in dependency order: origins, documents,
+fetches, signals, outcomes, decisions, stored items, then the run counters, which therefore
+always agree with the committed rows. Plain tuples in table column order, no ORM objects and no
+per-row SQLAlchemy processing: that per-row work cost more than the inserts (measured).
 
 Idempotence: every row carries an id assigned before the first attempt, so replaying a batch
 (after a lost commit acknowledgement, or a crawl resumed under the same run key) cannot duplicate
@@ -38,11 +41,6 @@ from audit.models import (
 _CHUNK = 500
 #: PostgreSQL batches with at least this many decisions are written with COPY.
 _COPY_MIN = 100
-_DECISIONS = DECISION_T
-_ITEMS = ITEM_T
-_ORIGINS = ORIGIN_T
-_SIGNALS = SIGNAL_T
-_COUNTS = COUNT_T
 
 #: Column positions in the decision and item row tuples (table column order).
 D_ID, D_RUN, D_KEY, D_ATTEMPT, D_ACTION = 0, 1, 2, 3, 8
@@ -87,11 +85,11 @@ class BatchWriter:
         tables = {
             "documents": DOCUMENT_T,
             "fetches": FETCH_T,
-            "origins": _ORIGINS,
-            "signals": _SIGNALS,
+            "origins": ORIGIN_T,
+            "signals": SIGNAL_T,
             "outcomes": OUTCOME_T,
-            "decisions": _DECISIONS,
-            "items": _ITEMS,
+            "decisions": DECISION_T,
+            "items": ITEM_T,
         }
         # One driver-level executemany per table. Measured faster than multi-row VALUES on
         # both backends: SQLite runs those as a co-routine over a compound SELECT, and psycopg
@@ -102,10 +100,10 @@ class BatchWriter:
             )
             for name, table in tables.items()
         }
-        upsert = self._insert(_COUNTS)
+        upsert = self._insert(COUNT_T)
         upsert = upsert.on_conflict_do_update(
-            index_elements=[_COUNTS.c.run_id, _COUNTS.c.name],
-            set_={"n": _COUNTS.c.n + upsert.excluded.n},
+            index_elements=[COUNT_T.c.run_id, COUNT_T.c.name],
+            set_={"n": COUNT_T.c.n + upsert.excluded.n},
         )
         self._sql["counts"] = self._compile(upsert, ["run_id", "name", "n"])
 
@@ -121,7 +119,7 @@ class BatchWriter:
         if checked:
             self._dedupe(conn, batch)
         if self._run(conn, "origins", batch.origins) != len(batch.origins):
-            self._verify(conn, _ORIGINS, _ORIGINS.c.origin, batch.origins, 1)
+            self._verify(conn, ORIGIN_T, ORIGIN_T.c.origin, batch.origins, 1)
         self._run(conn, "documents", batch.documents)
         counts: Counter[tuple[int, str]] = Counter()
         for row in batch.fetches:
@@ -129,11 +127,11 @@ class BatchWriter:
                 counts[row[2], "document_fetches"] += 1
         self._run(conn, "fetches", batch.fetches)
         if self._run(conn, "signals", batch.signals) != len(batch.signals):
-            self._verify(conn, _SIGNALS, _SIGNALS.c.digest, batch.signals, 1)
+            self._verify(conn, SIGNAL_T, SIGNAL_T.c.digest, batch.signals, 1)
         if self._run(conn, "outcomes", batch.outcomes) != len(batch.outcomes):
             self._verify(conn, OUTCOME_T, OUTCOME_T.c.digest, batch.outcomes, 1)
         if self._postgres and not checked and len(batch.decisions) >= _COPY_MIN:
-            self._copy(conn, _DECISIONS, batch.decisions)
+            self._copy(conn, DECISION_T, batch.decisions)
         elif self._run(conn, "decisions", batch.decisions) != len(batch.decisions):
             raise Mismatch
         if self._run(conn, "items", batch.items) != len(batch.items):
@@ -188,13 +186,13 @@ class BatchWriter:
         runs = {row[D_ID]: row[D_RUN] for row in batch.decisions}
         missing = [d for d in decision_ids if d not in runs]
         for chunk in _chunks(missing):
-            stmt = select(_DECISIONS.c.id, _DECISIONS.c.run_id).where(_DECISIONS.c.id.in_(chunk))
+            stmt = select(DECISION_T.c.id, DECISION_T.c.run_id).where(DECISION_T.c.id.in_(chunk))
             runs.update({row[0]: row[1] for row in conn.execute(stmt)})
         return runs
 
     def _dedupe(self, conn: Connection, batch: Batch) -> None:
         """Drop rows already stored; map re-recorded requests to their stored decision."""
-        present = self._present(conn, _DECISIONS.c.id, [row[D_ID] for row in batch.decisions])
+        present = self._present(conn, DECISION_T.c.id, [row[D_ID] for row in batch.decisions])
         stored = self._stored_requests(conn, batch.decisions)
         keep: list[tuple[Any, ...]] = []
         for row in batch.decisions:
@@ -214,7 +212,7 @@ class BatchWriter:
             (row[I_ID], batch.remap.get(row[I_DECISION], row[I_DECISION]), *row[2:])
             for row in batch.items
         ]
-        replayed = self._present(conn, _ITEMS.c.id, [row[I_ID] for row in items])
+        replayed = self._present(conn, ITEM_T.c.id, [row[I_ID] for row in items])
         with_item = self._stored_items(conn, [row[I_DECISION] for row in items])
         kept_items: list[tuple[Any, ...]] = []
         for row in items:
@@ -231,7 +229,7 @@ class BatchWriter:
     def _stored_items(self, conn: Connection, decision_ids: list[int]) -> dict[int, int]:
         """Return decision id → id of the item already stored for it."""
         stored: dict[int, int] = {}
-        c = _ITEMS.c
+        c = ITEM_T.c
         for chunk in _chunks(sorted(set(decision_ids))):
             stmt = select(c.decision_id, c.id).where(c.decision_id.in_(chunk))
             stored.update({row[0]: row[1] for row in conn.execute(stmt)})
@@ -252,7 +250,7 @@ class BatchWriter:
             if row[D_KEY] is not None:
                 by_run.setdefault(row[D_RUN], set()).add(row[D_KEY])
         stored: dict[tuple[Any, ...], int] = {}
-        t = _DECISIONS.c
+        t = DECISION_T.c
         for run, keys in by_run.items():
             for chunk in _chunks(sorted(keys)):
                 stmt = select(t.request_key, t.attempt, t.id).where(

@@ -6,8 +6,11 @@ the documents they were read from, and whether content was stored. :func:`eviden
 signal document's exact bytes, after checking them against their sha256.
 
 Look-ups resolve the target to origins first (small table, indexed by domain and host), then
-read each origin's decisions through the ``(origin_id, time)`` index: the cost follows the size
-of the answer, not of the database.
+read each origin's decisions through the ``(origin_id, time)`` index, joined with their outcome,
+policy, run and stored item, then the signals of those outcomes: three queries, whose cost
+follows the size of the answer, not of the database. They are plain, portable SQL: a command
+runs them once per process, and compiling the equivalent Core statements cost more than running
+them (measured).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Everything here is on the writer's hot path, so it builds tuples directly (no ORM objects, no
 per-row SQLAlchemy type processing) and caches what repeats. Content-derived ids (origins,
-signals, document fetches) are the first 63 bits of a sha256, so that every writer, in every
+signals, outcomes, document fetches) are the first 63 bits of a sha256, so that every writer, in every
 process, gives the same thing the same id without asking the database, and writing it twice
 stores it once. The writer checks new ids against what is stored and fails loudly on a
 collision (:class:`audit.errors.IntegrityError`) rather than conflating two statements.

