@@ -22,7 +22,7 @@ from audit.models import Base
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: The newest revision; a test keeps it equal to the head of ``migrations/versions``.
-HEAD = "0001"
+HEAD = "0002"
 #: PostgreSQL advisory lock taken while checking or migrating, so two first users don't race.
 _PG_LOCK = 0x48454544  # "HEED"
 

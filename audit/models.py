@@ -29,9 +29,11 @@ Tables, and the look-ups their indexes serve:
 * ``document`` — the exact bytes of every signal document, once per sha256;
   ``document_fetch`` — each retrieval of it (URL and its origin, status, headers, time).
 * ``stored_item`` — what entered the dataset, with the decision it rests on.
+* ``publication`` — every version of a published document (summary, copyright policy, crawler
+  information) with what changed, linked to the previous version.
 * ``id_block`` — hands out blocks of ids, so writers assign ids without a round trip per row.
 
-Decisions, signals, documents, fetches and items are append-only: the API has no update
+Decisions, signals, documents, fetches, items and publications are append-only: the API has no update
 or delete for them, and migrations install triggers that reject UPDATE and DELETE (AC-20).
 Times are UTC. On PostgreSQL the text keys use the "C" collation, so that ``url >= prefix``
 range scans mean byte-wise prefix order whatever the database's default collation.
@@ -319,6 +321,32 @@ class StoredItem(Base):
     content_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
+class Publication(Base):
+    """One version of a document the provider publishes (training-content summary, copyright
+    policy, crawler information), as the JSON form it was rendered from.
+
+    Versions count up per ``(kind, subject)``: ``subject`` is the model for a summary and
+    ``""`` where there is one document. ``previous_id`` links each version to the one before
+    (the template's "link(s) to previous versions"); ``changes`` says what changed (the crawler
+    feed's entries).
+    """
+
+    __tablename__ = "publication"
+    __table_args__ = (UniqueConstraint("kind", "subject", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    #: sha256 of ``body`` (canonical JSON): equal content is never published twice in a row.
+    sha256: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("publication.id"))
+    #: JSON array of sentences: what changed since the previous version.
+    changes: Mapped[str] = mapped_column(Text)
+
+
 #: Tables whose rows are never updated or deleted (triggers enforce it).
 APPEND_ONLY_TABLES = (
     "decision",
@@ -327,6 +355,7 @@ APPEND_ONLY_TABLES = (
     "document",
     "document_fetch",
     "stored_item",
+    "publication",
 )
 
 
@@ -349,3 +378,4 @@ SIGNAL_T = table_of(SignalRow)
 DOCUMENT_T = table_of(Document)
 FETCH_T = table_of(DocumentFetch)
 ITEM_T = table_of(StoredItem)
+PUBLICATION_T = table_of(Publication)

@@ -42,6 +42,9 @@ from crawler.spiders.web import SCOPES, WebSpider
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
+#: Tables of heed.toml holding the provider's statements for the published documents, read by
+#: policy/provider.py (tests/test_docs.py keeps the two lists equal).
+PROVIDER_TABLES = ("provider", "crawler", "model", "sources", "measures")
 #: Keys of the ``[crawl]`` table (each also a command-line option).
 CRAWL_KEYS = frozenset(
     {
@@ -115,9 +118,12 @@ def load_config(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
         raise CrawlConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise CrawlConfigError(f"{path}: {exc}") from exc
-    unknown_tables = sorted(set(data) - {"crawl", "settings"})
+    known_tables = {"crawl", "settings", *PROVIDER_TABLES}
+    unknown_tables = sorted(set(data) - known_tables)
     if unknown_tables:
-        raise CrawlConfigError(f"{path}: unknown tables {unknown_tables}; use [crawl], [settings]")
+        raise CrawlConfigError(
+            f"{path}: unknown tables {unknown_tables}; known: {sorted(known_tables)}"
+        )
     crawl, settings = data.get("crawl", {}), data.get("settings", {})
     if not isinstance(crawl, dict) or not isinstance(settings, dict):
         raise CrawlConfigError(f"{path}: [crawl] and [settings] must be tables")

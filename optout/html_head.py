@@ -74,7 +74,9 @@ class _Collector(HTMLParser):
         else:
             rel = tuple(a.get("rel", "").lower().split())
             if rel:
-                self.links.append(Link(rel, a.get("href", "").strip(), a.get("type", "").lower(), line))
+                self.links.append(
+                    Link(rel, a.get("href", "").strip(), a.get("type", "").lower(), line)
+                )
 
     handle_startendtag = handle_starttag
 

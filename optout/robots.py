@@ -43,9 +43,17 @@ CONTENT_SIGNAL = "content-signal"
 DISALLOW_AI_TRAINING = "disallowaitraining"
 ALLOW_AI_TRAINING = "allowaitraining"
 _LICENSE = frozenset({"license", "licence"})
-_PREFERENCE_KEYS = frozenset({CONTENT_USAGE, CONTENT_SIGNAL, DISALLOW_AI_TRAINING, ALLOW_AI_TRAINING})
+_PREFERENCE_KEYS = frozenset(
+    {CONTENT_USAGE, CONTENT_SIGNAL, DISALLOW_AI_TRAINING, ALLOW_AI_TRAINING}
+)
 _KNOWN = (
-    _USER_AGENT | _DISALLOW | _ALLOW | _SITEMAP | _CRAWL_DELAY | _LICENSE | _PREFERENCE_KEYS
+    _USER_AGENT
+    | _DISALLOW
+    | _ALLOW
+    | _SITEMAP
+    | _CRAWL_DELAY
+    | _LICENSE
+    | _PREFERENCE_KEYS
     | {"host", "request-rate", "visit-time", "clean-param", "noindex", "nofollow", "noarchive"}
 )
 _LINE_END = re.compile(r"\r\n|\r|\n")
@@ -113,7 +121,9 @@ class RobotsTxt:
     def group_for(self, token: str) -> Group | None:
         """Return the merged group that binds *token*: its own, else ``*``, else None (§2.2.1)."""
         key = product_token(token)
-        return self.groups.get(key) or self.groups.get(STAR) if key != STAR else self.groups.get(STAR)
+        return (
+            self.groups.get(key) or self.groups.get(STAR) if key != STAR else self.groups.get(STAR)
+        )
 
     def matcher_for(self, token: str) -> RuleMatcher:
         """Return the compiled Allow/Disallow matcher of *token*'s group (cached)."""
@@ -176,7 +186,7 @@ def decode(body: bytes, limit: int) -> tuple[str, tuple[str, ...]]:
         notes.append("bom")
     if len(body) > limit:
         # Drop the partial last line: a cut rule could say something it did not.
-        body = body[: limit]
+        body = body[:limit]
         cut = max(body.rfind(b"\n"), body.rfind(b"\r"))
         body = body[: cut + 1] if cut >= 0 else b""
         notes.append("truncated")
@@ -261,7 +271,9 @@ def parse(body: bytes | str, *, limit: int = 2 * 1024 * 1024) -> RobotsTxt:
             if key == CONTENT_USAGE:
                 pref = PreferenceLine(CONTENT_USAGE, value, number, line)
                 if not seen_ua:
-                    ungrouped.append(PreferenceLine(CONTENT_USAGE, value, number, line, "ungrouped"))
+                    ungrouped.append(
+                        PreferenceLine(CONTENT_USAGE, value, number, line, "ungrouped")
+                    )
                 for group in current:
                     group.preferences.append(pref)
                 continue

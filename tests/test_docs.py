@@ -22,7 +22,9 @@ def _commands(group: click.Group, prefix: str = "heed") -> list[tuple[str, click
     return found
 
 
-@pytest.mark.parametrize(("name", "command"), _commands(main), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("name", "command"), _commands(main), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_command_is_documented_and_has_help(name: str, command: click.Command) -> None:
     """Each command (and subcommand) appears in the README and has a help text."""
     assert name in README, f"README never shows {name!r}"

@@ -14,6 +14,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("policy.commands.status", "status"),
     ("policy.commands.evidence", "evidence"),
     ("policy.commands.db", "db"),
+    ("policy.commands.report", "report"),
 )
 
 

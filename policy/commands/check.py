@@ -48,9 +48,7 @@ def render_human(results: list[CheckResult]) -> str:
             lines.append(f"    redirected to {r.final_url}")
         for reason in d.reasons:
             lines.extend(
-                _wrap(
-                    reason, width - 4, initial_indent="    why: ", subsequent_indent="         "
-                )
+                _wrap(reason, width - 4, initial_indent="    why: ", subsequent_indent="         ")
             )
         for note in r.notes:
             lines.append(f"    note: {note}")

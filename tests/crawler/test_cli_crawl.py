@@ -71,7 +71,7 @@ def test_config_file_then_command_line(tmp_path: Path) -> None:
     [
         ("[crawl]\nseeds = [\n", "heed.toml"),
         ("[crawl]\nspeed = 3\n", "unknown [crawl] keys ['speed']"),
-        ("[crawler]\n", "unknown tables ['crawler']"),
+        ("[crawlr]\n", "unknown tables ['crawlr']"),
     ],
 )
 def test_bad_config_files(tmp_path: Path, text: str, message: str) -> None:

@@ -23,7 +23,6 @@ SOURCE = "https://example.com/robots.txt"
 PURPOSES = {"train-ai": Purpose.TRAIN_AI, "ai-input": Purpose.AI_INPUT, "search": Purpose.SEARCH}
 
 
-
 def _verdict(sig: Signal | None, purpose: Purpose) -> Verdict:
     return sig.purposes.get(purpose, Verdict.UNKNOWN) if sig is not None else Verdict.UNKNOWN
 

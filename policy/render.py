@@ -1,0 +1,45 @@
+"""Jinja2 rendering shared by the published documents (summary, copyright policy, crawler page).
+
+HTML pages are self-contained: one file, the stylesheet inline (``templates/_base.html.j2``), no
+script, no font or image fetched from anywhere, so a page can be archived, mailed or served as a
+static file and looks the same offline. Autoescaping is on for HTML and XML (provider statements
+and crawled domain names are untrusted text); undefined template variables are errors, so a
+missing field fails a test instead of rendering blank.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from policy.provider import TO_BE_PROVIDED
+
+
+@cache
+def environment() -> Environment:
+    """Return the Jinja2 environment over ``policy/templates``."""
+    env = Environment(
+        loader=PackageLoader("policy", "templates"),
+        autoescape=select_autoescape(("html", "xml", "html.j2", "xml.j2")),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals["TO_BE_PROVIDED"] = TO_BE_PROVIDED
+    env.filters["provided"] = provided
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    """Render the template named *template* with *context*."""
+    return environment().get_template(template).render(**context)
+
+
+def provided(value: Any) -> Any:
+    """Return *value*, or :data:`TO_BE_PROVIDED` when it is None or blank."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return TO_BE_PROVIDED
+    return value
