@@ -16,11 +16,13 @@ models, other data sources, measures against illegal content. They come from the
     policy_owner = "General Counsel"         # Measure 1.1 responsibilities
     crawler_owner = "Head of Data Engineering"
     complaints_owner = "Copyright team"
+    summary_archive = "https://example.ai/summaries/{model}-v{version}.html"  # links to old versions
 
     [crawler]
     purpose = "Collect publicly available web content to train Example AI's models"
     info_url = "https://example.ai/bot"
     ip_ranges = "https://example.ai/bot/ips.json"   # optional
+    feed_url = "https://example.ai/bot/crawler-info.atom"   # where the Atom feed is served
 
     [[model]]
     name = "ExampleLM 2"
@@ -33,20 +35,31 @@ models, other data sources, measures against illegal content. They come from the
     other_characteristics = "…"
     content_types = { text = "News, blogs, reference pages" }
     comments = ""
+    size_metric = "bytes"            # rank §2.3 domains by "bytes" (default) or "tokens"
+    hours = { audio = 1200, video = 35.5 }   # audio/video hours (the database cannot know them)
     [model.sources]                  # overrides [sources] for this model
 
-    [sources]                        # summary §2.1, §2.2, §2.4–2.6
+    [sources]                        # summary §2.1–2.6 (every table also takes comments = "…")
     public_datasets = { used = true, modalities = ["text"], large = [{ name = "…", url = "…" }], other = "…" }
-    licensed = { used = false }
-    private = { used = false }
-    user_data = { model_interactions = false, other_services = false }
-    synthetic = { used = false }
-    other = { used = false }
+    licensed = { used = false }      # when used: modalities
+    private = { used = false }       # when used: modalities, listed = [{ name, url }], other = "…"
+    crawled = { description = "…" }  # §2.3 type of content and online sources; used = false: none
+    user_data = { model_interactions = false, other_services = false }  # services, modalities
+    synthetic = { used = false }     # when used: modalities, models = "…", other_models = "…"
+    other = { used = false }         # when used: description = "…"
 
     [measures]
     illegal_content = "Denylist of … ; classifier …"          # summary §3.2
     third_party_optouts = "Suppliers state they honour robots.txt"   # summary §3.1
+    optout_comments = ""                                      # summary §3.1 (optional)
+    output_safeguards = "…"                                   # copyright policy Measure 1.4(1)(a)
+    acceptable_use = "…"                                      # copyright policy Measure 1.4(1)(b)
+    denylist_sources = "…"                                    # copyright policy Measure 1.2
     other_processing = ""                                     # summary §3.3 (optional)
+
+A dataset whose details cannot be retrieved (a legacy model, GPAI Guidelines para. 110) is
+described in words: any text value is printed as given, e.g. "Not available: disproportionate
+effort, because …".
 
 A value that is missing renders as :data:`TO_BE_PROVIDED`, visibly, and ``--check`` lists it;
 nothing is invented. Loading is strict about shape (a table where a table belongs) and lenient
@@ -62,6 +75,10 @@ from typing import Any
 
 #: What a missing statement renders as (never an invented value).
 TO_BE_PROVIDED = "to be provided"
+#: Units the §2.3 domain ranking can use: bytes of stored content, or (text) tokens.
+SIZE_METRICS = ("bytes", "tokens")
+#: Modalities whose size is a duration, given in ``[[model]] hours``.
+HOUR_MODALITIES = ("audio", "video")
 #: Tables of heed.toml read here (crawler/run.py reads [crawl] and [settings]).
 TABLES = ("provider", "crawler", "model", "sources", "measures")
 
@@ -84,6 +101,8 @@ class Provider:
     policy_owner: str | None = None
     crawler_owner: str | None = None
     complaints_owner: str | None = None
+    #: URL of archived summary versions, with ``{version}`` (and optionally ``{model}``) in it.
+    summary_archive: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +112,8 @@ class CrawlerInfo:
     purpose: str | None = None
     info_url: str | None = None
     ip_ranges: str | None = None
+    #: Where the crawler information's Atom feed is served (Measure 1.3(4) notification).
+    feed_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +134,11 @@ class Model:
     comments: str | None = None
     #: Per-model ``[model.sources]``, merged over the global ``[sources]``.
     sources: dict[str, Any] = field(default_factory=dict)
+    #: What ranks the summary's §2.3 domains: :data:`SIZE_METRICS` (None: "bytes").
+    size_metric: str | None = None
+    #: Hours of audio and of video in the training data (``audio``, ``video``), as stated by the
+    #: provider: the audit database records bytes, not durations.
+    hours: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,9 +224,26 @@ def _model(raw: dict[str, Any], source: str) -> Model:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ProviderConfigError(f"{source}: model {name!r}: {key} must be a list of text")
             values[key] = tuple(value)
-    for key in ("content_types", "sources"):
+    for key in ("content_types", "sources", "hours"):
         if key in values and not isinstance(values[key], dict):
             raise ProviderConfigError(f"{source}: model {name!r}: {key} must be a table")
+    if "placed_on" in values and not isinstance(values["placed_on"], str | type(None)):
+        # A bare TOML date (placed_on = 2026-09-01) parses as a date: keep its ISO text.
+        values["placed_on"] = str(values["placed_on"])
+    metric = values.get("size_metric")
+    if metric is not None and metric not in SIZE_METRICS:
+        raise ProviderConfigError(
+            f"{source}: model {name!r}: size_metric must be one of {list(SIZE_METRICS)}"
+        )
+    for modality, hours in values.get("hours", {}).items():
+        if modality not in HOUR_MODALITIES:
+            raise ProviderConfigError(
+                f"{source}: model {name!r}: hours are for {list(HOUR_MODALITIES)}, not {modality!r}"
+            )
+        if isinstance(hours, bool) or not isinstance(hours, int | float) or hours < 0:
+            raise ProviderConfigError(
+                f"{source}: model {name!r}: hours.{modality} must be a number ≥ 0"
+            )
     return Model(**values)
 
 

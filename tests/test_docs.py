@@ -37,3 +37,11 @@ def test_readme_keeps_the_two_newcomer_commands() -> None:
     """The demo and the test command are there, each installing from scratch."""
     assert 'pip install -e ".[dev]" && heed demo' in README
     assert 'pip install -e ".[dev]" && pytest' in README
+
+
+def test_heed_toml_tables_agree() -> None:
+    """`heed crawl --config` accepts exactly the provider tables the reports read."""
+    from crawler.run import PROVIDER_TABLES
+    from policy.provider import TABLES
+
+    assert tuple(PROVIDER_TABLES) == tuple(TABLES)

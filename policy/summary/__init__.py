@@ -1,1 +1,22 @@
-"""Package."""
+"""The EU public summary of training content (AI Act Art. 53(1)(d); regulation.md §4, AC-10–16).
+
+Library use, in three steps (``heed report summary`` runs them in this order)::
+
+    body = build_summary(engine, config, model=None, sme=None)   # sections + provenance
+    doc, is_new = publish_summary(engine, body)                    # a version in the audit DB
+    text = render_summary(doc, "html")                             # or "md", "json"
+
+``check(body, config)`` lists what ``--check`` reports. Modules: :mod:`.scope` (which stored
+items count), :mod:`.data` (the aggregate queries), :mod:`.figures` (sums over their rows),
+:mod:`.labels` (the template's wording), :mod:`.sections` and :mod:`.crawled` (the sections),
+:mod:`.behaviour` (generated statements), :mod:`.rules` (bins, domain count, dates),
+:mod:`.check`, :mod:`.charts`, :mod:`.render`, :mod:`.command`.
+"""
+
+from __future__ import annotations
+
+from policy.summary.build import build_summary, document, publish_summary
+from policy.summary.check import check
+from policy.summary.render import render_summary
+
+__all__ = ["build_summary", "check", "document", "publish_summary", "render_summary"]

@@ -1,0 +1,152 @@
+"""Build the summary's JSON body, publish it as a version, and assemble the published document.
+
+Three steps, callable as a library (the benchmark times :func:`build_summary` alone):
+
+1. :func:`build_summary` — the body: every section, the figures behind the charts, and the
+   provenance of every number (scope, runs, SQL). It holds no version and no time, so the same
+   evidence and statements always give the same body.
+2. :func:`publish_summary` — store the body as the next version of ``("summary", model)``
+   (audit.publications: an unchanged body keeps its version).
+3. :func:`document` — the body with its header: version, last update (DD/MM/YY) and the
+   previous versions, each with its date, sha256 and, when configured, its archive URL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import Engine
+
+from audit.publications import Publication, history, publish
+from policy.provider import ProviderConfig
+from policy.summary.data import load
+from policy.summary.labels import SECTIONS
+from policy.summary.rules import day_month_year
+from policy.summary.sections import build_sections
+
+#: Publication kind of the summary.
+KIND = "summary"
+#: Version of the body's shape (bumped when keys change meaning).
+SCHEMA = 1
+#: Template the summary follows.
+TEMPLATE = (
+    "Explanatory Notice and Template for the Public Summary of Training Content for "
+    "general-purpose AI models, C(2025) 5235 (Article 53(1)(d) of Regulation (EU) 2024/1689)"
+)
+
+
+def build_summary(
+    engine: Engine, config: ProviderConfig, model: str | None = None, sme: bool | None = None
+) -> dict[str, Any]:
+    """Return the summary body for *model* (the only configured model when None).
+
+    *sme* selects the SME domain rule; None takes ``[provider] sme`` (absent: the standard
+    rule, which lists more domains). Raises policy.provider.ProviderConfigError for an unknown
+    or ambiguous model, and audit errors for an unreadable database.
+    """
+    chosen = config.model(model)
+    data = load(engine, chosen)
+    sme_mode = bool(config.provider.sme) if sme is None else sme
+    runs = data.scope.run_ids
+    return {
+        "schema": SCHEMA,
+        "template": TEMPLATE,
+        "model": "" if chosen is None else chosen.name,
+        "sme": sme_mode,
+        "sections": build_sections(data, config, chosen, sme=sme_mode),
+        "figures": {
+            "decisions_by_action": {
+                "rows": _by_action(data.actions),
+                "provenance": {
+                    "runs": runs,
+                    "query": "actions",
+                    "derivation": "SUM(decisions) per action over the rows",
+                },
+            },
+        },
+        "provenance": {
+            "scope": data.scope.describe(),
+            "runs": [run.to_dict() for run in data.scope.runs],
+            "queries": data.queries,
+        },
+    }
+
+
+def _by_action(actions: list[Any]) -> list[dict[str, Any]]:
+    totals: dict[str, int] = {}
+    for a in actions:
+        totals[a.action] = totals.get(a.action, 0) + a.decisions
+    ordered = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [{"action": action, "decisions": n} for action, n in ordered]
+
+
+def subject(body: dict[str, Any]) -> str:
+    """Return the publication subject of *body*: its model name ("" without a model)."""
+    return str(body.get("model") or "")
+
+
+def changed_sections(previous: dict[str, Any] | None, body: dict[str, Any]) -> list[str]:
+    """Return sentences naming the sections whose content differs from *previous*."""
+    if previous is None:
+        return ["First version."]
+    before, after = previous.get("sections", {}), body.get("sections", {})
+    out = [
+        f"Section {number} ({title}) changed."
+        for number, title in SECTIONS.items()
+        if before.get(number) != after.get(number)
+    ]
+    return out or ["Figures or provenance changed; the sections are unchanged."]
+
+
+def publish_summary(
+    engine: Engine,
+    body: dict[str, Any],
+    *,
+    archive: str | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Publish *body*; return the published document and whether it is a new version."""
+    history_before = history(engine, KIND, subject(body))
+    previous = history_before[-1].body if history_before else None
+    pub, is_new = publish(
+        engine,
+        KIND,
+        body,
+        subject=subject(body),
+        changes=changed_sections(previous, body),
+        now=now,
+    )
+    return document(engine, pub, archive=archive), is_new
+
+
+def document(engine: Engine, pub: Publication, *, archive: str | None = None) -> dict[str, Any]:
+    """Return publication *pub* as the summary document: its header, then its body.
+
+    *archive* is a URL pattern with ``{version}`` (and optionally ``{model}``) where earlier
+    versions are published; without it the previous versions are listed without links.
+    """
+    previous = []
+    for old in reversed(history(engine, KIND, pub.subject)):
+        if old.version >= pub.version:
+            continue
+        entry: dict[str, Any] = {
+            "version": old.version,
+            "date": day_month_year(old.created_at),
+            "sha256": old.sha256,
+        }
+        if archive:
+            entry["url"] = archive_url(archive, old.version, pub.subject)
+        previous.append(entry)
+    return {
+        "version": pub.version,
+        "last_update": day_month_year(pub.created_at),
+        "previous_versions": previous,
+        **pub.body,
+    }
+
+
+def archive_url(pattern: str, version: int, model: str) -> str:
+    """Return the archive URL of *version*: ``{version}`` and ``{model}`` filled in *pattern*."""
+    return pattern.replace("{version}", str(version)).replace("{model}", quote(model))

@@ -1,0 +1,325 @@
+"""The summary's aggregate queries: a few GROUP BY scans, whatever the size of the database.
+
+Five queries feed every figure (each one's SQL is published with the summary):
+
+* ``items`` — stored items in scope (:mod:`policy.summary.scope`) grouped by run, registrable
+  domain, modality and media type: counts, bytes, tokens, first and last collection time.
+  Sizes per modality, the period, the domain ranking and the contributing crawlers all derive
+  from its rows.
+* ``signals`` — the protocols (and parser versions) of the signals behind the decisions of those
+  items.
+* ``actions`` — decisions of the runs in scope per run and action, from the runs' counters
+  (``crawl_run_count``, kept in the same transaction as the decisions they count).
+* ``denylists`` — the infringing-site denylist versions recorded with those decisions.
+* ``exclusions`` — per restricting protocol, the distinct URLs and registrable domains whose
+  request was skipped, deferred or whose content was excluded; denylisted and access-restricted
+  requests are their own rows.
+
+Times are read through the models' UTCDateTime columns (never SQL date functions).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Engine,
+    FromClause,
+    Select,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from audit.models import COUNT_T, DECISION_T, ITEM_T, ORIGIN_T, OUTCOME_T, SIGNAL_T
+from audit.vocab import BYTES_PER_TOKEN, Action
+from policy.provider import Model
+from policy.summary.scope import Scope, items_in_scope, resolve_scope
+
+#: Actions whose request or content a rights reservation (or access control) kept out.
+EXCLUDED_ACTIONS = (
+    Action.SKIPPED_ROBOTS.value,
+    Action.SKIPPED_RESERVATION.value,
+    Action.FETCHED_EXCLUDED.value,
+    Action.DEFERRED.value,
+    Action.ACCESS_RESTRICTED.value,
+    Action.DENYLISTED.value,
+)
+#: Excluded actions that have a row of their own instead of a signal's protocol.
+OWN_ROW_ACTIONS = (Action.DENYLISTED.value, Action.ACCESS_RESTRICTED.value)
+#: Prefix of the per-action counters in ``crawl_run_count``.
+ACTION_COUNTER = "action:"
+#: The exclusions row of decisions none of whose signals restricted (manual or other reasons).
+NO_SIGNAL = "(no restricting signal recorded)"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemGroup:
+    """Stored items in scope of one run, registrable domain, modality and media type."""
+
+    run_id: int
+    domain: str
+    modality: str
+    content_type: str
+    items: int
+    bytes: int
+    #: Text tokens: stored counts, estimated from bytes where NULL (audit.vocab.estimate_tokens).
+    tokens: int
+    #: Text items whose token count was NULL and estimated here.
+    estimated: int
+    first: dt.datetime
+    last: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ActionCount:
+    """Decisions of one run with one action."""
+
+    run_id: int
+    action: str
+    decisions: int
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """Requests kept out for one reason: a restricting signal's protocol, or an action."""
+
+    reason: str
+    urls: int
+    domains: int
+    decisions: int
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryData:
+    """Everything the summary reads from the audit database."""
+
+    scope: Scope
+    groups: list[ItemGroup]
+    #: ``(protocol, parser)`` of the signals behind the items in scope.
+    signals: list[tuple[str, str]]
+    actions: list[ActionCount]
+    #: Denylist versions recorded with the decisions of the runs in scope.
+    denylists: list[str]
+    exclusions: list[Exclusion]
+    #: Query name → its SQL text, as run (the provenance of every figure).
+    queries: dict[str, str] = field(default_factory=dict)
+
+
+def load(engine: Engine, model: Model | None) -> SummaryData:
+    """Run the summary's queries for *model* (None: every run) and return their rows."""
+    with engine.connect() as conn:
+        scope = resolve_scope(conn, model)
+        statements = {
+            "items": items_query(scope),
+            "signals": signals_query(scope, engine.dialect.name),
+            "actions": actions_query(scope),
+            "denylists": denylists_query(scope),
+            "exclusions": exclusions_query(scope, engine.dialect.name),
+        }
+        rows = {name: conn.execute(stmt).all() for name, stmt in statements.items()}
+    return SummaryData(
+        scope=scope,
+        groups=[
+            ItemGroup(
+                run_id=int(r.run_id),
+                domain=r.domain,
+                modality=r.modality,
+                content_type=r.content_type,
+                items=int(r.items),
+                bytes=int(r.bytes or 0),
+                tokens=int(r.tokens or 0),
+                estimated=int(r.estimated or 0),
+                first=r.first,
+                last=r.last,
+            )
+            for r in rows["items"]
+        ],
+        signals=sorted((r.protocol, r.parser) for r in rows["signals"]),
+        actions=[
+            ActionCount(int(r.run_id), r.name.removeprefix(ACTION_COUNTER), int(r.decisions))
+            for r in rows["actions"]
+        ],
+        denylists=[r.denylist_version for r in rows["denylists"]],
+        exclusions=[
+            Exclusion(r.reason, int(r.urls), int(r.domains), int(r.decisions))
+            for r in rows["exclusions"]
+        ],
+        queries={name: sql_text(stmt, engine) for name, stmt in statements.items()},
+    )
+
+
+def items_query(scope: Scope) -> Select[Any]:
+    """Return the per (origin, run, modality, media type) aggregate of the items in scope, with
+    the origin's registrable domain."""
+    i, d = ITEM_T.c, DECISION_T.c
+    is_text = i.modality == "text"
+    # ceil(bytes / 4) per item, as audit.vocab.estimate_tokens, for text items stored without.
+    estimate = (i.bytes + (BYTES_PER_TOKEN - 1)) // BYTES_PER_TOKEN
+    tokens = case((is_text, func.coalesce(i.tokens, estimate)), else_=0)
+    estimated = case((and_(is_text, i.tokens.is_(None)), 1), else_=0)
+    # Group by the origin id (an integer) and name the domain afterwards, once per group.
+    keys = (d.origin_id, d.run_id, i.modality, i.content_type)
+    groups = (
+        items_in_scope(
+            scope,
+            *keys,
+            func.count().label("items"),
+            func.sum(i.bytes).label("bytes"),
+            func.sum(tokens).label("tokens"),
+            func.sum(estimated).label("estimated"),
+            func.min(i.time).label("first"),
+            func.max(i.time).label("last"),
+        )
+        .group_by(*keys)
+        .subquery("groups")
+    )
+    g = groups.c
+    return (
+        select(ORIGIN_T.c.domain, *(c for c in g if c.name != "origin_id"))
+        .select_from(groups.join(ORIGIN_T, ORIGIN_T.c.id == g.origin_id))
+        .order_by(ORIGIN_T.c.domain, g.run_id, g.modality, g.content_type)
+    )
+
+
+def signals_query(scope: Scope, dialect: str) -> Select[Any]:
+    """Return the distinct (protocol, parser) of the signals behind the items in scope."""
+    outcomes = items_in_scope(scope, DECISION_T.c.outcome_id).distinct().subquery("scoped")
+    pairs = outcome_signals(dialect)
+    s = SIGNAL_T.c
+    return (
+        select(s.protocol, s.parser)
+        .distinct()
+        .select_from(
+            outcomes.join(pairs, pairs.c.outcome_id == outcomes.c.outcome_id).join(
+                SIGNAL_T, s.id == pairs.c.signal_id
+            )
+        )
+        .order_by(s.protocol, s.parser)
+    )
+
+
+def actions_query(scope: Scope) -> Select[Any]:
+    """Return the decision counters per run and action of the runs in scope."""
+    c = COUNT_T.c
+    return (
+        select(c.run_id, c.name, c.n.label("decisions"))
+        .where(scope.run_filter(c.run_id), c.name.startswith(ACTION_COUNTER))
+        .order_by(c.run_id, c.name)
+    )
+
+
+def denylists_query(scope: Scope) -> Select[Any]:
+    """Return the distinct denylist versions recorded with the decisions of the runs in scope."""
+    d = DECISION_T.c
+    return (
+        select(d.denylist_version)
+        .distinct()
+        .where(scope.run_filter(d.run_id), d.denylist_version.is_not(None))
+        .order_by(d.denylist_version)
+    )
+
+
+def exclusions_query(scope: Scope, dialect: str) -> Select[Any]:
+    """Return per reason (restricting protocol, or action) the distinct URLs and domains kept out.
+
+    A decision counts once for each protocol among its restricting signals; a URL or domain
+    counts once per reason however many decisions it had.
+    """
+    d, g = DECISION_T.c, ORIGIN_T.c
+    restricting = restricting_protocols(dialect).subquery("restricting")
+    reason = case(
+        (d.action.in_(OWN_ROW_ACTIONS), d.action),
+        else_=func.coalesce(restricting.c.protocol, literal(NO_SIGNAL)),
+    )
+    joined = DECISION_T.join(ORIGIN_T, g.id == d.origin_id).outerjoin(
+        restricting,
+        and_(restricting.c.outcome_id == d.outcome_id, d.action.not_in(OWN_ROW_ACTIONS)),
+    )
+    per_decision = (
+        select(reason.label("reason"), d.url.label("url"), g.domain.label("domain"))
+        .select_from(joined)
+        .where(scope.run_filter(d.run_id), d.action.in_(EXCLUDED_ACTIONS))
+        .subquery("excluded")
+    )
+    e = per_decision.c
+    return (
+        select(
+            e.reason,
+            func.count(distinct(e.url)).label("urls"),
+            func.count(distinct(e.domain)).label("domains"),
+            func.count().label("decisions"),
+        )
+        .group_by(e.reason)
+        .order_by(e.reason)
+    )
+
+
+def restricting_protocols(dialect: str) -> Select[Any]:
+    """Return distinct ``(outcome_id, protocol)`` of each outcome's restricting signals.
+
+    A signal restricts when it does not allow the crawl, or it reserves or defers the outcome's
+    purpose, or it requires a licence first: the signals an outcome's reasons quote
+    (optout.decision.Decision.reasons), narrowed to the purpose the crawler collected for.
+    """
+    pairs = outcome_signals(dialect)
+    s, o = SIGNAL_T.c, OUTCOME_T.c
+    padded = literal(";") + s.purposes
+
+    def verdict(value: str) -> ColumnElement[bool]:
+        return padded.like(literal("%;") + o.purpose + literal(f"={value}%"))
+
+    restricts = or_(
+        and_(s.crawl.is_not(None), s.crawl != "allow"),
+        verdict("reserved"),
+        verdict("defer"),
+        s.licence_required.is_(True),
+    )
+    return (
+        select(pairs.c.outcome_id, s.protocol)
+        .distinct()
+        .select_from(
+            pairs.join(OUTCOME_T, o.id == pairs.c.outcome_id).join(
+                SIGNAL_T, s.id == pairs.c.signal_id
+            )
+        )
+        .where(restricts)
+    )
+
+
+def outcome_signals(dialect: str) -> FromClause:
+    """Return ``(outcome_id, signal_id)`` rows: ``outcome.signal_ids`` unnested.
+
+    The ``decision_signal`` view does the same per decision; per outcome it is far fewer rows,
+    because outcomes are shared by every URL the same rules decided the same way.
+    """
+    o = OUTCOME_T.c
+    if dialect == "postgresql":
+        unnest = func.jsonb_array_elements_text(cast(o.signal_ids, JSONB))
+    else:
+        unnest = func.json_each(o.signal_ids)
+    values = unnest.table_valued("value").alias("j")
+    return (
+        select(o.id.label("outcome_id"), cast(values.c.value, BigInteger).label("signal_id"))
+        .select_from(OUTCOME_T.join(values, true()))
+        .subquery("outcome_signal")
+    )
+
+
+def sql_text(stmt: Select[Any], engine: Engine) -> str:
+    """Return *stmt* as the SQL text the database ran, parameters inlined."""
+    text = str(stmt.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    if engine.dialect.paramstyle in ("format", "pyformat"):
+        text = text.replace("%%", "%")  # psycopg's escape of a literal %, not part of the SQL
+    return text
