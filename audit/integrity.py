@@ -76,16 +76,18 @@ def check(engine: Engine) -> CheckReport:
         for table in Base.metadata.sorted_tables:
             rows += conn.execute(select(func.count()).select_from(table)).scalar_one()
             for fk in table.foreign_keys:
-                parent = fk.column.table
+                # An alias: a table may reference itself (publication.previous_id).
+                parent = fk.column.table.alias("parent")
+                column = parent.c[fk.column.name]
                 orphans = conn.execute(
                     select(func.count())
-                    .select_from(table.outerjoin(parent, fk.parent == fk.column))
-                    .where(fk.parent.is_not(None), fk.column.is_(None))
+                    .select_from(table.outerjoin(parent, fk.parent == column))
+                    .where(fk.parent.is_not(None), column.is_(None))
                 ).scalar_one()
                 if orphans:
                     _note(
                         problems,
-                        f"{orphans} {table.name} rows reference a missing {parent.name} "
+                        f"{orphans} {table.name} rows reference a missing {fk.column.table.name} "
                         f"({fk.parent.name})",
                     )
     return CheckReport(documents=documents, rows=rows, problems=tuple(problems))
