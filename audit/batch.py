@@ -43,7 +43,7 @@ _CHUNK = 500
 _COPY_MIN = 100
 
 #: Column positions in the decision and item row tuples (table column order).
-D_ID, D_RUN, D_KEY, D_ATTEMPT, D_ACTION = 0, 1, 2, 3, 8
+D_ID, D_RUN, D_KEY, D_ATTEMPT, D_ACTION, D_HASH = 0, 1, 2, 3, 8, 11
 I_ID, I_DECISION = 0, 1
 
 
@@ -199,13 +199,19 @@ class BatchWriter:
             row_id = row[D_ID]
             if row_id in present:
                 continue  # a replay: stored by an earlier attempt
-            if row[D_KEY] is not None:
-                key = (row[D_RUN], row[D_KEY], row[D_ATTEMPT])
-                other = stored.get(key)
+            if row[D_HASH] is not None:
+                attempt = (row[D_RUN], row[D_KEY], row[D_ATTEMPT])
+                other = stored.get(row[D_HASH])
                 if other is not None:
-                    batch.remap[row_id] = other
+                    if other[0] != attempt:
+                        raise IntegrityError(
+                            f"request hash collision: {attempt!r} and {other[0]!r} "
+                            f"(decision {other[1]})"
+                        )
+                    batch.remap[row_id] = other[1]
                     continue
-                stored[key] = row_id  # a second record of it in this batch maps to this one
+                # A second record of it in this batch maps to this one.
+                stored[row[D_HASH]] = (attempt, row_id)
             keep.append(row)
         batch.decisions = keep
         items = [
@@ -243,21 +249,17 @@ class BatchWriter:
 
     def _stored_requests(
         self, conn: Connection, decisions: list[tuple[Any, ...]]
-    ) -> dict[tuple[Any, ...], int]:
-        """Return (run, request key, attempt) → decision id, for the keys already stored."""
-        by_run: dict[int, set[str]] = {}
-        for row in decisions:
-            if row[D_KEY] is not None:
-                by_run.setdefault(row[D_RUN], set()).add(row[D_KEY])
-        stored: dict[tuple[Any, ...], int] = {}
+    ) -> dict[int, tuple[tuple[Any, ...], int]]:
+        """Return request hash → ((run, request key, attempt), decision id), for those stored."""
+        hashes = sorted({row[D_HASH] for row in decisions if row[D_HASH] is not None})
+        stored: dict[int, tuple[tuple[Any, ...], int]] = {}
         t = DECISION_T.c
-        for run, keys in by_run.items():
-            for chunk in _chunks(sorted(keys)):
-                stmt = select(t.request_key, t.attempt, t.id).where(
-                    t.run_id == run, t.request_key.in_(chunk)
-                )
-                for key, attempt, row_id in conn.execute(stmt):
-                    stored[run, key, attempt] = row_id
+        for chunk in _chunks(hashes):
+            stmt = select(t.request_hash, t.run_id, t.request_key, t.attempt, t.id).where(
+                t.request_hash.in_(chunk)
+            )
+            for digest, run, key, attempt, row_id in conn.execute(stmt):
+                stored[digest] = ((run, key, attempt), row_id)
         return stored
 
 

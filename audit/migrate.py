@@ -8,7 +8,10 @@ never changed behind the operator's back: the writer refuses it until ``heed db 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -22,7 +25,7 @@ from audit.models import Base
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: The newest revision; a test keeps it equal to the head of ``migrations/versions``.
-HEAD = "0002"
+HEAD = "0003"
 #: PostgreSQL advisory lock taken while checking or migrating, so two first users don't race.
 _PG_LOCK = 0x48454544  # "HEED"
 
@@ -56,16 +59,53 @@ def current_revision(connection: Connection) -> str | None:
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Upgrade the database to *revision*; return the revisions before and after."""
     try:
-        with engine.begin() as conn:
+        with engine.connect() as conn, _foreign_keys_checked_at_end(conn), conn.begin():
             _lock(conn)
             before = current_revision(conn)
             if before is None:
                 _refuse_foreign_tables(conn, engine)
             command.upgrade(alembic_config(conn), revision)
+            _check_foreign_keys(conn)
             after = current_revision(conn)
     except DBAPIError as exc:
         raise DatabaseURLError(_db_message(engine, exc)) from exc
     return before, after
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Downgrade the database to *revision* (for tests and operators undoing an upgrade)."""
+    with engine.connect() as conn, _foreign_keys_checked_at_end(conn), conn.begin():
+        _lock(conn)
+        command.downgrade(alembic_config(conn), revision)
+        _check_foreign_keys(conn)
+
+
+@contextmanager
+def _foreign_keys_checked_at_end(conn: Connection) -> Iterator[None]:
+    """On SQLite, switch foreign-key enforcement off around a migration's transaction.
+
+    SQLite cannot drop a constraint in place: a migration rebuilds the table, and dropping the
+    old table would fail on the rows that reference it. SQLite's documented procedure for
+    schema changes: enforcement off (only possible outside a transaction), change, then
+    ``PRAGMA foreign_key_check`` before commit (:func:`_check_foreign_keys`), enforcement back.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    driver: Any = conn.connection.dbapi_connection
+    enforced = driver.execute("PRAGMA foreign_keys").fetchone()[0]
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
+
+
+def _check_foreign_keys(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        broken = conn.execute(text("PRAGMA foreign_key_check")).all()
+        if broken:
+            raise SchemaError(f"migration left {len(broken)} broken references, e.g. {broken[0]}")
 
 
 def ensure_schema(engine: Engine, *, create: bool) -> None:

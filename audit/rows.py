@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
 
+from audit.models import to_micros
 from optout.decision import Signal
 from optout.document import FetchResult
 
@@ -50,6 +51,30 @@ def hash_id(*parts: object) -> int:
 
 
 _CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+_RUN_MIX = 0x9E3779B97F4A7C15
+_ATTEMPT_MIX = 0xC2B2AE3D27D4EB4F
+_MASK63 = (1 << 63) - 1
+
+
+def request_hash(run_id: int, key: str, attempt: int) -> int:
+    """Return the 63-bit hash of a request attempt that ``decision.request_hash`` holds.
+
+    A key that is already a hash (hex, 32 characters or more, like the crawler's blake2b
+    fingerprints) is used as it is, for speed; any other key is hashed with blake2b first. The
+    run and attempt are mixed in, so the one unique integer index covers all three.
+    """
+    raw = None
+    if len(key) >= 32 and key.isalnum():
+        try:
+            raw = bytes.fromhex(key)
+        except ValueError:
+            raw = None
+    if raw is None:
+        raw = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    base = int.from_bytes(raw[:8], "big")
+    return (base ^ (run_id * _RUN_MIX) ^ (attempt * _ATTEMPT_MIX)) & _MASK63
 
 
 def canonical_digest(value: object) -> str:
@@ -136,18 +161,9 @@ def utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def sqlite_time(value: dt.datetime) -> str:
-    """Return the text SQLAlchemy's SQLite DateTime stores for *value* (naive UTC, fixed width)."""
-    if value.tzinfo is dt.UTC:  # the common case: "YYYY-MM-DD HH:MM:SS.ffffff+00:00"
-        return value.isoformat(" ", "microseconds")[:26]
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value.isoformat(" ", "microseconds")
-
-
 def time_converter(dialect: str) -> Callable[[dt.datetime], Any]:
     """Return the function turning a datetime into the driver value for *dialect*."""
-    return sqlite_time if dialect == "sqlite" else utc
+    return to_micros if dialect == "sqlite" else utc
 
 
 def fetch_values(result: FetchResult, kind: str) -> tuple[Any, ...]:

@@ -47,9 +47,7 @@ from audit.batch import I_DECISION, Batch
 from audit.engine import make_engine, resolve_url
 from audit.migrate import ensure_schema
 from audit.rowcache import PREFIX, RowCache
-from audit.rows import (
-    time_converter,
-)
+from audit.rows import request_hash, time_converter
 from audit.vocab import Action, Modality, estimate_tokens, modality_of
 from audit.writer import DbWriter
 from optout.decision import DEFAULT_POLICY, PROTOCOL_SET_VERSION, Decision, Policy
@@ -254,6 +252,7 @@ class AuditStore(RowCache):
                 action_value,
                 http_status,
                 denylist_version,
+                None if request_key is None else request_hash(run_id, request_key, attempt),
             )
         )
         batch.decision_ids.add(next_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,13 @@ from audit.migrate import (
     HEAD,
     alembic_config,
     current_revision,
+    downgrade,
     ensure_schema,
     script_head,
     upgrade,
 )
 from audit.models import APPEND_ONLY_TABLES, Base
+from audit.rows import request_hash
 from policy.cli import main
 
 
@@ -127,3 +130,75 @@ def test_cli_db_upgrade(db_url: str) -> None:
     again = runner.invoke(main, ["db", "upgrade", "--db", db_url])
     assert again.exit_code == 0
     assert f"already at revision {HEAD}" in again.output
+
+
+def _seed_at_0002(engine: Engine) -> None:
+    """Write one run, origin, outcome, decision and item the way revision 0002 stored them."""
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0002")
+        sqlite = engine.dialect.name == "sqlite"
+        when = "2026-03-01 12:00:00.250000" if sqlite else "2026-03-01 12:00:00.25+00"
+        statements = (
+            "INSERT INTO policy (id, digest, protocol_set, knobs) VALUES (1, 'p', 's', '{}')",
+            (
+                "INSERT INTO crawl_run (id, run_key, crawler_name, product_token, user_agent, config, "
+                "config_sha256, policy_id, protocol_set, started_at, resumed) VALUES (1, 'run-a', "
+                f"'HeedBot', 'HeedBot', 'HeedBot/1', '{{}}', 'c', 1, 's', '{when}', 0)"
+            ),
+            (
+                "INSERT INTO origin (id, origin, scheme, host, port, domain) VALUES "
+                "(7, 'https://www.a.com', 'https', 'www.a.com', 443, 'a.com')"
+            ),
+            (
+                "INSERT INTO outcome (id, digest, crawl, use, purpose, purposes, reasons, signal_ids, "
+                "complete, licence_required, policy_id) VALUES (9, 'o', 'allow', 'not-reserved', "
+                "'train-ai', 'train-ai=not-reserved', '[]', '[]', true, false, 1)"
+            ),
+            (
+                "INSERT INTO decision (id, run_id, request_key, attempt, time, origin_id, url, "
+                "outcome_id, action, http_status, denylist_version) VALUES (1, 1, "
+                f"'{'ab' * 16}', 1, '{when}', 7, 'https://www.a.com/x', 9, 'fetched-stored', 200, "
+                "NULL)"
+            ),
+            (
+                "INSERT INTO stored_item (id, decision_id, time, url, content_type, modality, bytes, "
+                f"tokens, content_sha256) VALUES (1, 1, '{when}', 'https://www.a.com/x', "
+                "'text/html', 'text', 100, 25, NULL)"
+            ),
+        )
+        for statement in statements:
+            conn.execute(text(statement))
+
+
+def test_upgrade_keeps_rows_written_before_0003(engine: Engine, db_url: str) -> None:
+    """Times and request keys written under 0002 read back the same and still deduplicate."""
+    _seed_at_0002(engine)
+    upgrade(engine)
+    reader = open_reader(db_url)
+    try:
+        from audit import lookup, parse_target
+
+        records = list(lookup(reader, parse_target("a.com")))
+    finally:
+        reader.dispose()
+    assert [r.time for r in records] == [dt.datetime(2026, 3, 1, 12, 0, 0, 250000, tzinfo=dt.UTC)]
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            kinds = conn.execute(text("SELECT typeof(time) FROM decision")).scalars().all()
+        assert kinds == ["integer"]
+    with engine.connect() as conn:
+        hashed = conn.execute(text("SELECT request_hash FROM decision")).scalar_one()
+    assert hashed == request_hash(1, "ab" * 16, 1)  # what the writer deduplicates on
+
+
+def test_downgrade_from_0003_restores_text_times(engine: Engine) -> None:
+    """0003 is reversible: text times and the text key come back."""
+    _seed_at_0002(engine)
+    upgrade(engine)
+    downgrade(engine, "0002")
+    with engine.connect() as conn:
+        value = conn.execute(text("SELECT time FROM decision")).scalar_one()
+    if engine.dialect.name == "sqlite":
+        assert value == "2026-03-01 12:00:00.250000"
+    else:
+        assert value == dt.datetime(2026, 3, 1, 12, 0, 0, 250000, tzinfo=dt.UTC)

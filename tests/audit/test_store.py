@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from audit import Action, AuditStore, Modality, parse_target
+from audit import Action, AuditStore, IntegrityError, Modality, parse_target
 from audit.integrity import check
 from audit.models import (
     COUNT_T,
@@ -305,3 +305,24 @@ def test_views_for_plain_sql(store: AuditStore, engine: Engine) -> None:
         ("https://example.com/a", "example.com", "reserved", "fetched-excluded", 0),
         ("https://example.com/b", "example.com", "not-reserved", "fetched-stored", 1),
     ]
+
+
+def test_a_request_hash_collision_fails_loudly(db_url: str, engine: Engine) -> None:
+    """Two different attempts with one request hash are an error, never merged into one row.
+
+    Hex keys are used as their own hash, so the same hex digits in upper and lower case make a
+    collision on demand.
+    """
+    with AuditStore.open(db_url, batch_size=1000, max_delay=3600) as store:
+        run = start(store)
+        store.record_decision(
+            run, decide("https://example.com/a"), Action.ERROR, request_key="ab" * 16
+        )
+        store.flush()
+        store.record_decision(
+            run, decide("https://example.com/b"), Action.ERROR, request_key="AB" * 16
+        )
+        with pytest.raises(IntegrityError, match="request hash collision"):
+            store.flush()
+        store._batch = type(store._batch)()  # drop the refused batch so close() does not retry
+    assert count(engine, DECISION_T) == 1
