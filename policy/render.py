@@ -9,7 +9,10 @@ missing field fails a test instead of rendering blank.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -43,3 +46,20 @@ def provided(value: Any) -> Any:
     if value is None or (isinstance(value, str) and not value.strip()):
         return TO_BE_PROVIDED
     return value
+
+
+def write_document(path: Path, text: str) -> None:
+    """Write *text* to *path* (UTF-8) atomically: a reader never sees half a document.
+
+    The file is readable by everyone (0644), like any file a web server publishes.
+    """
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import click
 from sqlalchemy import Engine
@@ -13,6 +12,7 @@ from audit.engine import make_engine, resolve_url
 from audit.migrate import ensure_schema
 from policy.commands.db import audit_errors
 from policy.publish.inputs import InputError
+from policy.render import write_document
 
 CONFIG_HELP = (
     "heed.toml with the provider's statements ([provider], [crawler], [measures]) and, for a "
@@ -45,8 +45,5 @@ def report_errors() -> Iterator[None]:
             raise click.ClickException(str(exc)) from None
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write *text* to *path* (UTF-8), replacing it atomically."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+#: Every published file is written atomically and world-readable.
+write_text = write_document

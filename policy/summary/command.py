@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +13,7 @@ from audit.publications import latest
 from audit.queries import open_reader
 from policy.commands.db import audit_errors, db_option
 from policy.provider import ProviderConfig, ProviderConfigError, load_provider_config
+from policy.render import write_document
 from policy.summary.build import KIND, build_summary, publish_summary, subject
 from policy.summary.check import check
 from policy.summary.render import FORMATS, render_summary
@@ -113,7 +112,7 @@ def summary(
         click.echo(text, nl=False)
     else:
         try:
-            _write(out, text)
+            write_document(out, text)
         except OSError as exc:
             raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from None
         click.echo(f"Wrote {out}.", err=True)
@@ -135,16 +134,3 @@ def _config_errors() -> Iterator[None]:
         yield
     except ProviderConfigError as exc:
         raise click.ClickException(str(exc)) from None
-
-
-def _write(path: Path, text: str) -> None:
-    """Write *text* to *path* atomically (a reader never sees half a summary)."""
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
