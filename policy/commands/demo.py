@@ -106,6 +106,7 @@ def next_steps(result: DemoResult) -> list[str]:
         (f"heed status demo-news.test --db {db}", "what was decided for a site, and why"),
         (f"heed status http://demo-tdmrep.test/books/ --db {db}", "a URL prefix"),
         (f"heed evidence SHA256 --db {db}", "a signal document exactly as fetched"),
+        (f"heed report summary --db {db} --check", "what the EU summary still lacks"),
         ("heed check https://example.org/some/page", "the same checks, live, for any URL"),
         ("heed crawl https://example.org/ --depth 1 --out data", "a real crawl (see README)"),
     ]
@@ -131,10 +132,12 @@ def demo(directory: str) -> None:
     behaviour: an open site, robots.txt disallow, robots.txt 503, a TDMRep file, TDMRep header
     and meta, Content-Usage, Content-Signal, noai, a paywall, a redirect into a disallowed area,
     a denylisted domain. Heed crawls them with every check, writes the audit trail to
-    DIR/heed.db and the dataset to DIR/dataset/, and prints a table of every decision.
-    Running it again starts afresh.
+    DIR/heed.db and the dataset to DIR/dataset/, prints a table of every decision, and
+    publishes the EU training-content summary, copyright policy and crawler page of an example
+    provider (DIR/heed.toml) to DIR/published/. Running it again starts afresh.
     """
     from crawler.demo.runner import run_demo  # imports Scrapy: only when running
+    from policy.demo_documents import publish_demo_documents
 
     click.echo(
         f"Heed demo: crawling a local demo web of 11 sites into {directory}/ "
@@ -150,6 +153,9 @@ def demo(directory: str) -> None:
     click.echo()
     for line in render_summary(result, width):
         click.echo(line)
+    published = publish_demo_documents(Path(directory), result.db)
+    click.echo(f"Published: {published[0].parent}/ ({', '.join(p.name for p in published)})")
+    click.echo("          from the example provider statements in " + f"{directory}/heed.toml")
     click.echo()
     for line in next_steps(result):
         click.echo(line)

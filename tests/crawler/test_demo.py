@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -59,6 +60,15 @@ def test_demo_shows_every_behaviour_and_starts_afresh(tmp_path: Path) -> None:
     assert not torn
     assert RESERVED_MARK not in (demo / "dataset" / "dataset.jsonl").read_text(encoding="utf-8")
     assert query(demo / "heed.db", "SELECT count(*) FROM decision") == [(len(expected()),)]
+    # The published documents of the example provider, from the same evidence.
+    published = demo / "published"
+    summary = json.loads((published / "summary.json").read_text(encoding="utf-8"))
+    assert "1.1" in summary["sections"]
+    assert summary["sections"]["2.3"]["crawlers"] == ["HeedBot"]
+    assert summary["sections"]["2.3"]["top_domains"] == ["demo-open.test"]
+    for name in ("summary.html", "copyright-policy.html", "crawler-info.html", "crawler-info.atom"):
+        assert (published / name).stat().st_size > 500, name
+    assert "Published: heed-demo/published/" in first.stdout
 
     second = run_demo(tmp_path)
     assert second.returncode == 0, second.stderr[-3000:]
