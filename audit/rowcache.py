@@ -40,9 +40,10 @@ _CACHE_LIMIT = 1 << 18
 class RowCache:
     """Caches of an AuditStore, and the rows of what is new."""
 
-    def __init__(self, time: Callable[[dt.datetime], Any]) -> None:
-        """Convert times with *time* (the dialect's driver value)."""
+    def __init__(self, time: Callable[[dt.datetime], Any], now: Callable[[], Any]) -> None:
+        """Convert times with *time* and read the clock with *now* (the dialect's values)."""
         self._time = time
+        self._now = now
         self._batch = Batch()
         self._policy_objs: dict[int, tuple[Policy, str, int]] = {}
         self._origins: dict[str, tuple[int, str]] = {}
@@ -63,7 +64,7 @@ class RowCache:
         sha = result.sha256
         batch = self._batch
         if ("doc", sha) not in self._known:
-            now = self._time(dt.datetime.now(dt.UTC))
+            now = self._now()
             batch.documents.append((sha, len(result.body), bytes(result.body), now))
             self._remember(("doc", sha))
         values = fetch_values(result, kind)
@@ -95,7 +96,7 @@ class RowCache:
                     bool(result.truncated),
                     values[8],
                     None if fetched is None else self._time(fetched),
-                    self._time(dt.datetime.now(dt.UTC)),
+                    self._now(),
                 )
             )
             self._remember(("fetch", fetch_id))

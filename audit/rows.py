@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
@@ -164,6 +165,22 @@ def utc(value: dt.datetime) -> dt.datetime:
 def time_converter(dialect: str) -> Callable[[dt.datetime], Any]:
     """Return the function turning a datetime into the driver value for *dialect*."""
     return to_micros if dialect == "sqlite" else utc
+
+
+def _sqlite_now() -> int:
+    return time.time_ns() // 1000
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def now_function(dialect: str) -> Callable[[], Any]:
+    """Return the function giving the current time as the driver value for *dialect*.
+
+    (The crawler records "now" for every decision: on SQLite that is one integer, no datetime.)
+    """
+    return _sqlite_now if dialect == "sqlite" else _utc_now
 
 
 def fetch_values(result: FetchResult, kind: str) -> tuple[Any, ...]:

@@ -47,7 +47,7 @@ from audit.batch import I_DECISION, Batch
 from audit.engine import make_engine, resolve_url
 from audit.migrate import ensure_schema
 from audit.rowcache import PREFIX, RowCache
-from audit.rows import request_hash, time_converter
+from audit.rows import now_function, request_hash, time_converter
 from audit.vocab import Action, Modality, estimate_tokens, modality_of
 from audit.writer import DbWriter
 from optout.decision import DEFAULT_POLICY, PROTOCOL_SET_VERSION, Decision, Policy
@@ -67,7 +67,7 @@ class AuditStore(RowCache):
         self.engine = engine
         self.batch_size = batch_size
         self.max_delay = max_delay
-        super().__init__(time_converter(engine.dialect.name))
+        super().__init__(time_converter(engine.dialect.name), now_function(engine.dialect.name))
         self._db = DbWriter(engine)
         self._oldest: float | None = None
         self._next_decision = self._end_decision = self._next_item = self._end_item = 0
@@ -237,7 +237,7 @@ class AuditStore(RowCache):
         outcome = self._outcomes.get(shape)
         if outcome is None or outcome[1] != decision.purposes:
             outcome = self._outcome(shape, decision, signal_ids, policy_id)
-        when = self._time(time or dt.datetime.now(dt.UTC))
+        when = self._now() if time is None else self._time(time)
         batch = self._batch
         batch.decisions.append(
             (
@@ -291,7 +291,7 @@ class AuditStore(RowCache):
         if next_id >= self._end_item:
             next_id, self._end_item = self._allocate("item")
         self._next_item = next_id + 1
-        when = self._time(time or dt.datetime.now(dt.UTC))
+        when = self._now() if time is None else self._time(time)
         row = (next_id, decision_id, when, url, content_type, kind._value_, size, tokens)
         self._batch.items.append((*row, content_sha256))
         if on_durable is None:

@@ -278,6 +278,19 @@ def test_times_are_utc(store: AuditStore, engine: Engine) -> None:
     assert [r.time for r in lookup(engine, parse_target("example.com"))] == [T0, T0]
 
 
+def test_the_default_time_is_now(store: AuditStore, engine: Engine) -> None:
+    """Without a time, a decision and its item are recorded at the current UTC time."""
+    run = start(store)
+    before = dt.datetime.now(dt.UTC)
+    decision = store.record_decision(run, decide("https://example.com/now"), Action.FETCHED_STORED)
+    store.record_item(decision, url="https://example.com/now", content_type="text/html", size=9)
+    after = dt.datetime.now(dt.UTC)
+    (record,) = lookup(engine, parse_target("example.com"))
+    assert before - dt.timedelta(milliseconds=1) <= record.time <= after
+    assert record.item is not None
+    assert before - dt.timedelta(milliseconds=1) <= record.item.time <= after
+
+
 def test_views_for_plain_sql(store: AuditStore, engine: Engine) -> None:
     """`decision_signal` unnests each decision's signals in order; `audit_decision` joins it all."""
     run = start(store)
