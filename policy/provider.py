@@ -179,17 +179,21 @@ class ProviderConfig:
         return merged
 
 
-def load_provider_config(path: str | Path | None) -> ProviderConfig:
-    """Return the provider statements in the TOML file at *path* (an empty config if None)."""
-    if path is None:
-        return ProviderConfig()
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Return the parsed TOML file at *path*; ProviderConfigError if unreadable or invalid."""
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise ProviderConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ProviderConfigError(f"{path}: {exc}") from exc
-    return parse_provider_config(data, source=str(path))
+
+
+def load_provider_config(path: str | Path | None) -> ProviderConfig:
+    """Return the provider statements in the TOML file at *path* (an empty config if None)."""
+    if path is None:
+        return ProviderConfig()
+    return parse_provider_config(read_toml(path), source=str(path))
 
 
 def parse_provider_config(data: dict[str, Any], *, source: str = "heed.toml") -> ProviderConfig:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ from audit.models import COUNT_T, CRAWL_RUN_T, DECISION_T, POLICY_T
 from crawler import settings as defaults
 from crawler.config import user_agent_for
 from optout.decision import PROTOCOL_SET_VERSION
-from policy.provider import ProviderConfig, ProviderConfigError, load_provider_config
+from policy.provider import ProviderConfig, ProviderConfigError, load_provider_config, read_toml
 
 #: Provenance text of the queries behind the figures (SQL-ish; the code uses SQLAlchemy Core).
 Q_RUNS = (
@@ -119,11 +118,9 @@ def read_toml_settings(path: str | Path | None) -> dict[str, Any]:
     if path is None:
         return {}
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: {exc}") from exc
+        data = read_toml(path)
+    except ProviderConfigError as exc:
+        raise InputError(str(exc)) from exc
     settings = data.get("settings", {})
     crawl = data.get("crawl", {})
     if not isinstance(settings, dict) or not isinstance(crawl, dict):
