@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -9,13 +12,18 @@ import pytest
 from click.testing import CliRunner
 
 from policy.cli import main
+from policy.commands import COMMANDS
+from policy.commands.report import SUBCOMMANDS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
 
 def _commands(group: click.Group, prefix: str = "heed") -> list[tuple[str, click.Command]]:
     found = []
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         found.append((f"{prefix} {name}", command))
         if isinstance(command, click.Group):
             found.extend(_commands(command, f"{prefix} {name}"))
@@ -31,6 +39,27 @@ def test_command_is_documented_and_has_help(name: str, command: click.Command) -
     assert command.help, f"{name} has no help"
     result = CliRunner().invoke(main, [*name.split()[1:], "--help"])
     assert result.exit_code == 0
+
+
+@pytest.mark.parametrize("registry", [COMMANDS, SUBCOMMANDS], ids=["heed", "heed report"])
+def test_lazy_help_matches_the_commands(registry: dict[str, tuple[str, str, str]]) -> None:
+    """The short help listed without importing a command is that command's own."""
+    for module, attr, short in registry.values():
+        command = getattr(importlib.import_module(module), attr)
+        assert short == command.get_short_help_str(limit=200)
+
+
+def test_help_and_lookups_do_not_load_the_crawler() -> None:
+    """`heed --help` and `heed status` start without importing Scrapy (start-up time)."""
+    code = (
+        "import sys; from click.testing import CliRunner; from policy.cli import main; "
+        "CliRunner().invoke(main, ['--help']); CliRunner().invoke(main, ['status', '--help']); "
+        "print('scrapy' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "False"
 
 
 def test_readme_keeps_the_two_newcomer_commands() -> None:

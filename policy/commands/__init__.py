@@ -1,25 +1,82 @@
-"""Registry of the ``heed`` subcommands (one module each)."""
+"""Registry of the ``heed`` subcommands (one module each), imported only when used.
+
+A command's module is imported when that command runs (or its own help is asked for), so that
+``heed status`` does not pay for Scrapy and ``heed --help`` for nothing at all: the list in
+``heed --help`` comes from the short help kept here (a test keeps it equal to each command's).
+"""
 
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
-#: (module, attribute) of every subcommand, in the order ``heed --help`` lists them.
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("policy.commands.check", "check"),
-    ("policy.commands.crawl", "crawl"),
-    ("policy.commands.demo", "demo"),
-    ("policy.commands.status", "status"),
-    ("policy.commands.evidence", "evidence"),
-    ("policy.commands.db", "db"),
-    ("policy.commands.report", "report"),
-)
+#: name → (module, attribute, short help), in the order ``heed --help`` lists them.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "check": (
+        "policy.commands.check",
+        "check",
+        "Check URLs live: may they be crawled, and is their use for AI training reserved?",
+    ),
+    "crawl": (
+        "policy.commands.crawl",
+        "crawl",
+        "Crawl from seeds, honouring every opt-out; record every decision; write the dataset.",
+    ),
+    "demo": (
+        "policy.commands.demo",
+        "demo",
+        "Crawl a local demo web and show what was stored, what was skipped, and why.",
+    ),
+    "status": (
+        "policy.commands.status",
+        "status",
+        "Show what was decided for TARGET, and why, from the audit database.",
+    ),
+    "evidence": (
+        "policy.commands.evidence",
+        "evidence",
+        "Print the signal document SHA256 exactly as it was fetched.",
+    ),
+    "db": (
+        "policy.commands.db",
+        "db",
+        "Manage the audit database (schema migrations, integrity check).",
+    ),
+    "report": (
+        "policy.commands.report",
+        "report",
+        "Generate the training-content summary, copyright policy and crawler information.",
+    ),
+}
 
 
-def register(group: click.Group) -> None:
-    """Add every subcommand in :data:`COMMANDS` to *group*."""
-    for module_name, attr in COMMANDS:
-        module = importlib.import_module(module_name)
-        group.add_command(getattr(module, attr))
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported from :data:`COMMANDS` on first use."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str, str]], **kwargs: Any) -> None:
+        """Take the lazily loaded commands *lazy* besides click's arguments."""
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Return the command names in registry order."""
+        return [*self.lazy, *sorted(set(self.commands) - set(self.lazy))]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import and return the command *cmd_name*."""
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        if cmd_name not in self.lazy:
+            return None
+        module, attr, _ = self.lazy[cmd_name]
+        command: click.Command = getattr(importlib.import_module(module), attr)
+        self.commands[cmd_name] = command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the commands with their short help without importing them."""
+        rows = [(name, short) for name, (_, _, short) in self.lazy.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
