@@ -188,13 +188,11 @@ class AuditStore(RowCache):
         """
         if run_id not in self._runs:
             self._check_run(run_id)
+        # The caches below are keyed by object identity and hold a reference to the object, so
+        # an id found there cannot belong to another live object: no identity check needed.
         policy = decision.policy
         cached_policy = self._policy_objs.get(id(policy))
-        if (
-            cached_policy is None
-            or cached_policy[0] is not policy
-            or cached_policy[1] != decision.protocol_set
-        ):
+        if cached_policy is None or cached_policy[1] != decision.protocol_set:
             cached_policy = self._policy_obj(policy, decision.protocol_set)
         policy_id = cached_policy[2]
         next_id = self._next_decision
@@ -218,10 +216,7 @@ class AuditStore(RowCache):
         signal_ids = []
         for signal in decision.signals:
             hit = signal_objs.get(id(signal))
-            if hit is not None and hit[0] is signal:
-                signal_ids.append(hit[1])
-            else:
-                signal_ids.append(self._signal_id(signal))
+            signal_ids.append(self._signal_id(signal) if hit is None else hit[1])
         # An outcome is a function of the signals, policy, notes and verdicts (not of the URL);
         # equal inputs share one outcome row. The per-purpose verdicts are compared, not hashed.
         shape = (
@@ -237,7 +232,6 @@ class AuditStore(RowCache):
         outcome = self._outcomes.get(shape)
         if outcome is None or outcome[1] != decision.purposes:
             outcome = self._outcome(shape, decision, signal_ids, policy_id)
-        when = self._now() if time is None else self._time(time)
         batch = self._batch
         batch.decisions.append(
             (
@@ -245,7 +239,7 @@ class AuditStore(RowCache):
                 run_id,
                 request_key,
                 attempt,
-                when,
+                self._now() if time is None else self._time(time),
                 origin[0],
                 url,
                 outcome[0],
@@ -258,7 +252,12 @@ class AuditStore(RowCache):
         batch.decision_ids.add(next_id)
         if on_durable is not None:
             batch.callbacks.append((on_durable, next_id, False))
-        self._pending()
+        # _pending(), inlined: this runs for every request of a crawl.
+        now = _time.monotonic()
+        if self._oldest is None:
+            self._oldest = now
+        if len(batch.decisions) >= self.batch_size or now - self._oldest >= self.max_delay:
+            self.flush()
         return next_id
 
     def record_item(
