@@ -14,7 +14,8 @@ over a year.
 Then it times, on each backend:
 
 * ``library`` — :func:`policy.summary.build.build_summary` on an open engine: every query and
-  every section, the part that grows with the database;
+  every section, the part that grows with the database; then each query once on its own
+  (:func:`policy.summary.data.queries`), to show where the time goes;
 * ``heed json`` — ``heed report summary --format json`` as a real process, end to end:
   interpreter start-up, opening and checking the database, the body, publishing it as a version
   (the first run; later runs find it unchanged) and printing it.
@@ -47,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from audit_writer import action_for, build_sites
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 
 from audit import Action, AuditError, AuditStore, open_reader
 from audit.engine import make_engine, resolve_url
@@ -55,8 +56,10 @@ from audit.migrate import upgrade
 from audit.models import DECISION_T, ITEM_T
 from optout.decision import Decision
 from optout.site import Site
-from policy.provider import load_provider_config
+from policy.provider import ProviderConfig, load_provider_config
 from policy.summary.build import build_summary
+from policy.summary.data import queries, reading
+from policy.summary.scope import resolve_scope
 
 TARGET_S = 10.0
 CHUNK = 100_000
@@ -222,6 +225,7 @@ def measure(db: str, config: Path, runs: int) -> None:
     try:
         body = build_summary(engine, provider)  # warm-up: imports, the first touch of the file
         print(line("library", timed(lambda: build_summary(engine, provider), runs)))
+        print(f"  (one run of each query: {per_query(engine, provider)})")
     finally:
         engine.dispose()
     top = body["sections"]["2.3"]
@@ -237,6 +241,19 @@ def measure(db: str, config: Path, runs: int) -> None:
     print(line("heed json", timed(process, runs)))
     start = timed(lambda: subprocess.run([str(heed), "--help"], capture_output=True, check=True), 3)
     print(f"  for context, a bare `heed --help` process: {statistics.median(start):.2f} s")
+
+
+def per_query(engine: Engine, provider: ProviderConfig) -> str:
+    """Return the time of each of the summary's queries, run as :func:`build_summary` runs
+    them (same transaction settings), rows fetched."""
+    out = []
+    with reading(engine) as conn:
+        scope = resolve_scope(conn, provider.model(None))
+        for name, stmt in queries(scope, engine.dialect.name).items():
+            started = time.perf_counter()
+            conn.execute(stmt).all()
+            out.append(f"{name} {time.perf_counter() - started:.2f} s")
+    return ", ".join(out)
 
 
 def _stats(db: str) -> str:

@@ -41,7 +41,7 @@ def provenance(runs: list[int], query: str, derivation: str) -> dict[str, Any]:
 def section_1_3(data: SummaryData, model: Model | None) -> dict[str, Any]:
     """Return §1.3: modalities, size ranges, types of content, dates, characteristics."""
     s = SectionBuilder("1.3")
-    totals = figures.modality_totals(data.groups)
+    totals = figures.modality_totals(data.kinds)
     content_types = {} if model is None else model.content_types
     hours = {} if model is None else model.hours
     rows, sizes, types, provs = [], [], [], []
@@ -66,8 +66,8 @@ def section_1_3(data: SummaryData, model: Model | None) -> dict[str, Any]:
         provenance=provs,
     )
     s.set("content_types", types or TO_BE_PROVIDED)
-    span = figures.period(data.groups)
-    runs = figures.contributing_runs(data.groups)
+    span = figures.period(data.kinds)
+    runs = figures.contributing_runs(data.kinds)
     s.set(
         "latest_collection",
         month_year(span[1]) if span else TO_BE_PROVIDED,
@@ -97,7 +97,7 @@ SIZE_METHOD = (
 def _modality_name(modality: str, data: SummaryData) -> str:
     if modality != "other":
         return modality.capitalize()
-    media = [m for m, _ in figures.media_types(g for g in data.groups if g.modality == "other")]
+    media = [m for m, _ in figures.media_types(g for g in data.kinds if g.modality == "other")]
     return f"Other ({', '.join(media)})"
 
 
@@ -149,7 +149,7 @@ def section_2_3(
 ) -> dict[str, Any]:
     """Return §2.3 (data crawled and scraped from online sources) from the audit database."""
     s = SectionBuilder("2.3")
-    runs_used = figures.contributing_runs(data.groups)
+    runs_used = figures.contributing_runs(data.kinds)
     answer = YES if runs_used else NO
     s.set(
         "used",
@@ -161,7 +161,7 @@ def section_2_3(
     s.conditional(answer, "crawlers", [c["name"] for c in crawlers])
     s.conditional(answer, "purposes", text(config.crawler.purpose))
     s.conditional(answer, "behaviour", behaviour(data, runs) if runs else None)
-    span = figures.period(data.groups)
+    span = figures.period(data.kinds)
     s.conditional(
         answer,
         "period",
@@ -169,8 +169,8 @@ def section_2_3(
         provenance=provenance(runs_used, "items", "MIN(first), MAX(last): stored_item.time"),
     )
     crawled = sources.get("crawled", {}) if isinstance(sources.get("crawled"), dict) else {}
-    media = figures.media_types(data.groups)
-    ranked = figures.rank_domains(data.groups, _metric(model))
+    media = figures.media_types(data.kinds)
+    ranked = figures.rank_domains(data.domains, _metric(model))
     content = [
         text(crawled.get("description")),
         f"Collected: {plural(sum(n for _, n in media), 'item')} from "
@@ -182,7 +182,7 @@ def section_2_3(
     s.conditional(
         answer,
         "modalities",
-        [m.modality.capitalize() for m in figures.modality_totals(data.groups)],
+        [m.modality.capitalize() for m in figures.modality_totals(data.kinds)],
     )
     top, rule = _top_domains(ranked, model, sme=sme, runs=runs_used)
     s.conditional(

@@ -2,10 +2,10 @@
 
 Five queries feed every figure (each one's SQL is published with the summary):
 
-* ``items`` — stored items in scope (:mod:`policy.summary.scope`) grouped by run, registrable
-  domain, modality and media type: counts, bytes, tokens, first and last collection time.
-  Sizes per modality, the period, the domain ranking and the contributing crawlers all derive
-  from its rows.
+* ``items`` — stored items in scope (:mod:`policy.summary.scope`) totalled per registrable
+  domain, and per run, modality and media type with first and last collection time
+  (:mod:`policy.summary.items`). Sizes per modality, the period, the domain ranking and the
+  contributing crawlers all derive from its rows.
 * ``signals`` — the protocols (and parser versions) of the signals behind the decisions of those
   items.
 * ``actions`` — decisions of the runs in scope per run and action, from the runs' counters
@@ -15,18 +15,23 @@ Five queries feed every figure (each one's SQL is published with the summary):
   request was skipped, deferred or whose content was excluded; denylisted and access-restricted
   requests are their own rows.
 
-Times are read through the models' UTCDateTime columns (never SQL date functions).
+All five run in one transaction, so that they read the same state of a database that a crawler
+may be writing to. Times are read through the models' UTCDateTime columns (never SQL date
+functions).
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    CompoundSelect,
+    Connection,
     Engine,
     FromClause,
     Select,
@@ -38,13 +43,15 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from audit.models import COUNT_T, DECISION_T, ITEM_T, ORIGIN_T, OUTCOME_T, SIGNAL_T
-from audit.vocab import BYTES_PER_TOKEN, Action
+from audit.models import COUNT_T, DECISION_T, ORIGIN_T, OUTCOME_T, SIGNAL_T
+from audit.vocab import Action
 from policy.provider import Model
+from policy.summary.items import DomainGroup, KindGroup, items_query, split_rows
 from policy.summary.scope import Scope, items_in_scope, resolve_scope
 
 #: Actions whose request or content a rights reservation (or access control) kept out.
@@ -63,23 +70,8 @@ ACTION_COUNTER = "action:"
 #: The exclusions row of decisions none of whose signals restricted (manual or other reasons).
 NO_SIGNAL = "(no restricting signal recorded)"
 
-
-@dataclass(frozen=True, slots=True)
-class ItemGroup:
-    """Stored items in scope of one run, registrable domain, modality and media type."""
-
-    run_id: int
-    domain: str
-    modality: str
-    content_type: str
-    items: int
-    bytes: int
-    #: Text tokens: stored counts, estimated from bytes where NULL (audit.vocab.estimate_tokens).
-    tokens: int
-    #: Text items whose token count was NULL and estimated here.
-    estimated: int
-    first: dt.datetime
-    last: dt.datetime
+#: A query the summary runs and publishes.
+Statement = Select[Any] | CompoundSelect[Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +98,10 @@ class SummaryData:
     """Everything the summary reads from the audit database."""
 
     scope: Scope
-    groups: list[ItemGroup]
+    #: Stored items in scope per registrable domain (the ``items`` query's domain rows).
+    domains: list[DomainGroup]
+    #: Stored items in scope per run, modality and media type (its other rows).
+    kinds: list[KindGroup]
     #: ``(protocol, parser)`` of the signals behind the items in scope.
     signals: list[tuple[str, str]]
     actions: list[ActionCount]
@@ -119,33 +114,15 @@ class SummaryData:
 
 def load(engine: Engine, model: Model | None) -> SummaryData:
     """Run the summary's queries for *model* (None: every run) and return their rows."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         scope = resolve_scope(conn, model)
-        statements = {
-            "items": items_query(scope),
-            "signals": signals_query(scope, engine.dialect.name),
-            "actions": actions_query(scope),
-            "denylists": denylists_query(scope),
-            "exclusions": exclusions_query(scope, engine.dialect.name),
-        }
+        statements = queries(scope, engine.dialect.name)
         rows = {name: conn.execute(stmt).all() for name, stmt in statements.items()}
+    domains, kinds = split_rows(rows["items"])
     return SummaryData(
         scope=scope,
-        groups=[
-            ItemGroup(
-                run_id=int(r.run_id),
-                domain=r.domain,
-                modality=r.modality,
-                content_type=r.content_type,
-                items=int(r.items),
-                bytes=int(r.bytes or 0),
-                tokens=int(r.tokens or 0),
-                estimated=int(r.estimated or 0),
-                first=r.first,
-                last=r.last,
-            )
-            for r in rows["items"]
-        ],
+        domains=domains,
+        kinds=kinds,
         signals=sorted((r.protocol, r.parser) for r in rows["signals"]),
         actions=[
             ActionCount(int(r.run_id), r.name.removeprefix(ACTION_COUNTER), int(r.decisions))
@@ -160,52 +137,47 @@ def load(engine: Engine, model: Model | None) -> SummaryData:
     )
 
 
-def items_query(scope: Scope) -> Select[Any]:
-    """Return the per (origin, run, modality, media type) aggregate of the items in scope, with
-    the origin's registrable domain."""
-    i, d = ITEM_T.c, DECISION_T.c
-    is_text = i.modality == "text"
-    # ceil(bytes / 4) per item, as audit.vocab.estimate_tokens, for text items stored without.
-    estimate = (i.bytes + (BYTES_PER_TOKEN - 1)) // BYTES_PER_TOKEN
-    tokens = case((is_text, func.coalesce(i.tokens, estimate)), else_=0)
-    estimated = case((and_(is_text, i.tokens.is_(None)), 1), else_=0)
-    # Group by the origin id (an integer) and name the domain afterwards, once per group.
-    keys = (d.origin_id, d.run_id, i.modality, i.content_type)
-    groups = (
-        items_in_scope(
-            scope,
-            *keys,
-            func.count().label("items"),
-            func.sum(i.bytes).label("bytes"),
-            func.sum(tokens).label("tokens"),
-            func.sum(estimated).label("estimated"),
-            func.min(i.time).label("first"),
-            func.max(i.time).label("last"),
-        )
-        .group_by(*keys)
-        .subquery("groups")
-    )
-    g = groups.c
-    return (
-        select(ORIGIN_T.c.domain, *(c for c in g if c.name != "origin_id"))
-        .select_from(groups.join(ORIGIN_T, ORIGIN_T.c.id == g.origin_id))
-        .order_by(ORIGIN_T.c.domain, g.run_id, g.modality, g.content_type)
-    )
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """Yield a connection in one read transaction: every query sees the same state of a database
+    a crawler may be writing to."""
+    postgresql = engine.dialect.name == "postgresql"
+    conn = engine.connect()
+    if postgresql:
+        # One snapshot for every query (PostgreSQL's default gives each statement its own).
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+    with conn, conn.begin():
+        if postgresql:
+            # A handful of one-off scans: compiling them took PostgreSQL's JIT 0.2 to 1.3 s a
+            # query on 1,000,000 decisions (measured), longer than most of them run.
+            conn.execute(text("SET LOCAL jit = off"))
+        yield conn
+
+
+def queries(scope: Scope, dialect: str) -> dict[str, Statement]:
+    """Return the summary's queries over *scope*, by name, for *dialect*."""
+    return {
+        "items": items_query(scope),
+        "signals": signals_query(scope, dialect),
+        "actions": actions_query(scope),
+        "denylists": denylists_query(scope),
+        "exclusions": exclusions_query(scope, dialect),
+    }
 
 
 def signals_query(scope: Scope, dialect: str) -> Select[Any]:
-    """Return the distinct (protocol, parser) of the signals behind the items in scope."""
-    outcomes = items_in_scope(scope, DECISION_T.c.outcome_id).distinct().subquery("scoped")
+    """Return the distinct (protocol, parser) of the signals behind the items in scope.
+
+    The items' outcomes are few (shared by every URL the same rules decided the same way): their
+    signal ids are unnested once per outcome, not once per item.
+    """
     pairs = outcome_signals(dialect)
     s = SIGNAL_T.c
     return (
         select(s.protocol, s.parser)
         .distinct()
-        .select_from(
-            outcomes.join(pairs, pairs.c.outcome_id == outcomes.c.outcome_id).join(
-                SIGNAL_T, s.id == pairs.c.signal_id
-            )
-        )
+        .select_from(pairs.join(SIGNAL_T, s.id == pairs.c.signal_id))
+        .where(pairs.c.outcome_id.in_(items_in_scope(scope, DECISION_T.c.outcome_id)))
         .order_by(s.protocol, s.parser)
     )
 
@@ -243,7 +215,9 @@ def exclusions_query(scope: Scope, dialect: str) -> Select[Any]:
         (d.action.in_(OWN_ROW_ACTIONS), d.action),
         else_=func.coalesce(restricting.c.protocol, literal(NO_SIGNAL)),
     )
-    joined = DECISION_T.join(ORIGIN_T, g.id == d.origin_id).outerjoin(
+    # "+ 0": SQLite may otherwise walk origin and read each one's decisions through the
+    # (origin_id, time) index, in random order (three times as long, measured).
+    joined = DECISION_T.join(ORIGIN_T, g.id == d.origin_id + 0).outerjoin(
         restricting,
         and_(restricting.c.outcome_id == d.outcome_id, d.action.not_in(OWN_ROW_ACTIONS)),
     )
@@ -273,12 +247,12 @@ def restricting_protocols(dialect: str) -> Select[Any]:
     purpose, or it requires a licence first: the signals an outcome's reasons quote
     (optout.decision.Decision.reasons), narrowed to the purpose the crawler collected for.
     """
-    pairs = outcome_signals(dialect)
-    s, o = SIGNAL_T.c, OUTCOME_T.c
+    pairs = outcome_signals(dialect, OUTCOME_T.c.purpose)
+    s = SIGNAL_T.c
     padded = literal(";") + s.purposes
 
     def verdict(value: str) -> ColumnElement[bool]:
-        return padded.like(literal("%;") + o.purpose + literal(f"={value}%"))
+        return padded.like(literal("%;") + pairs.c.purpose + literal(f"={value}%"))
 
     restricts = or_(
         and_(s.crawl.is_not(None), s.crawl != "allow"),
@@ -289,17 +263,14 @@ def restricting_protocols(dialect: str) -> Select[Any]:
     return (
         select(pairs.c.outcome_id, s.protocol)
         .distinct()
-        .select_from(
-            pairs.join(OUTCOME_T, o.id == pairs.c.outcome_id).join(
-                SIGNAL_T, s.id == pairs.c.signal_id
-            )
-        )
+        .select_from(pairs.join(SIGNAL_T, s.id == pairs.c.signal_id))
         .where(restricts)
     )
 
 
-def outcome_signals(dialect: str) -> FromClause:
-    """Return ``(outcome_id, signal_id)`` rows: ``outcome.signal_ids`` unnested.
+def outcome_signals(dialect: str, *columns: ColumnElement[Any]) -> FromClause:
+    """Return ``(outcome_id, signal_id, *columns)`` rows: ``outcome.signal_ids`` unnested, with
+    further *columns* of the outcome.
 
     The ``decision_signal`` view does the same per decision; per outcome it is far fewer rows,
     because outcomes are shared by every URL the same rules decided the same way.
@@ -311,13 +282,17 @@ def outcome_signals(dialect: str) -> FromClause:
         unnest = func.json_each(o.signal_ids)
     values = unnest.table_valued("value").alias("j")
     return (
-        select(o.id.label("outcome_id"), cast(values.c.value, BigInteger).label("signal_id"))
+        select(
+            o.id.label("outcome_id"),
+            cast(values.c.value, BigInteger).label("signal_id"),
+            *columns,
+        )
         .select_from(OUTCOME_T.join(values, true()))
         .subquery("outcome_signal")
     )
 
 
-def sql_text(stmt: Select[Any], engine: Engine) -> str:
+def sql_text(stmt: Statement, engine: Engine) -> str:
     """Return *stmt* as the SQL text the database ran, parameters inlined."""
     text = str(stmt.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
     if engine.dialect.paramstyle in ("format", "pyformat"):

@@ -1,7 +1,8 @@
-"""Figures derived from the ``items`` query's groups: pure arithmetic, no database.
+"""Figures derived from the ``items`` query's rows: pure arithmetic, no database.
 
-The ``items`` query (policy.summary.data) returns one row per run, registrable domain, modality
-and media type; every §1.3 and §2.3 figure is a sum, minimum or maximum over those rows.
+The ``items`` query (policy.summary.items) returns one row per registrable domain and one per
+run, modality and media type; every §1.3 and §2.3 figure is a sum, minimum or maximum over
+those rows.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from policy.summary.data import ItemGroup
+from policy.summary.items import DomainGroup, KindGroup
 
 #: Template order of modalities.
 MODALITY_ORDER = ("text", "image", "audio", "video", "other")
@@ -30,9 +32,9 @@ class ModalityTotal:
     run_ids: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class RankedDomain:
-    """A registrable domain with the size of its stored content in scope."""
+class RankedDomain(NamedTuple):
+    """A registrable domain with the size of its stored content in scope (a tuple: there are
+    tens of thousands)."""
 
     rank: int
     domain: str
@@ -41,7 +43,7 @@ class RankedDomain:
     bytes: int
 
 
-def modality_totals(groups: Iterable[ItemGroup]) -> list[ModalityTotal]:
+def modality_totals(groups: Iterable[KindGroup]) -> list[ModalityTotal]:
     """Return per modality present, in template order, the items, bytes and tokens in scope."""
     acc: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     runs: dict[str, set[int]] = defaultdict(set)
@@ -60,7 +62,7 @@ def modality_totals(groups: Iterable[ItemGroup]) -> list[ModalityTotal]:
     return out
 
 
-def period(groups: Iterable[ItemGroup]) -> tuple[dt.datetime, dt.datetime] | None:
+def period(groups: Iterable[KindGroup]) -> tuple[dt.datetime, dt.datetime] | None:
     """Return the earliest and latest collection time of the items in scope (None: no items)."""
     first = last = None
     for g in groups:
@@ -71,7 +73,7 @@ def period(groups: Iterable[ItemGroup]) -> tuple[dt.datetime, dt.datetime] | Non
     return first, last
 
 
-def rank_domains(groups: Iterable[ItemGroup], metric: str) -> list[RankedDomain]:
+def rank_domains(groups: Iterable[DomainGroup], metric: str) -> list[RankedDomain]:
     """Return every registrable domain in scope ranked by content size, largest first.
 
     *metric* is ``bytes`` (all modalities) or ``tokens`` (text tokens; other modalities count
@@ -90,7 +92,7 @@ def rank_domains(groups: Iterable[ItemGroup], metric: str) -> list[RankedDomain]
     ]
 
 
-def media_types(groups: Iterable[ItemGroup]) -> list[tuple[str, int]]:
+def media_types(groups: Iterable[KindGroup]) -> list[tuple[str, int]]:
     """Return ``(media type, items)`` in scope, most items first (parameters dropped)."""
     counts: dict[str, int] = defaultdict(int)
     for g in groups:
@@ -99,6 +101,6 @@ def media_types(groups: Iterable[ItemGroup]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def contributing_runs(groups: Iterable[ItemGroup]) -> list[int]:
+def contributing_runs(groups: Iterable[KindGroup]) -> list[int]:
     """Return the ids of the runs that stored items in scope, ascending."""
     return sorted({g.run_id for g in groups})

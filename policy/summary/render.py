@@ -14,7 +14,6 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from crawler.config import heed_version
 from policy.provider import TO_BE_PROVIDED
 from policy.render import render
 from policy.summary.charts import MAX_BARS, bar_chart
@@ -35,6 +34,10 @@ def render_summary(doc: dict[str, Any], fmt: str) -> str:
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; known: {FORMATS}")
+    # Imported here: crawler.config imports Scrapy and Twisted (a quarter of a second), which
+    # only the md and html forms need, for the version they name.
+    from crawler.config import heed_version
+
     context = {
         "doc": doc,
         "parts": _parts(doc),

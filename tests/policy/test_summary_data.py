@@ -76,7 +76,7 @@ def test_ranking_sums_subdomains_into_registrable_domains_and_breaks_ties_by_nam
     seeder.store.close()
     engine = open_reader(db_url)
     try:
-        ranked = figures.rank_domains(load(engine, None).groups, "bytes")
+        ranked = figures.rank_domains(load(engine, None).domains, "bytes")
     finally:
         engine.dispose()
     assert [(d.domain, d.size, d.items) for d in ranked] == [
