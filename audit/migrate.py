@@ -11,17 +11,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from audit.engine import describe
 from audit.errors import DatabaseURLError, SchemaError
 from audit.models import Base
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: The newest revision; a test keeps it equal to the head of ``migrations/versions``.
@@ -32,6 +32,8 @@ _PG_LOCK = 0x48454544  # "HEED"
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """Return an alembic Config for the packaged migrations, bound to *connection*."""
+    from alembic.config import Config  # alembic is imported only when migrating (start-up time)
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -39,8 +41,17 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+def alembic_command() -> Any:
+    """Return alembic's ``command`` module (imported on first use)."""
+    from alembic import command
+
+    return command
+
+
 def script_head() -> str | None:
     """Return the head revision of the packaged migration scripts."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
@@ -64,7 +75,7 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
             before = current_revision(conn)
             if before is None:
                 _refuse_foreign_tables(conn, engine)
-            command.upgrade(alembic_config(conn), revision)
+            alembic_command().upgrade(alembic_config(conn), revision)
             _check_foreign_keys(conn)
             after = current_revision(conn)
     except DBAPIError as exc:
@@ -76,7 +87,7 @@ def downgrade(engine: Engine, revision: str) -> None:
     """Downgrade the database to *revision* (for tests and operators undoing an upgrade)."""
     with engine.connect() as conn, _foreign_keys_checked_at_end(conn), conn.begin():
         _lock(conn)
-        command.downgrade(alembic_config(conn), revision)
+        alembic_command().downgrade(alembic_config(conn), revision)
         _check_foreign_keys(conn)
 
 
@@ -119,13 +130,15 @@ def ensure_schema(engine: Engine, *, create: bool) -> None:
                 return
             if revision is None and create:
                 _refuse_foreign_tables(conn, engine)
-                command.upgrade(alembic_config(conn), "head")
+                alembic_command().upgrade(alembic_config(conn), "head")
                 return
     except DBAPIError as exc:
         raise DatabaseURLError(_db_message(engine, exc)) from exc
     where = describe(engine.url)
     if revision is None:
         raise SchemaError(f"no Heed audit schema in {where}; run: heed db upgrade --db …")
+    from alembic.script import ScriptDirectory
+
     known = {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
     if revision not in known:
         raise SchemaError(f"{where} is at revision {revision}, newer than this Heed ({HEAD})")
