@@ -108,7 +108,7 @@ def run(db: str, docs: list[SiteDocuments], decisions: list[Any], batch_size: in
     run_id = store.start_run(
         crawler_name="HeedBot", product_token="HeedBot", user_agent="HeedBot/1.0 (+bench)"
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for site in docs:
         store.record_document(site.robots, kind="robots.txt", run_id=run_id)
         if site.tdmrep is not None:
@@ -118,9 +118,28 @@ def run(db: str, docs: list[SiteDocuments], decisions: list[Any], batch_size: in
         record(run_id, decision, action, time=when, request_key=key)
     store.flush()
     elapsed = time.perf_counter() - started
+    CPU_RATES.append(len(decisions) / (time.process_time() - cpu))
     store.end_run(run_id)
     store.close()
     return len(decisions) / elapsed
+
+
+#: This process's decisions per CPU-second, per run (excludes time waiting for the disk or for a
+#: CPU shared with other work; for SQLite the whole writer runs in this process).
+CPU_RATES: list[float] = []
+
+
+def calibration() -> float:
+    """Return the seconds a fixed pure-Python loop takes: how fast this machine is right now.
+
+    Shared 2-vCPU machines change speed by tens of percent between minutes; figures taken at
+    different times compare only together with this.
+    """
+    started = time.perf_counter()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    return time.perf_counter() - started
 
 
 def report(backend: str, rates: list[float]) -> None:
@@ -149,6 +168,7 @@ def main() -> None:
     signals = sum(len(d[0].signals) for d in decisions) / len(decisions)
     gc.collect()
     gc.freeze()
+    print(f"calibration: a 5M-step Python loop takes {calibration():.2f} s on this machine now")
     print(
         f"{args.decisions:,} decisions over {args.domains:,} domains, "
         f"{signals:.2f} signals per decision, batch size {args.batch_size:,}"
@@ -159,6 +179,10 @@ def main() -> None:
             with tempfile.TemporaryDirectory(dir=args.dir or os.getcwd()) as tmp:
                 rates.append(run(str(Path(tmp) / "bench.db"), docs, decisions, args.batch_size))
         report("SQLite", rates)
+        cpu = ", ".join(f"{r:,.0f}" for r in CPU_RATES)
+        print(
+            f"{'':12s}{statistics.median(CPU_RATES):10,.0f} decisions per CPU-second  (runs: {cpu})"
+        )
     if args.pg:
         schema = f"heed_bench_{uuid.uuid4().hex[:12]}"
         admin = create_engine(args.pg.replace("postgresql://", "postgresql+psycopg://", 1))
