@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit.publications import Publication, body_sha256
-from policy.provider import ProviderConfig
+from policy.provider import TO_BE_PROVIDED, ProviderConfig
 from policy.summary.fields import YES, contains_tbp
 
 #: A summary of a model still being trained is due for an update after this long.
@@ -45,7 +45,7 @@ def missing_fields(body: dict[str, Any]) -> list[Problem]:
         for f in fields:
             label = f'"{f["label"]}"'
             if f["requirement"] == "R" and _empty(f["value"]):
-                out.append(Problem("missing", number, f"{label} is to be provided"))
+                out.append(Problem("missing", number, f"{label} is to be provided{_part(f)}"))
             elif f["requirement"] == "C":
                 deps = f.get("depends_on", [])
                 triggered = not deps or any(answers.get(d) == YES for d in deps)
@@ -138,6 +138,26 @@ def check(
         *inconsistencies(body, config),
         *update_due(body, latest, config, now),
     ]
+
+
+def _part(field: dict[str, Any]) -> str:
+    """Name the missing part of a composite value (generated text with one statement missing)."""
+    value = field["value"]
+    if value == TO_BE_PROVIDED or not isinstance(value, list):
+        return ""
+    for part in _strings(value):
+        if TO_BE_PROVIDED in part and part != TO_BE_PROVIDED:
+            head = part.split(TO_BE_PROVIDED, 1)[0].strip().rstrip(":").strip()
+            return f" (in part: {head})" if head else ""
+    return ""
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in _strings(item)]
+    return []
 
 
 def _value(body: dict[str, Any], section: str, key: str) -> Any:

@@ -65,6 +65,8 @@ def test_check_lists_every_missing_statement_without_a_config(
         'missing: §3.2 "General description of measures taken" is to be provided',
     ):
         assert line in out
+    # A generated text with one statement missing names that part.
+    assert "is to be provided (in part: Opt-out handling by third parties" in out
     # Computed fields are never missing: the database answers them.
     assert "Were crawlers used" not in out
     assert "Period of data collection" not in out
