@@ -66,8 +66,22 @@ _NOAI = "Robots meta tag and X-Robots-Tag noai / noimageai"
 _NOAI_SPEC = "De-facto convention (DeviantArt, 2022); no formal specification"
 _ASSET = "Embedded asset metadata"
 
+
 #: Every protocol optout/ implements, in the order the documents list them: robots.txt first
 #: (the one the Code names), then the other protocols by family.
+def _tdmrep(protocol: Protocol, name: str, where: str) -> ProtocolInfo:
+    """Return one of TDMRep's techniques: the same protocol, parser and meaning in each place."""
+    return ProtocolInfo(
+        protocol=protocol.value,
+        name=f"{_TDMREP}: {name}",
+        spec=_TDMREP_SPEC,
+        parser=tdmrep.PARSER,
+        expresses=f"{_RESERVES_TDM_AI} (tdm-reservation: 1), with a TDM policy (tdm-policy)",
+        family=_TDMREP,
+        where=where,
+    )
+
+
 _PROTOCOLS: tuple[ProtocolInfo, ...] = (
     ProtocolInfo(
         protocol=Protocol.ROBOTS_TXT.value,
@@ -135,50 +149,23 @@ _PROTOCOLS: tuple[ProtocolInfo, ...] = (
         family="DisallowAITraining / AllowAITraining",
         where="/robots.txt DisallowAITraining and AllowAITraining lines",
     ),
-    ProtocolInfo(
-        protocol=Protocol.TDMREP_FILE.value,
-        name=f"{_TDMREP}: /.well-known/tdmrep.json",
-        spec=_TDMREP_SPEC,
-        parser=tdmrep.PARSER,
-        expresses=f"{_RESERVES_TDM_AI} (tdm-reservation: 1), with a TDM policy (tdm-policy)",
-        family=_TDMREP,
-        where="/.well-known/tdmrep.json",
-    ),
-    ProtocolInfo(
-        protocol=Protocol.TDMREP_HEADER.value,
-        name=f"{_TDMREP}: HTTP headers",
-        spec=_TDMREP_SPEC,
-        parser=tdmrep.PARSER,
-        expresses=f"{_RESERVES_TDM_AI} (tdm-reservation: 1), with a TDM policy (tdm-policy)",
-        family=_TDMREP,
-        where="tdm-reservation and tdm-policy response headers",
-    ),
-    ProtocolInfo(
-        protocol=Protocol.TDMREP_META.value,
-        name=f"{_TDMREP}: HTML meta elements",
-        spec=_TDMREP_SPEC,
-        parser=tdmrep.PARSER,
-        expresses=f"{_RESERVES_TDM_AI} (tdm-reservation: 1), with a TDM policy (tdm-policy)",
-        family=_TDMREP,
-        where='<meta name="tdm-reservation"> and <meta name="tdm-policy">',
-    ),
-    ProtocolInfo(
-        protocol=Protocol.TDMREP_EPUB.value,
-        name=f"{_TDMREP}: EPUB package metadata",
-        spec=_TDMREP_SPEC,
-        parser=tdmrep.PARSER,
-        expresses=f"{_RESERVES_TDM_AI} (tdm-reservation: 1), with a TDM policy (tdm-policy)",
-        family=_TDMREP,
-        where="EPUB OPF package metadata",
-    ),
-    ProtocolInfo(
-        protocol=Protocol.TDMREP_PDF.value,
-        name=f"{_TDMREP}: PDF XMP metadata",
-        spec=_TDMREP_SPEC,
-        parser=tdmrep.PARSER,
-        expresses=f"{_RESERVES_TDM_AI} (tdm-reservation: 1), with a TDM policy (tdm-policy)",
-        family=_TDMREP,
-        where="PDF XMP metadata",
+    *(
+        _tdmrep(protocol, name, where)
+        for protocol, name, where in (
+            (Protocol.TDMREP_FILE, "/.well-known/tdmrep.json", "/.well-known/tdmrep.json"),
+            (
+                Protocol.TDMREP_HEADER,
+                "HTTP headers",
+                "tdm-reservation and tdm-policy response headers",
+            ),
+            (
+                Protocol.TDMREP_META,
+                "HTML meta elements",
+                '<meta name="tdm-reservation"> and <meta name="tdm-policy">',
+            ),
+            (Protocol.TDMREP_EPUB, "EPUB package metadata", "EPUB OPF package metadata"),
+            (Protocol.TDMREP_PDF, "PDF XMP metadata", "PDF XMP metadata"),
+        )
     ),
     ProtocolInfo(
         protocol=Protocol.ROBOTS_META.value,
