@@ -18,6 +18,15 @@ dataset writer:
 * :meth:`AuditStore.record_decision` takes the same ``on_durable`` callback, for a crawler that
   must not send a request before its decision row is durable (AC-03 pre-request gate).
 
+Background writing: with ``background=True`` (:meth:`AuditStore.open`) the batches are committed
+by a writer process (:mod:`audit.background`) while this process goes on recording. A batch
+that fills up is sent off and the next one is built meanwhile; at most one batch is in flight.
+The guarantees above are unchanged — callbacks still run only after the commit, in this
+process: inside the next store call that finds the commit done (calls check every
+``POLL_INTERVAL`` seconds), in :meth:`AuditStore.poll`, or in :meth:`AuditStore.flush`, which
+always waits for everything. A crawler that records little should call :meth:`poll` from a
+timer, as it would call flush.
+
 "Durable" means committed: it survives a crash of the process (SQLite in WAL mode with
 ``synchronous=NORMAL``; see :mod:`audit.engine` for power loss). Rows still buffered when the
 process is killed are lost — at most one batch, or ``max_delay`` seconds of them — and nothing
@@ -43,6 +52,7 @@ from typing import Any, Self
 
 from sqlalchemy import URL, Engine
 
+from audit.background import BackgroundWriter
 from audit.batch import I_DECISION, Batch
 from audit.engine import make_engine, resolve_url
 from audit.migrate import ensure_schema
@@ -53,15 +63,28 @@ from audit.writer import DbWriter
 from optout.decision import DEFAULT_POLICY, PROTOCOL_SET_VERSION, Decision, Policy
 
 logger = logging.getLogger(__name__)
-#: Ids reserved per round trip to ``id_block``.
-ID_BLOCK = 1 << 16
+#: Ids reserved per round trip to ``id_block``. Large: with a writer process, reserving waits
+#: for the batch in flight to commit (SQLite has one writer at a time). Unused ids cost nothing.
+ID_BLOCK = 1 << 20
+#: Seconds between checks, inside record calls, for a background commit that has completed.
+POLL_INTERVAL = 0.02
 
 
 class AuditStore(RowCache):
     """Buffered, batched, append-only writer of crawl runs, decisions, documents and items."""
 
-    def __init__(self, engine: Engine, *, batch_size: int = 50_000, max_delay: float = 2.0) -> None:
-        """Write through *engine*, whose database must already be at the current schema."""
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        batch_size: int = 50_000,
+        max_delay: float = 2.0,
+        background: BackgroundWriter | None = None,
+    ) -> None:
+        """Write through *engine*, whose database must already be at the current schema.
+
+        With *background*, batches are committed by that writer process (see the module text).
+        """
         if batch_size < 1 or max_delay < 0:
             raise ValueError("batch_size must be ≥ 1 and max_delay ≥ 0")
         self.engine = engine
@@ -69,6 +92,13 @@ class AuditStore(RowCache):
         self.max_delay = max_delay
         super().__init__(time_converter(engine.dialect.name), now_function(engine.dialect.name))
         self._db = DbWriter(engine)
+        #: Commits the batches: the writer process, or this process's DbWriter.
+        self._batches: DbWriter | BackgroundWriter = background or self._db
+        #: The batch the writer process is committing, if any.
+        self._inflight: Batch | None = None
+        self._poll_at = 0.0
+        #: ``(first, end)`` of the decision id blocks this store reserved.
+        self._blocks: list[tuple[int, int]] = []
         self._oldest: float | None = None
         self._next_decision = self._end_decision = self._next_item = self._end_item = 0
         self._runs: set[int] = set()
@@ -87,11 +117,14 @@ class AuditStore(RowCache):
         synchronous: str = "NORMAL",
         foreign_keys: bool | None = None,
         create: bool = True,
+        background: bool = False,
     ) -> Self:
         """Open the store at *db* (URL, SQLite path, ``$HEED_DB`` or ``heed.db``).
 
         A new, empty database gets the schema (*create*); an older one must be upgraded first.
         *synchronous* and *foreign_keys* apply to SQLite (see :func:`audit.engine.make_engine`).
+        *background*: commit batches in a writer process, overlapping with recording (for
+        long runs at high rates: it costs a process start).
         """
         url = db if isinstance(db, URL) else resolve_url(db)
         engine = make_engine(url, writer=True, synchronous=synchronous, foreign_keys=foreign_keys)
@@ -100,7 +133,10 @@ class AuditStore(RowCache):
         except Exception:
             engine.dispose()
             raise
-        return cls(engine, batch_size=batch_size, max_delay=max_delay)
+        writer = None
+        if background:
+            writer = BackgroundWriter(url, synchronous=synchronous, foreign_keys=foreign_keys)
+        return cls(engine, batch_size=batch_size, max_delay=max_delay, background=writer)
 
     def __enter__(self) -> Self:
         return self
@@ -122,7 +158,7 @@ class AuditStore(RowCache):
         """Store *policy*'s knob values once; return its id."""
         key = (policy.digest(), protocol_set)
         if key not in self._policies:
-            self._policies[key] = self._db.call(self._db.register_policy, policy, protocol_set)
+            self._policies[key] = int(self._call("register_policy", policy, protocol_set))
         return self._policies[key]
 
     def start_run(
@@ -156,7 +192,7 @@ class AuditStore(RowCache):
         }
         now = started_at or dt.datetime.now(dt.UTC)
         run_key = run_key or uuid.uuid4().hex
-        run_id = self._db.call(self._db.start_run, run_key, identity, config_text, now)
+        run_id = int(self._call("start_run", run_key, identity, config_text, now))
         self._runs.add(run_id)
         return run_id
 
@@ -164,7 +200,7 @@ class AuditStore(RowCache):
         """Flush, then record the end of run *run_id*."""
         self._check_run(run_id)
         self.flush()
-        self._db.call(self._db.end_run, run_id, ended_at or dt.datetime.now(dt.UTC))
+        self._call("end_run", run_id, ended_at or dt.datetime.now(dt.UTC))
 
     # -- rows ----------------------------------------------------------------------------------
 
@@ -257,7 +293,10 @@ class AuditStore(RowCache):
         if self._oldest is None:
             self._oldest = now
         if len(batch.decisions) >= self.batch_size or now - self._oldest >= self.max_delay:
-            self.flush()
+            self._flush_ahead()
+        elif self._inflight is not None and now >= self._poll_at:
+            self._poll_at = now + POLL_INTERVAL
+            self.poll()
         return next_id
 
     def record_item(
@@ -306,14 +345,87 @@ class AuditStore(RowCache):
 
     @property
     def pending(self) -> int:
-        """Return the number of rows buffered and not yet committed."""
-        return len(self._batch)
+        """Return the number of rows recorded and not yet committed (in flight included)."""
+        inflight = self._inflight
+        return len(self._batch) + (len(inflight) if inflight is not None else 0)
 
     def flush(self) -> None:
         """Commit every row recorded so far, then run the on-durable callbacks."""
+        self._settle()
+        batch = self._take()
+        if batch is None:
+            return
+        try:
+            self._batches.write(batch)
+        except BaseException:
+            self._restore(batch)
+            raise
+        self._complete(batch)
+
+    def poll(self) -> None:
+        """Run the callbacks of a background commit that has completed; never waits for one."""
+        if self._inflight is not None and self._batches.ready():
+            self._settle()
+
+    def close(self) -> None:
+        """Flush and release the database connections (and the writer process)."""
+        if self._closed:
+            return
+        try:
+            self.flush()
+        finally:
+            self._closed = True
+            try:
+                self._batches.close()
+            finally:
+                self._db.close()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _pending(self) -> None:
+        now = _time.monotonic()
+        if self._oldest is None:
+            self._oldest = now
+        if len(self._batch.decisions) >= self.batch_size or now - self._oldest >= self.max_delay:
+            self._flush_ahead()
+        elif self._inflight is not None and now >= self._poll_at:
+            self._poll_at = now + POLL_INTERVAL
+            self.poll()
+
+    def _flush_ahead(self) -> None:
+        """Commit the batch; with a writer process, send it off and return at once."""
+        if not self._batches.pipelined:
+            self.flush()
+            return
+        self._settle()
+        batch = self._take()
+        if batch is None:
+            return
+        try:
+            self._batches.submit(batch)
+        except BaseException:
+            self._restore(batch)
+            raise
+        self._inflight = batch
+
+    def _settle(self) -> None:
+        """Wait for the batch in flight to commit, then run its callbacks."""
+        batch = self._inflight
+        if batch is None:
+            return
+        self._inflight = None
+        try:
+            self._batches.collect(batch)
+        except BaseException:
+            self._restore(batch)
+            raise
+        self._complete(batch)
+
+    def _take(self) -> Batch | None:
+        """Return the rows recorded so far as the batch to commit, or None if there are none."""
         batch = self._batch
         if not len(batch) and not batch.callbacks:
-            return
+            return None
         if self._remap:  # items recorded against a decision that turned out to be stored already
             batch.items = [
                 (row[0], self._remap.get(row[I_DECISION], row[I_DECISION]), *row[2:])
@@ -321,11 +433,10 @@ class AuditStore(RowCache):
             ]
         self._batch = Batch()
         self._oldest = None
-        try:
-            self._db.write(batch)
-        except BaseException:
-            self._restore(batch)
-            raise
+        return batch
+
+    def _complete(self, batch: Batch) -> None:
+        """*batch* is committed: remember its remaps and run its callbacks."""
         self._remap.update(batch.remap)
         self._item_remap.update(batch.item_remap)
         error: BaseException | None = None
@@ -338,24 +449,9 @@ class AuditStore(RowCache):
         if error is not None:
             raise error
 
-    def close(self) -> None:
-        """Flush and release the database connections."""
-        if self._closed:
-            return
-        try:
-            self.flush()
-        finally:
-            self._closed = True
-            self._db.close()
-
-    # -- internals -----------------------------------------------------------------------------
-
-    def _pending(self) -> None:
-        now = _time.monotonic()
-        if self._oldest is None:
-            self._oldest = now
-        if len(self._batch.decisions) >= self.batch_size or now - self._oldest >= self.max_delay:
-            self.flush()
+    def _call(self, name: str, *args: Any) -> Any:
+        """Run a short transaction of :class:`DbWriter` on this process's connection."""
+        return self._db.call(name, *args)
 
     def _restore(self, batch: Batch) -> None:
         # Put the failed batch back in front, so that a later flush (or close) retries it.
@@ -372,11 +468,26 @@ class AuditStore(RowCache):
     def _known_decision(self, decision_id: int) -> bool:
         if decision_id in self._batch.decision_ids:
             return True
-        return self._db.call(self._db.decision_exists, decision_id)
+        inflight = self._inflight
+        if inflight is not None and decision_id in inflight.decision_ids:
+            return True
+        # An id of this store's that is neither pending nor in flight was committed (a failed
+        # batch goes back to pending); one of a re-recorded request was remapped before this.
+        if decision_id < self._next_decision and any(
+            first <= decision_id < end for first, end in self._blocks
+        ):
+            return True
+        self._settle()  # an id from elsewhere (an earlier run): ask the database
+        return bool(self._call("decision_exists", decision_id))
 
     def _check_run(self, run_id: int) -> None:
         if run_id not in self._runs:
             raise ValueError(f"run {run_id} was not started or resumed by this store")
 
     def _allocate(self, name: str) -> tuple[int, int]:
-        return self._db.call(self._db.allocate, name, ID_BLOCK)
+        # With a writer process committing, this waits for the SQLite write lock: rare, as the
+        # blocks are large.
+        first, end = self._call("allocate", name, ID_BLOCK)
+        if name == "decision":
+            self._blocks.append((first, end))
+        return first, end

@@ -1,16 +1,16 @@
 """The writer's database side: the transactions an AuditStore runs, each short and explicit.
 
-Everything runs in the caller's thread. A background writer thread was tried and measured no
-faster: the drivers release the GIL for every row of an ``executemany``, and the resulting
-hand-offs with the recording thread cost as much as the overlap gained.
+Everything runs in the caller's thread: the recording process's (inline), or a writer process's
+(:mod:`audit.background`). A background writer *thread* was tried and measured no faster: the
+drivers release the GIL for every row of an ``executemany``, and the resulting hand-offs with
+the recording thread cost as much as the overlap gained.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,11 +19,15 @@ from audit.batch import Batch, BatchWriter, Mismatch
 from audit.models import CRAWL_RUN_T, DECISION_T, ID_BLOCK_T, POLICY_T
 from optout.decision import Policy
 
-_T = TypeVar("_T")
+#: The short transactions :meth:`DbWriter.call` runs.
+OPERATIONS = frozenset({"register_policy", "start_run", "end_run", "allocate", "decision_exists"})
 
 
 class DbWriter:
     """Runs an AuditStore's transactions on its engine."""
+
+    #: Whether :meth:`submit` returns before the commit (see :mod:`audit.background`).
+    pipelined = False
 
     def __init__(self, engine: Engine) -> None:
         """Write through *engine*."""
@@ -31,10 +35,12 @@ class DbWriter:
         self._writer = BatchWriter(engine.dialect)
         self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
-    def call(self, fn: Callable[..., _T], *args: Any) -> _T:
-        """Run ``fn(connection, *args)`` in one transaction; return its result."""
+    def call(self, name: str, *args: Any) -> Any:
+        """Run the operation *name* (a method below) in one transaction; return its result."""
+        if name not in OPERATIONS:
+            raise ValueError(f"not a writer operation: {name!r}")
         with self.engine.begin() as conn:
-            return fn(conn, *args)
+            return getattr(self, name)(conn, *args)
 
     def write(self, batch: Batch) -> None:
         """Commit *batch* in one transaction (redone in checked mode if rows were stored)."""
@@ -46,6 +52,17 @@ class DbWriter:
             # asking the database first which rows exist.
             with self.engine.begin() as conn:
                 self._writer.write(conn, batch, checked=True)
+
+    def submit(self, batch: Batch) -> None:
+        """Commit *batch* (inline: before returning; :meth:`collect` has nothing to wait for)."""
+        self.write(batch)
+
+    def ready(self) -> bool:
+        """Return whether a submitted batch awaits :meth:`collect` (inline: never)."""
+        return False
+
+    def collect(self, batch: Batch) -> None:
+        """Nothing to wait for: :meth:`submit` committed *batch*."""
 
     def close(self) -> None:
         """Close the connections."""

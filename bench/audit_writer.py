@@ -1,6 +1,7 @@
 """Benchmark: decisions per second through AuditStore (each decision with two signals).
 
     .venv/bin/python bench/audit_writer.py [--decisions N] [--domains D] [--pg URL] [--no-sqlite]
+                                           [--mode inline|background|both] [--repeat K]
 
 Decisions are real optout/ decisions: every domain gets a robots.txt and a tdmrep.json, and
 ``optout.site.Site.before_request`` decides each URL, so each decision carries the robots.txt
@@ -9,6 +10,12 @@ The decisions are built before the clock starts (and frozen out of the garbage c
 long-running crawler's steady state would be); the clock covers ``record_decision`` for every
 decision plus the final flush, i.e. until the last row is committed. Signal documents are
 recorded once per site, inside the timed section.
+
+Two writer modes (``--mode``, default both, interleaved run by run so that both see the same
+machine): ``inline`` commits each batch in the recording process; ``background`` hands it to a
+writer process (``AuditStore.open(background=True)``) and goes on recording meanwhile. Each run
+also reports CPU seconds of the recording process and of the writer process: the figures to
+compare across windows, since a shared 2-vCPU machine changes speed by tens of percent.
 
 SQLite runs on a real file in a temporary directory (not tmpfs). PostgreSQL runs in a fresh
 schema that is dropped afterwards.
@@ -21,12 +28,14 @@ import datetime as dt
 import gc
 import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -102,12 +111,19 @@ def action_for(decision: Decision) -> Action:
     return Action.FETCHED_EXCLUDED if decision.use is Use.RESERVED else Action.FETCHED_STORED
 
 
-def run(db: str, docs: list[SiteDocuments], decisions: list[Any], batch_size: int) -> float:
+def run(
+    db: str,
+    docs: list[SiteDocuments],
+    decisions: list[Any],
+    batch_size: int,
+    background: bool = False,
+) -> float:
     """Record everything into *db*; return decisions per second."""
-    store = AuditStore.open(db, batch_size=batch_size)
+    store = AuditStore.open(db, batch_size=batch_size, background=background)
     run_id = store.start_run(
         crawler_name="HeedBot", product_token="HeedBot", user_agent="HeedBot/1.0 (+bench)"
     )
+    children = _children_cpu()
     started, cpu = time.perf_counter(), time.process_time()
     for site in docs:
         store.record_document(site.robots, kind="robots.txt", run_id=run_id)
@@ -118,15 +134,21 @@ def run(db: str, docs: list[SiteDocuments], decisions: list[Any], batch_size: in
         record(run_id, decision, action, time=when, request_key=key)
     store.flush()
     elapsed = time.perf_counter() - started
-    CPU_RATES.append(len(decisions) / (time.process_time() - cpu))
+    own = time.process_time() - cpu
     store.end_run(run_id)
-    store.close()
+    store.close()  # the writer process exits here: its CPU time is counted once it is reaped
+    CPU.append((own * 1e6 / len(decisions), (_children_cpu() - children) * 1e6 / len(decisions)))
     return len(decisions) / elapsed
 
 
-#: This process's decisions per CPU-second, per run (excludes time waiting for the disk or for a
-#: CPU shared with other work; for SQLite the whole writer runs in this process).
-CPU_RATES: list[float] = []
+#: Per run, CPU microseconds per decision of the recording process and of the writer process
+#: (0 inline). Excludes time waiting for the disk or for a CPU shared with other work.
+CPU: list[tuple[float, float]] = []
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def calibration() -> float:
@@ -142,13 +164,38 @@ def calibration() -> float:
     return time.perf_counter() - started
 
 
-def report(backend: str, rates: list[float]) -> None:
-    """Print the median and best of *rates*, and every run (the machine may be shared)."""
+def report(label: str, rates: list[float], cpu: list[tuple[float, float]]) -> None:
+    """Print the median and worst of *rates*, every run, and the CPU cost per decision."""
     runs = ", ".join(f"{r:,.0f}" for r in rates)
     print(
-        f"{backend + ':':12s}{statistics.median(rates):10,.0f} decisions/s median, "
-        f"{max(rates):,.0f} best  (runs: {runs})"
+        f"{label + ':':24s}{statistics.median(rates):8,.0f} decisions/s median, "
+        f"{min(rates):,.0f} worst  (runs: {runs})"
     )
+    own = statistics.median(c[0] for c in cpu)
+    writer = statistics.median(c[1] for c in cpu)
+    split = f" + writer process {writer:.1f}" if writer else ""
+    print(f"{'':24s}CPU µs per decision: recording process {own:.1f}{split}")
+
+
+def measure(
+    label: str,
+    modes: list[str],
+    repeat: int,
+    fresh_db: Callable[[], AbstractContextManager[str]],
+    docs: list[SiteDocuments],
+    decisions: list[Any],
+    batch_size: int,
+) -> None:
+    """Run each mode *repeat* times, interleaved, on a fresh database each; print the figures."""
+    rates: dict[str, list[float]] = {mode: [] for mode in modes}
+    cpu: dict[str, list[tuple[float, float]]] = {mode: [] for mode in modes}
+    for _ in range(repeat):
+        for mode in modes:
+            with fresh_db() as db:
+                rates[mode].append(run(db, docs, decisions, batch_size, mode == "background"))
+            cpu[mode].append(CPU[-1])
+    for mode in modes:
+        report(f"{label}, {mode}", rates[mode], cpu[mode])
 
 
 def main() -> None:
@@ -161,9 +208,11 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--dir", help="directory for the SQLite file (default: a temp dir)")
     parser.add_argument(
-        "--repeat", type=int, default=3, help="runs per backend (fresh database each)"
+        "--repeat", type=int, default=3, help="runs per backend and mode (fresh database each)"
     )
+    parser.add_argument("--mode", choices=("inline", "background", "both"), default="both")
     args = parser.parse_args()
+    modes = ["inline", "background"] if args.mode == "both" else [args.mode]
     docs, decisions = build(args.decisions, args.domains)
     signals = sum(len(d[0].signals) for d in decisions) / len(decisions)
     gc.collect()
@@ -173,34 +222,34 @@ def main() -> None:
         f"{args.decisions:,} decisions over {args.domains:,} domains, "
         f"{signals:.2f} signals per decision, batch size {args.batch_size:,}"
     )
+    work = (docs, decisions, args.batch_size)
     if not args.no_sqlite:
-        rates = []
-        for _ in range(args.repeat):
+
+        @contextmanager
+        def sqlite_db() -> Iterator[str]:
             with tempfile.TemporaryDirectory(dir=args.dir or os.getcwd()) as tmp:
-                rates.append(run(str(Path(tmp) / "bench.db"), docs, decisions, args.batch_size))
-        report("SQLite", rates)
-        cpu = ", ".join(f"{r:,.0f}" for r in CPU_RATES)
-        print(
-            f"{'':12s}{statistics.median(CPU_RATES):10,.0f} decisions per CPU-second  (runs: {cpu})"
-        )
+                yield str(Path(tmp) / "bench.db")
+
+        measure("SQLite", modes, args.repeat, sqlite_db, *work)
     if args.pg:
         schema = f"heed_bench_{uuid.uuid4().hex[:12]}"
         admin = create_engine(args.pg.replace("postgresql://", "postgresql+psycopg://", 1))
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         sep = "&" if "?" in args.pg else "?"
-        try:
-            url = f"{args.pg}{sep}options=-csearch_path%3D{schema}"
-            rates = []
-            for _ in range(args.repeat):
-                with admin.begin() as conn:  # a fresh schema per run
-                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-                    conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-                rates.append(run(url, docs, decisions, args.batch_size))
-            report("PostgreSQL", rates)
-        finally:
+        url = f"{args.pg}{sep}options=-csearch_path%3D{schema}"
+
+        @contextmanager
+        def pg_db() -> Iterator[str]:
             with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            try:
+                yield url
+            finally:
+                with admin.begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+        try:
+            measure("PostgreSQL", modes, args.repeat, pg_db, *work)
+        finally:
             admin.dispose()
 
 

@@ -24,6 +24,8 @@ waiting for durability is dropped, and the spider is closed (reason ``audit_fail
 
 Rows are committed in batches every ``HEED_AUDIT_MAX_DELAY`` seconds (or ``HEED_AUDIT_BATCH_SIZE``
 decisions); a timer flushes an idle store, so that an item never waits much longer than that.
+With ``HEED_AUDIT_BACKGROUND`` a writer process commits the batches while the crawl goes on
+(:mod:`audit.background`); the same timer then also collects finished commits.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ VOLATILE_SETTINGS = frozenset(
         "HEED_PROGRESS_INTERVAL",
         "HEED_AUDIT_BATCH_SIZE",
         "HEED_AUDIT_MAX_DELAY",
+        "HEED_AUDIT_BACKGROUND",
         "HEED_GC_TUNING",
         "HEED_GC_THRESHOLDS",
     }
@@ -154,6 +157,7 @@ class AuditExtension:
         self.db: str | None = settings.get("HEED_DB") or None
         self.batch_size = settings.getint("HEED_AUDIT_BATCH_SIZE", 20_000)
         self.max_delay = settings.getfloat("HEED_AUDIT_MAX_DELAY", 1.0)
+        self.background = settings.getbool("HEED_AUDIT_BACKGROUND", False)
         self.store: AuditStore | None = None
         self.run_id: int | None = None
         self.run_key: str | None = None
@@ -190,7 +194,10 @@ class AuditExtension:
             self.denylist_version = listed.version if len(listed.version) <= 100 else listed.digest
         try:
             self.store = AuditStore.open(
-                self.db, batch_size=self.batch_size, max_delay=self.max_delay
+                self.db,
+                batch_size=self.batch_size,
+                max_delay=self.max_delay,
+                background=self.background,
             )
             self.run_key = resolve_run_key(crawler.settings)
             self.run_id = self.store.start_run(
@@ -396,7 +403,14 @@ class AuditExtension:
 
     def _flush_idle(self) -> None:
         store = self.store
-        if store is None or not store.pending:
+        if store is None:
+            return
+        try:
+            store.poll()  # a background commit that finished: hand its items on
+        except Exception as exc:  # noqa: BLE001 - _fail logs it and stops the crawl
+            self._fail(exc)
+            return
+        if not store.pending:
             return
         if time.monotonic() - self._last_call >= self.max_delay:
             # Nothing called the store lately, so nothing else would commit what waits.

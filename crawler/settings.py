@@ -109,6 +109,9 @@ HEED_RUN_KEY = None
 HEED_AUDIT_MAX_DELAY = 1.0
 # Decisions per commit, at most.
 HEED_AUDIT_BATCH_SIZE = 20_000
+# Commit the batches in a writer process, overlapping with the crawl (for very high decision
+# rates; it costs a process).
+HEED_AUDIT_BACKGROUND = False
 # The dataset directory (dataset.jsonl, warc/); None = no dataset files (items still go to FEEDS,
 # after the same wait).
 HEED_OUT = None

@@ -26,6 +26,19 @@ from tests.audit.conftest import T0, decide, robots_fetch, robots_signal
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True, params=[False, True], ids=["inline", "background"])
+def background(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Run every guarantee with batches committed in this process and by a writer process."""
+    opener = AuditStore.open.__func__  # type: ignore[attr-defined]
+
+    def open_store(cls: type[AuditStore], *args: object, **kwargs: object) -> AuditStore:
+        kwargs.setdefault("background", request.param)
+        return opener(cls, *args, **kwargs)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(AuditStore, "open", classmethod(open_store))
+    return bool(request.param)
+
+
 def visible(engine: Engine, decision_id: int, item_id: int | None = None) -> tuple[bool, bool]:
     """Return whether a second connection sees the decision and the item."""
     with engine.connect() as conn:
@@ -87,7 +100,9 @@ import sys
 from audit import AuditStore, Action
 from optout.decision import combine
 
-store = AuditStore.open(sys.argv[1], batch_size=25, max_delay=0.05)
+store = AuditStore.open(
+    sys.argv[1], batch_size=25, max_delay=0.05, background=sys.argv[2] == "background"
+)
 run = store.start_run(crawler_name="HeedBot", product_token="HeedBot", user_agent="HeedBot/1.0")
 out = sys.stdout
 
@@ -108,12 +123,18 @@ while True:
 
 
 def test_killed_writer_never_leaves_an_item_without_its_decision(
-    db_url: str, engine: Engine
+    db_url: str, engine: Engine, background: bool
 ) -> None:
     """kill -9 in mid-write: every item handed on is stored with its decision; no orphans."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     child = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(CHILD), db_url],
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(CHILD),
+            db_url,
+            "background" if background else "inline",
+        ],
         stdout=subprocess.PIPE,
         env=env,
         text=True,

@@ -88,13 +88,16 @@ def check_dataset_rests_on_durable_rows(work: Path) -> list[dict[str, Any]]:
     return lines
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4])
-def test_sigkill_never_leaves_an_item_without_its_decision(tmp_path: Path, seed: int) -> None:
-    """kill -9 at a random page request: no dataset line without its durable decision."""
+@pytest.mark.parametrize(("seed", "background"), [(1, False), (2, False), (3, True), (4, True)])
+def test_sigkill_never_leaves_an_item_without_its_decision(
+    tmp_path: Path, seed: int, background: bool
+) -> None:
+    """kill -9 at a random page request: no dataset line without its durable decision (with
+    the batches committed in the crawl process, or by a writer process)."""
     at = random.Random(seed).randrange(15, PAGES)
     with VirtualWeb() as web:
         site = KillingSite(web)
-        proc = start(web, tmp_path)
+        proc = start(web, tmp_path, "-s", f"HEED_AUDIT_BACKGROUND={background}")
         site.arm(proc.pid, at)
         assert proc.wait(timeout=60) == -signal.SIGKILL, (tmp_path / "crawl.log").read_text()
     lines = check_dataset_rests_on_durable_rows(tmp_path)
@@ -107,18 +110,20 @@ def all_pages() -> set[str]:
     return {f"http://{HOST}/p{n}" for n in range(PAGES)}
 
 
-def test_graceful_stop_then_resume_without_duplicates(tmp_path: Path) -> None:
+@pytest.mark.parametrize("background", [False, True], ids=["inline", "background"])
+def test_graceful_stop_then_resume_without_duplicates(tmp_path: Path, background: bool) -> None:
     """SIGINT mid-crawl, then the same command with --jobdir: every page exactly once."""
     jobdir = str(tmp_path / "job")
+    mode = ("-s", f"HEED_AUDIT_BACKGROUND={background}")
     with VirtualWeb() as web:
         site = KillingSite(web)
-        proc = start(web, tmp_path, "--jobdir", jobdir)
+        proc = start(web, tmp_path, "--jobdir", jobdir, *mode)
         site.arm(proc.pid, 60, signal.SIGINT)
         assert proc.wait(timeout=60) == 1  # "did not finish normally (shutdown)"
         first, _ = read_dataset(tmp_path / "out" / "dataset.jsonl")
         assert 0 < len(first) < PAGES
         site.arm(0, None)
-        proc = start(web, tmp_path, "--jobdir", jobdir)
+        proc = start(web, tmp_path, "--jobdir", jobdir, *mode)
         assert proc.wait(timeout=60) == 0, (tmp_path / "crawl.log").read_text()[-3000:]
     lines = check_dataset_rests_on_durable_rows(tmp_path)
     urls = Counter(line["url"] for line in lines)
