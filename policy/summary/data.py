@@ -35,6 +35,7 @@ from sqlalchemy import (
     Engine,
     FromClause,
     Select,
+    Subquery,
     and_,
     case,
     cast,
@@ -209,20 +210,47 @@ def exclusions_query(scope: Scope, dialect: str) -> Select[Any]:
     A decision counts once for each protocol among its restricting signals; a URL or domain
     counts once per reason however many decisions it had.
     """
-    d, g = DECISION_T.c, ORIGIN_T.c
+    g = ORIGIN_T.c
+    per_origin = excluded_per_origin(scope, dialect)
+    e = per_origin.c
+    # Domain names are read per (reason, origin) group, not per decision. An origin id is derived
+    # from its URLs (scheme://host[:port]), so no URL is counted under two origins: the distinct
+    # URLs of a reason are the sum of those of its origins.
+    return (
+        select(
+            e.reason,
+            func.sum(e.urls).label("urls"),
+            func.count(distinct(g.domain)).label("domains"),
+            func.sum(e.decisions).label("decisions"),
+        )
+        .select_from(per_origin.join(ORIGIN_T, g.id == e.origin_id))
+        .group_by(e.reason)
+        .order_by(e.reason)
+    )
+
+
+def excluded_per_origin(scope: Scope, dialect: str) -> Subquery:
+    """Return ``(reason, origin_id, urls, decisions)``: the excluded decisions of the runs in
+    *scope* per reason and origin, with their distinct URLs.
+
+    Grouping by origin id (an integer) before reading domain names sorts short rows, and leaves
+    a few domain look-ups per origin instead of one per decision (SQLite: a third of the query's
+    time on 1,000,000 decisions, measured).
+    """
+    d = DECISION_T.c
     restricting = restricting_protocols(dialect).subquery("restricting")
     reason = case(
         (d.action.in_(OWN_ROW_ACTIONS), d.action),
         else_=func.coalesce(restricting.c.protocol, literal(NO_SIGNAL)),
     )
-    # "+ 0": SQLite may otherwise walk origin and read each one's decisions through the
-    # (origin_id, time) index, in random order (three times as long, measured).
-    joined = DECISION_T.join(ORIGIN_T, g.id == d.origin_id + 0).outerjoin(
+    joined = DECISION_T.outerjoin(
         restricting,
         and_(restricting.c.outcome_id == d.outcome_id, d.action.not_in(OWN_ROW_ACTIONS)),
     )
+    # The reason is named in a subquery first: PostgreSQL does not take a CASE of bound
+    # parameters in GROUP BY for the same expression in the select list.
     per_decision = (
-        select(reason.label("reason"), d.url.label("url"), g.domain.label("domain"))
+        select(reason.label("reason"), d.origin_id, d.url)
         .select_from(joined)
         .where(scope.run_filter(d.run_id), d.action.in_(EXCLUDED_ACTIONS))
         .subquery("excluded")
@@ -231,12 +259,12 @@ def exclusions_query(scope: Scope, dialect: str) -> Select[Any]:
     return (
         select(
             e.reason,
+            e.origin_id,
             func.count(distinct(e.url)).label("urls"),
-            func.count(distinct(e.domain)).label("domains"),
             func.count().label("decisions"),
         )
-        .group_by(e.reason)
-        .order_by(e.reason)
+        .group_by(e.reason, e.origin_id)
+        .subquery("per_origin")
     )
 
 
