@@ -146,18 +146,13 @@ def resolve_scope(conn: Connection, model: Model | None) -> Scope:
     )
 
 
-def items_in_scope(scope: Scope, *columns: Any) -> Select[Any]:
-    """Return ``SELECT columns`` over the stored items in *scope*, joined with their decision
-    (aliases: the audit tables themselves)."""
-    return stored_in_runs(scope, *columns).where(DECISION_T.c.outcome_id.in_(usable_outcomes()))
-
-
 def stored_in_runs(scope: Scope, *columns: Any) -> Select[Any]:
-    """Return ``SELECT columns`` over the stored items of conditions 1 and 2 (the runs in
-    *scope*, action ``fetched-stored``), joined with their decision.
+    """Return ``SELECT columns`` over the stored items that meet conditions 1 and 2 (a run in
+    *scope*, action ``fetched-stored``), joined with their decision (aliases: the audit tables
+    themselves).
 
-    Condition 3 is :func:`usable_outcomes`: a query that groups by outcome id can apply it to
-    its groups instead of to every item.
+    Condition 3 is :func:`usable_outcomes`, which a query applies per outcome (outcomes are far
+    fewer than items: :mod:`policy.summary.items`).
     """
     i, d = ITEM_T.c, DECISION_T.c
     # "+ 0" keeps SQLite from driving the join through the decision table's indexes: reading
@@ -174,7 +169,7 @@ def stored_in_runs(scope: Scope, *columns: Any) -> Select[Any]:
 def usable_outcomes() -> Select[Any]:
     """Return the ids of the outcomes that did not find the use reserved (condition 3).
 
-    A list the decisions are checked against: the same rows as joining the outcome table (its
+    A list the outcome ids are checked against: the same rows as joining the outcome table (its
     id is the primary key), without a look-up in it per item, which took SQLite twice as long
     as the rest of the scan (measured). No join with origin either: every decision has one (a
     foreign key, which ``heed db check`` verifies on SQLite files written without enforcement).
