@@ -195,9 +195,9 @@ def exclusions_query(scope: Scope, dialect: str) -> Select[Any]:
     g = ORIGIN_T.c
     per_origin = excluded_per_origin(scope, dialect)
     e = per_origin.c
-    # Domain names are read per (reason, origin) group, not per decision. An origin id is derived
-    # from its URLs (scheme://host[:port]), so no URL is counted under two origins: the distinct
-    # URLs of a reason are the sum of those of its origins.
+    # Domain names are read per (reason, origin) group, not per decision. A decision's URL starts
+    # with its normalised origin, whose hash is the origin id (audit.store), so no URL is counted
+    # under two origins: the distinct URLs of a reason are the sum of those of its origins.
     return (
         select(
             e.reason,
