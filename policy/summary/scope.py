@@ -146,26 +146,33 @@ def resolve_scope(conn: Connection, model: Model | None) -> Scope:
     )
 
 
-def items_in_scope(scope: Scope, *columns: Any) -> Select[Any]:
-    """Return ``SELECT columns`` over the stored items in *scope*, joined with their decision
-    (aliases: the audit tables themselves)."""
-    i, d, o = ITEM_T.c, DECISION_T.c, OUTCOME_T.c
+def stored_in_runs(scope: Scope, *columns: Any) -> Select[Any]:
+    """Return ``SELECT columns`` over the stored items that meet conditions 1 and 2 (a run in
+    *scope*, action ``fetched-stored``), joined with their decision (aliases: the audit tables
+    themselves).
+
+    Condition 3 is :func:`usable_outcomes`, which a query applies per outcome (outcomes are far
+    fewer than items: :mod:`policy.summary.items`).
+    """
+    i, d = ITEM_T.c, DECISION_T.c
     # "+ 0" keeps SQLite from driving the join through the decision table's indexes: reading
     # stored_item in order and looking decisions up by primary key is several times faster
     # (measured on 1,000,000 decisions); PostgreSQL plans it as the same hash join.
     joined = ITEM_T.join(DECISION_T, d.id == i.decision_id + 0)
-    # The outcomes that did not find the use reserved, as a list the decisions are checked
-    # against: the same rows as joining the outcome table (its id is the primary key), without
-    # a look-up in it per item, which took SQLite twice as long as the rest of the scan
-    # (measured). No join with origin either: every decision has one (a foreign key, which
-    # ``heed db check`` verifies on SQLite files written without enforcement).
-    usable = select(o.id).where(o.use != "reserved")
     return (
         select(*columns)
         .select_from(joined)
-        .where(
-            scope.run_filter(d.run_id),
-            d.action == Action.FETCHED_STORED.value,
-            d.outcome_id.in_(usable),
-        )
+        .where(scope.run_filter(d.run_id), d.action == Action.FETCHED_STORED.value)
     )
+
+
+def usable_outcomes() -> Select[Any]:
+    """Return the ids of the outcomes that did not find the use reserved (condition 3).
+
+    A list the outcome ids are checked against: the same rows as joining the outcome table (its
+    id is the primary key), without a look-up in it per item, which took SQLite twice as long
+    as the rest of the scan (measured). No join with origin either: every decision has one (a
+    foreign key, which ``heed db check`` verifies on SQLite files written without enforcement).
+    """
+    o = OUTCOME_T.c
+    return select(o.id).where(o.use != "reserved")

@@ -210,7 +210,6 @@ def test_json_shape(seeded_summary_db: tuple[str, Path]) -> None:
             assert f["requirement"] in ("R", "C", "O")
     assert set(doc["provenance"]["queries"]) == {
         "items",
-        "signals",
         "actions",
         "denylists",
         "exclusions",
