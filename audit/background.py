@@ -58,8 +58,9 @@ class BackgroundWriter:
         """Write to *url* (SQLite pragmas as in :func:`audit.engine.make_engine`)."""
         if os.name != "posix" or not sys.executable:
             raise AuditError("a background writer process needs POSIX and sys.executable")
-        fks = "" if foreign_keys is None else str(int(foreign_keys))
-        self._args = [url.render_as_string(hide_password=False), synchronous, fks]
+        # Sent over the pipe, not on the command line, where any local user could read a
+        # password in the URL.
+        self._settings = (url.render_as_string(hide_password=False), synchronous, foreign_keys)
         self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         #: Whether a reply is owed for a submitted batch.
@@ -76,7 +77,7 @@ class BackgroundWriter:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         try:
             process = subprocess.Popen(
-                [sys.executable, "-c", _CHILD, str(theirs.fileno()), *self._args],
+                [sys.executable, "-c", _CHILD, str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 env=env,
@@ -88,6 +89,7 @@ class BackgroundWriter:
             theirs.close()
         self._process = process
         self._conn = Connection(ours.detach())
+        self._conn.send(self._settings)
         return self._conn
 
     def _receive(self) -> Any:
@@ -200,13 +202,17 @@ def _portable(exc: Exception) -> Exception:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the child: ``python -c "…main()" FD URL SYNCHRONOUS FKS``."""
-    fd, url, synchronous, fks = argv if argv is not None else sys.argv[1:]
+    """Entry point of the child: ``python -c "…main()" FD``; the settings come over FD first."""
+    (fd,) = argv if argv is not None else sys.argv[1:]
     # Ctrl-C reaches the whole process group: the parent decides when to stop, and closes the
     # pipe once everything is written.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     conn = Connection(int(fd))
     try:
-        serve(conn, url, synchronous, None if fks == "" else bool(int(fks)))
+        try:
+            url, synchronous, foreign_keys = conn.recv()
+        except (EOFError, OSError):
+            return
+        serve(conn, url, synchronous, foreign_keys)
     finally:
         conn.close()

@@ -127,15 +127,15 @@ class AuditStore(RowCache):
         long runs at high rates: it costs a process start).
         """
         url = db if isinstance(db, URL) else resolve_url(db)
+        writer = None
+        if background:  # starts its process with the first batch
+            writer = BackgroundWriter(url, synchronous=synchronous, foreign_keys=foreign_keys)
         engine = make_engine(url, writer=True, synchronous=synchronous, foreign_keys=foreign_keys)
         try:
             ensure_schema(engine, create=create)
         except Exception:
             engine.dispose()
             raise
-        writer = None
-        if background:
-            writer = BackgroundWriter(url, synchronous=synchronous, foreign_keys=foreign_keys)
         return cls(engine, batch_size=batch_size, max_delay=max_delay, background=writer)
 
     def __enter__(self) -> Self:
@@ -231,15 +231,17 @@ class AuditStore(RowCache):
         if cached_policy is None or cached_policy[1] != decision.protocol_set:
             cached_policy = self._policy_obj(policy, decision.protocol_set)
         policy_id = cached_policy[2]
-        next_id = self._next_decision
-        if next_id >= self._end_decision:
-            next_id, self._end_decision = self._allocate("decision")
-        self._next_decision = next_id + 1
         action_value = action._value_ if isinstance(action, Action) else Action(action)._value_
         url = decision.url
         match = PREFIX.match(url)
         if match is None:
             raise ValueError(f"not an absolute URL: {url!r}")
+        # Only a decision that will be recorded takes an id: every id of this store's blocks
+        # below _next_decision is a recorded decision (see _known_decision).
+        next_id = self._next_decision
+        if next_id >= self._end_decision:
+            next_id, self._end_decision = self._allocate("decision")
+        self._next_decision = next_id + 1
         prefix = match.group()
         origin = self._origins.get(prefix)
         if origin is None:

@@ -259,3 +259,14 @@ def test_an_error_that_cannot_travel_is_described() -> None:
     plain = ValueError("x")
     assert _portable(plain) is plain
     assert pickle.loads(pickle.dumps(_portable(plain))).args == ("x",)
+
+
+def test_the_database_url_is_not_on_the_writer_process_command_line(db_url: str) -> None:
+    """A PostgreSQL URL may hold a password: it goes over the pipe, not into argv."""
+    with AuditStore.open(db_url, batch_size=1000, max_delay=3600, background=True) as store:
+        run = start(store)
+        record(store, run, 0)
+        store.flush()
+        cmdline = Path(f"/proc/{writer_process(store).pid}/cmdline").read_bytes()
+    assert b"audit.background" in cmdline
+    assert db_url.split("?")[0].encode() not in cmdline
