@@ -153,11 +153,6 @@ class BackgroundWriter:
         batch.remap.update(remap)
         batch.item_remap.update(item_remap)
 
-    def write(self, batch: Batch) -> None:
-        """Commit *batch* and wait for it."""
-        self.submit(batch)
-        self.collect(batch)
-
     def close(self) -> None:
         """Let the child finish and exit."""
         self._stop(wait=True)

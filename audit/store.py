@@ -353,16 +353,7 @@ class AuditStore(RowCache):
 
     def flush(self) -> None:
         """Commit every row recorded so far, then run the on-durable callbacks."""
-        self._settle()
-        batch = self._take()
-        if batch is None:
-            return
-        try:
-            self._batches.write(batch)
-        except BaseException:
-            self._restore(batch)
-            raise
-        self._complete(batch)
+        self._send(wait=True)
 
     def poll(self) -> None:
         """Run the callbacks of a background commit that has completed; never waits for one."""
@@ -396,19 +387,22 @@ class AuditStore(RowCache):
 
     def _flush_ahead(self) -> None:
         """Commit the batch; with a writer process, send it off and return at once."""
-        if not self._batches.pipelined:
-            self.flush()
-            return
+        self._send(wait=not self._batches.pipelined)
+
+    def _send(self, *, wait: bool) -> None:
+        """Submit the rows recorded so far (after the batch in flight); *wait* for the commit."""
         self._settle()
         batch = self._take()
         if batch is None:
             return
         try:
-            self._batches.submit(batch)
+            self._batches.submit(batch)  # inline: commits before returning
         except BaseException:
             self._restore(batch)
             raise
         self._inflight = batch
+        if wait:
+            self._settle()
 
     def _settle(self) -> None:
         """Wait for the batch in flight to commit, then run its callbacks."""
