@@ -98,7 +98,10 @@ def parse_origin(prefix: str) -> Origin:
 def registrable_domain(host: str) -> str:
     """Return the registrable domain (eTLD+1) of *host*; the host itself when it has none.
 
-    IP addresses, ``localhost`` and hosts under an unknown or bare public suffix have no
+    Under a top-level domain the list does not name (``.test``, ``.internal``, or one newer than
+    the bundled snapshot) the Public Suffix List algorithm's default rule ``*`` applies: the
+    last label is the public suffix, so ``www.site.test`` belongs to ``site.test``. IP
+    addresses, single labels (``localhost``) and bare public suffixes (``co.uk``) have no
     registrable domain; they stand for themselves so that every decision still has a domain.
     """
     host = normalize_host(host)
@@ -110,5 +113,13 @@ def registrable_domain(host: str) -> str:
             pass
         else:
             return host
-    domain = _EXTRACT.extract_str(host).top_domain_under_public_suffix
-    return domain or host
+    parts = _EXTRACT.extract_str(host)
+    if parts.suffix:
+        return parts.top_domain_under_public_suffix or host
+    return default_rule_domain(host)
+
+
+def default_rule_domain(host: str) -> str:
+    """Return eTLD+1 of *host* under the PSL's default rule ``*``: its last two labels."""
+    labels = host.split(".")
+    return ".".join(labels[-2:]) if len(labels) >= 2 and all(labels[-2:]) else host

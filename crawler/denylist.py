@@ -19,24 +19,13 @@ the label says — plus the label when the file has one.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import tldextract
-
 from audit.urls import normalize_host, registrable_domain
 
 logger = logging.getLogger(__name__)
-
-# The same bundled-snapshot configuration as audit.urls: never downloads the list or writes a cache.
-_EXTRACT = tldextract.TLDExtract(
-    suffix_list_urls=(),
-    cache_dir=None,
-    fallback_to_snapshot=True,
-    include_psl_private_domains=False,
-)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,12 +86,7 @@ class Denylist:
 
 def candidates(host: str) -> list[str]:
     """Return *host* and its parent domains down to its registrable domain, longest first."""
-    domain = registrable_domain(host)
-    if domain == host and host.count(".") >= 2 and not _is_ip(host) and not _suffix(host):
-        # No Public Suffix List rule matched (a private TLD such as .test or .internal): the
-        # PSL algorithm's default rule "*" makes the last label the suffix, so the registrable
-        # domain is the last two labels (audit.urls returns the whole host instead).
-        domain = host.split(".", host.count(".") - 1)[-1]
+    domain = registrable_domain(host)  # the PSL default rule "*" included
     found = [host]
     if host == domain or not host.endswith("." + domain):
         return found  # an IP address, localhost, or a host that is itself the domain
@@ -111,19 +95,6 @@ def candidates(host: str) -> list[str]:
         rest = rest.partition(".")[2]
         found.append(rest)
     return found
-
-
-def _suffix(host: str) -> str:
-    """Return *host*'s public suffix per the bundled PSL snapshot ("" when no rule matches)."""
-    return _EXTRACT.extract_str(host).suffix
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 def _entry(line: str) -> str | None:

@@ -23,7 +23,6 @@ What the items keep (text and/or body) is the ``HEED_STORE`` setting.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -39,8 +38,8 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
+from audit.urls import registrable_domain
 from crawler import signals as optout_signals
-from crawler.denylist import candidates
 from crawler.items import STORE_MODES, PageItem
 from crawler.middleware import DECISION_META
 
@@ -57,12 +56,6 @@ MAX_SITEMAPS = 10
 #: A comma that separates two URLs (not one inside a URL): followed by a scheme.
 _URL_SEPARATOR = re.compile(r"\s+|,(?=[A-Za-z][A-Za-z0-9+.-]*://)")
 _TRUE = ("1", "true", "yes", "on")
-
-
-@functools.lru_cache(maxsize=65536)
-def registrable_domain(host: str) -> str:
-    """Return *host*'s registrable domain (eTLD+1; the last two labels under an unknown TLD)."""
-    return candidates(host.lower().rstrip("."))[-1]
 
 
 def _flag(value: object) -> bool:

@@ -78,6 +78,11 @@ def test_edited_signals_and_orphans_are_found(store: AuditStore, engine: Engine)
         ("localhost", "localhost"),
         ("co.uk", "co.uk"),
         ("host.unknowntld", "host.unknowntld"),
+        # No rule matches: the PSL algorithm's default rule "*" (the last label is the suffix).
+        ("www.site.test", "site.test"),
+        ("a.b.site.internal", "site.internal"),
+        ("10.0.0.1", "10.0.0.1"),
+        ("test", "test"),
     ],
 )
 def test_registrable_domain(host: str, domain: str) -> None:

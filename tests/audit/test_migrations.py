@@ -202,3 +202,44 @@ def test_downgrade_from_0003_restores_text_times(engine: Engine) -> None:
         assert value == "2026-03-01 12:00:00.250000"
     else:
         assert value == dt.datetime(2026, 3, 1, 12, 0, 0, 250000, tzinfo=dt.UTC)
+
+
+def test_0004_gives_hosts_under_unlisted_suffixes_their_default_rule_domain(
+    engine: Engine,
+) -> None:
+    """Origins stored with the old fallback (domain = host) move to eTLD+1 by the rule "*";
+    every other origin keeps its domain; downgrading restores the fallback."""
+    upgrade(engine, "0003")
+    origins = {
+        1: ("http://www.site.test", "www.site.test", "www.site.test"),
+        2: ("http://site.test", "site.test", "site.test"),
+        3: ("https://www.example.co.uk", "www.example.co.uk", "example.co.uk"),
+        4: ("http://10.0.0.1", "10.0.0.1", "10.0.0.1"),
+        5: ("http://localhost", "localhost", "localhost"),
+        6: ("http://a.b.site.internal", "a.b.site.internal", "a.b.site.internal"),
+    }
+    with engine.begin() as conn:
+        for oid, (origin, host, domain) in origins.items():
+            conn.execute(
+                text(
+                    "INSERT INTO origin (id, origin, scheme, host, port, domain) "
+                    "VALUES (:id, :origin, 'http', :host, NULL, :domain)"
+                ),
+                {"id": oid, "origin": origin, "host": host, "domain": domain},
+            )
+
+    def domains() -> dict[int, str]:
+        with engine.connect() as conn:
+            return dict(conn.execute(text("SELECT id, domain FROM origin")).all())  # type: ignore[arg-type]
+
+    upgrade(engine)
+    assert domains() == {
+        1: "site.test",
+        2: "site.test",
+        3: "example.co.uk",
+        4: "10.0.0.1",
+        5: "localhost",
+        6: "site.internal",
+    }
+    downgrade(engine, "0003")
+    assert domains() == {oid: domain for oid, (_, _, domain) in origins.items()}
