@@ -14,16 +14,16 @@ child says it is committed, so that a failed write can be retried and nothing re
 If the child dies, the batch in flight fails with :class:`~audit.errors.AuditError` and the
 next batch starts a new child.
 
-The child is a fresh interpreter (``python -m audit.background``), not a fork: the recording
-process may run Twisted, Scrapy or other threads, which ``fork`` would copy half-way; nor
-multiprocessing's ``spawn``, which re-runs the parent's main script in the child. It talks over
-two pipes of its own (multiprocessing's framing) and ends when the parent closes its pipe — or
-dies, since the pipe then closes too — after finishing the batch in hand. POSIX only.
+The child is a fresh interpreter (``python -c``, calling :func:`main`), not a fork: the
+recording process may run Twisted, Scrapy or other threads, which ``fork`` would copy half-way;
+nor multiprocessing's ``spawn``, which re-runs the parent's main script in the child. It talks
+over a socket pair (multiprocessing's framing), receives its settings there first, and ends when
+the parent closes its end — or dies, since the socket then closes too — after finishing the
+batch in hand. POSIX only.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import pickle
 import signal
@@ -35,14 +35,10 @@ from typing import Any
 
 from sqlalchemy import URL
 
-from audit.batch import Batch
+from audit.batch import ROW_LISTS, Batch
 from audit.engine import make_engine
 from audit.errors import AuditError
 
-logger = logging.getLogger(__name__)
-
-#: The Batch lists that travel to the child (callbacks and ids stay with the parent).
-ROW_LISTS = ("documents", "fetches", "origins", "signals", "outcomes", "decisions", "items")
 #: The child's program (``-c``: ``-m audit.background`` would import this module twice).
 _CHILD = "from audit.background import main; main()"
 #: Seconds to wait for the child to finish its work and exit at close.
@@ -106,7 +102,7 @@ class BackgroundWriter:
             raise value
         return value
 
-    def _send(self, message: tuple[Any, ...]) -> None:
+    def _send(self, message: Any) -> None:
         conn = self._child()
         try:
             conn.send(message)
@@ -131,7 +127,8 @@ class BackgroundWriter:
         """Send *batch* to be committed; :meth:`collect` waits for the commit."""
         if self._in_flight:
             raise RuntimeError("one batch in flight at a time")
-        self._send(("write", tuple(getattr(batch, name) for name in ROW_LISTS)))
+        # Only the rows travel; the callbacks and ids stay here.
+        self._send(tuple(getattr(batch, name) for name in ROW_LISTS))
         self._in_flight = True
 
     def ready(self) -> bool:
@@ -170,11 +167,11 @@ def serve(conn: Connection, url: str, synchronous: str, foreign_keys: bool | Non
     try:
         while True:
             try:
-                message = conn.recv()
+                rows = conn.recv()
             except (EOFError, OSError):
                 return
             try:
-                batch = Batch(**dict(zip(ROW_LISTS, message[1], strict=True)))
+                batch = Batch(**dict(zip(ROW_LISTS, rows, strict=True)))
                 writer.write(batch)
                 reply: tuple[str, Any] = ("ok", (batch.remap, batch.item_remap))
             except Exception as exc:  # noqa: BLE001 - the parent raises it

@@ -47,6 +47,10 @@ D_ID, D_RUN, D_KEY, D_ATTEMPT, D_ACTION, D_HASH = 0, 1, 2, 3, 8, 11
 I_ID, I_DECISION = 0, 1
 
 
+#: The Batch fields that hold rows, in dependency order (the callbacks and ids are bookkeeping).
+ROW_LISTS = ("documents", "fetches", "origins", "signals", "outcomes", "decisions", "items")
+
+
 @dataclass(slots=True)
 class Batch:
     """Rows buffered since the last flush, in table column order."""

@@ -53,7 +53,7 @@ from typing import Any, Self
 from sqlalchemy import URL, Engine
 
 from audit.background import BackgroundWriter
-from audit.batch import I_DECISION, Batch
+from audit.batch import I_DECISION, ROW_LISTS, Batch
 from audit.engine import make_engine, resolve_url
 from audit.migrate import ensure_schema
 from audit.rowcache import PREFIX, RowCache
@@ -158,7 +158,7 @@ class AuditStore(RowCache):
         """Store *policy*'s knob values once; return its id."""
         key = (policy.digest(), protocol_set)
         if key not in self._policies:
-            self._policies[key] = int(self._call("register_policy", policy, protocol_set))
+            self._policies[key] = int(self._db.call("register_policy", policy, protocol_set))
         return self._policies[key]
 
     def start_run(
@@ -192,7 +192,7 @@ class AuditStore(RowCache):
         }
         now = started_at or dt.datetime.now(dt.UTC)
         run_key = run_key or uuid.uuid4().hex
-        run_id = int(self._call("start_run", run_key, identity, config_text, now))
+        run_id = int(self._db.call("start_run", run_key, identity, config_text, now))
         self._runs.add(run_id)
         return run_id
 
@@ -200,7 +200,7 @@ class AuditStore(RowCache):
         """Flush, then record the end of run *run_id*."""
         self._check_run(run_id)
         self.flush()
-        self._call("end_run", run_id, ended_at or dt.datetime.now(dt.UTC))
+        self._db.call("end_run", run_id, ended_at or dt.datetime.now(dt.UTC))
 
     # -- rows ----------------------------------------------------------------------------------
 
@@ -445,15 +445,10 @@ class AuditStore(RowCache):
         if error is not None:
             raise error
 
-    def _call(self, name: str, *args: Any) -> Any:
-        """Run a short transaction of :class:`DbWriter` on this process's connection."""
-        return self._db.call(name, *args)
-
     def _restore(self, batch: Batch) -> None:
         # Put the failed batch back in front, so that a later flush (or close) retries it.
         newer, self._batch = self._batch, batch
-        names = ("documents", "fetches", "origins", "signals", "outcomes", "decisions", "items")
-        for name in names:
+        for name in ROW_LISTS:
             getattr(batch, name).extend(getattr(newer, name))
         batch.callbacks.extend(newer.callbacks)
         batch.decision_ids |= newer.decision_ids
@@ -474,7 +469,7 @@ class AuditStore(RowCache):
         ):
             return True
         self._settle()  # an id from elsewhere (an earlier run): ask the database
-        return bool(self._call("decision_exists", decision_id))
+        return bool(self._db.call("decision_exists", decision_id))
 
     def _check_run(self, run_id: int) -> None:
         if run_id not in self._runs:
@@ -483,7 +478,7 @@ class AuditStore(RowCache):
     def _allocate(self, name: str) -> tuple[int, int]:
         # With a writer process committing, this waits for the SQLite write lock: rare, as the
         # blocks are large.
-        first, end = self._call("allocate", name, ID_BLOCK)
+        first, end = self._db.call("allocate", name, ID_BLOCK)
         if name == "decision":
             self._blocks.append((first, end))
         return first, end
