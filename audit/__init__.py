@@ -19,7 +19,8 @@ from audit.queries import evidence, fetches, lookup, open_reader
 from audit.records import DecisionRecord, FetchRecord, ItemRecord, SignalRecord, StoredDocument
 from audit.store import AuditStore
 from audit.target import Target, TargetKind, parse_target, parse_when
-from audit.vocab import Action, Modality, estimate_tokens
+from audit.vocab import Modality, estimate_tokens
+from optout.action import Action
 
 __all__ = [
     "DEFAULT_SQLITE_FILE",

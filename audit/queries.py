@@ -41,7 +41,8 @@ from audit.records import (
 )
 from audit.rows import hash_id, parse_purposes
 from audit.target import Target, TargetKind
-from audit.urls import parse_origin, split_url
+from audit.urls import parse_origin
+from optout.url import split_origin
 
 #: Decisions read per round of signal/document look-ups.
 _CHUNK = 500
@@ -295,7 +296,7 @@ def _origin_id(url: str | None) -> int | None:
     if not url:
         return None
     try:
-        return hash_id("origin", parse_origin(split_url(url)[0]).origin)
+        return hash_id("origin", parse_origin(split_origin(url)[0]).origin)
     except ValueError:
         return None
 

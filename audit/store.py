@@ -58,8 +58,9 @@ from audit.engine import make_engine, resolve_url
 from audit.migrate import ensure_schema
 from audit.rowcache import PREFIX, RowCache
 from audit.rows import now_function, request_hash, time_converter
-from audit.vocab import Action, Modality, estimate_tokens, modality_of
+from audit.vocab import Modality, estimate_tokens, modality_of
 from audit.writer import DbWriter
+from optout.action import Action
 from optout.decision import DEFAULT_POLICY, PROTOCOL_SET_VERSION, Decision, Policy
 
 logger = logging.getLogger(__name__)

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from audit.errors import TargetError
-from audit.urls import normalize_host, parse_origin, registrable_domain, split_url
+from audit.urls import parse_origin, registrable_domain
+from optout.url import normalize_host, split_origin
 
 _HOST = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -90,7 +91,7 @@ def parse_target(text: str) -> Target:
 
 def _parse_url(text: str) -> Target:
     try:
-        prefix, rest = split_url(text)
+        prefix, rest = split_origin(text)
         origin = parse_origin(prefix)
     except ValueError as exc:
         raise TargetError(f"{text!r} is not a usable URL: {exc}") from exc

@@ -15,9 +15,7 @@ from dataclasses import dataclass
 
 import tldextract
 
-#: Default ports, dropped from origins so that ``https://a.example:443`` and ``https://a.example``
-#: are one origin (RFC 3986 §6.2.3 scheme-based normalisation).
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+from optout.url import normalize_host, origin_string, parse_authority
 
 _EXTRACT = tldextract.TLDExtract(
     suffix_list_urls=(),
@@ -38,59 +36,19 @@ class Origin:
     domain: str
 
 
-def split_url(url: str) -> tuple[str, str]:
-    """Return ``(scheme://authority, rest)`` of an absolute URL; raise ValueError otherwise."""
-    start = url.find("://")
-    if start <= 0:
-        raise ValueError(f"not an absolute URL: {url!r}")
-    end = len(url)
-    for sep in "/?#":
-        pos = url.find(sep, start + 3)
-        if 0 <= pos < end:
-            end = pos
-    return url[:end], url[end:]
-
-
-def normalize_host(host: str) -> str:
-    """Return *host* lower-cased, without a trailing dot, IDNA-encoded when not ASCII."""
-    host = host.strip().rstrip(".").lower()
-    if host.startswith("[") or host.isascii():
-        return host
-    try:
-        return host.encode("idna").decode("ascii")
-    except UnicodeError:
-        # Keep what we were given: a host that cannot be encoded is still evidence.
-        return host
-
-
 def parse_origin(prefix: str) -> Origin:
-    """Return the normalised :class:`Origin` of ``scheme://authority`` (see :func:`split_url`)."""
-    scheme, sep, authority = prefix.partition("://")
-    if not sep or not scheme:
-        raise ValueError(f"not an absolute URL: {prefix!r}")
-    scheme = scheme.lower()
-    # Credentials are not part of an origin, and do not belong in an audit trail.
-    authority = authority.rpartition("@")[2]
-    port: int | None = None
-    if authority.startswith("["):
-        close = authority.find("]")
-        host, port_text = (
-            (authority, "") if close < 0 else (authority[: close + 1], authority[close + 2 :])
-        )
-    else:
-        host, _, port_text = authority.partition(":")
-    if port_text:
-        if not port_text.isdigit() or int(port_text) > 65535:
-            raise ValueError(f"bad port in URL: {prefix!r}")
-        port = int(port_text)
-    if port is not None and _DEFAULT_PORTS.get(scheme) == port:
-        port = None
-    host = normalize_host(host)
-    if not host:
-        raise ValueError(f"URL without a host: {prefix!r}")
-    origin = f"{scheme}://{host}" if port is None else f"{scheme}://{host}:{port}"
+    """Return the normalised :class:`Origin` of ``scheme://authority`` (see :func:`optout.url.split_origin`).
+
+    The parts come from the one URL model (:func:`optout.url.parse_authority`), so the audit
+    trail's origin is the site cache's key and the denylist's host for every URL Heed requests.
+    """
+    scheme, host, port = parse_authority(prefix)
     return Origin(
-        origin=origin, scheme=scheme, host=host, port=port, domain=registrable_domain(host)
+        origin=origin_string(scheme, host, port),
+        scheme=scheme,
+        host=host,
+        port=port,
+        domain=registrable_domain(host),
     )
 
 

@@ -1,29 +1,12 @@
-"""The audit vocabulary: what the crawler did with a URL, and what kind of content it stored."""
+"""The audit vocabulary: what kind of content an item is, and its size in tokens.
+
+What the crawler did with a URL (:class:`optout.action.Action`) sits beside the decision model,
+so that the crawler's middleware names it without loading the database layer.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-
-class Action(StrEnum):
-    """What the crawler did for one request attempt (one per decision row)."""
-
-    #: Fetched, and the content entered the dataset.
-    FETCHED_STORED = "fetched-stored"
-    #: Fetched, but a page-level signal (header, meta, licence) excluded it from the dataset.
-    FETCHED_EXCLUDED = "fetched-excluded"
-    #: Not requested: robots.txt disallows it for our product token.
-    SKIPPED_ROBOTS = "skipped-robots"
-    #: Not requested: a site-level rights reservation covers it.
-    SKIPPED_RESERVATION = "skipped-reservation"
-    #: Not requested now: a signal source could not be read; retried later (fail closed).
-    DEFERRED = "deferred"
-    #: 401/402/403, login form, paywall or CAPTCHA: recorded and never circumvented (AC-06).
-    ACCESS_RESTRICTED = "access-restricted"
-    #: The domain is on the infringing-site denylist (AC-07).
-    DENYLISTED = "denylisted"
-    #: The request failed (network error, timeout, 5xx on the page itself).
-    ERROR = "error"
 
 
 class Modality(StrEnum):

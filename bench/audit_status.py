@@ -37,7 +37,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from audit import Action, AuditError, AuditStore, lookup, open_reader, parse_target
 from audit.models import DECISION_T
-from policy.cli import main as heed
+from heed.cli import main as heed
 
 CHUNK = 100_000
 

@@ -246,7 +246,7 @@ def main() -> None:
                     argv = [sys.executable, __file__, "_plain", seed, str(here / "items.jsonl")]
                     argv += [str(args.concurrency), str(int(args.plain_gc_tuning))]
                 else:
-                    argv = [sys.executable, "-m", "policy.cli", "crawl", seed]
+                    argv = [sys.executable, "-m", "heed", "crawl", seed]
                     argv += ["--db", str(here / "heed.db"), "--out", str(here / "data")]
                     for name, value in common_settings(args.concurrency).items():
                         argv += ["-s", f"{name}={value}"]

@@ -2,7 +2,7 @@
 
 :class:`DocumentFetcher` retrieves site-level documents (robots.txt, tdmrep.json, ai.txt, RSL
 licences) through Scrapy's own engine, like Scrapy's RobotsTxtMiddleware, but with the semantics
-of ``heed check`` (crawler/livecheck.py): no retries (an error is the answer: DEFER), redirects
+of ``heed check`` (heed/livecheck.py): no retries (an error is the answer: DEFER), redirects
 followed by hand and counted (robots.txt: ``Policy.robots_max_redirects``, 5 by default, even
 across authorities; more ⇒ ``too_many_redirects``), the body read up to a size cap and marked
 ``truncated`` there (the rest is never downloaded), no cookies, no HTTP cache, the crawler's one

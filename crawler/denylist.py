@@ -23,7 +23,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from audit.urls import normalize_host, registrable_domain
+from audit.urls import registrable_domain
+from optout.url import normalize_host
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from scrapy.exceptions import IgnoreRequest
 
-from audit.vocab import Action
+from optout.action import Action
 from optout.decision import Decision
 
 

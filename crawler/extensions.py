@@ -44,14 +44,15 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
-from audit import Action, AuditStore, estimate_tokens
+from audit import AuditStore, estimate_tokens
 from audit.engine import describe, resolve_url
 from crawler import signals as optout_signals
 from crawler.config import OptoutConfig
 from crawler.items import DECISION_ID_META, PageItem
-from crawler.livecheck import origin_of
-from crawler.middleware import RightsReservationMiddleware, before_action
+from crawler.middleware import RightsReservationMiddleware
+from optout.action import Action, before_action
 from optout.decision import DEFAULT_POLICY, Crawl, Decision, Policy, combine
+from optout.url import InvalidURL, origin_of
 
 if TYPE_CHECKING:
     from typing import Self
@@ -339,7 +340,7 @@ class AuditExtension:
         if self._mw is not None:
             try:
                 site = self._mw.cache.peek(origin_of(url))
-            except ValueError:
+            except InvalidURL:
                 site = None
         if site is not None:
             return site.before_request(url)

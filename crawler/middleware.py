@@ -41,14 +41,12 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, NoReturn
-from urllib.parse import urlsplit
 from weakref import WeakSet
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import is_asyncio_available
 
-from audit.vocab import Action
 from crawler import signals as optout_signals
 from crawler.adapters import (
     DocumentFetcher,
@@ -68,9 +66,10 @@ from crawler.exceptions import (
     OptoutIgnoreRequest,
     RightsReserved,
 )
-from crawler.livecheck import origin_of
 from crawler.sitecache import SiteCache
-from optout.decision import Crawl, Decision, Policy, Use, Verdict, combine
+from optout.action import Action, before_action
+from optout.decision import Crawl, Decision, Use, combine
+from optout.url import InvalidURL, host_of, origin_of
 
 if TYPE_CHECKING:
     from typing import Self
@@ -85,19 +84,6 @@ logger = logging.getLogger(__name__)
 
 #: Request meta key holding the Decision of a response handed to the spider.
 DECISION_META = "optout_decision"
-
-
-def before_action(decision: Decision, policy: Policy) -> Action | None:
-    """Return why a request must not be sent (its action), or None when it may be."""
-    if decision.crawl is Crawl.DISALLOW:
-        return Action.SKIPPED_ROBOTS
-    if decision.crawl is Crawl.DEFER:
-        return Action.DEFERRED
-    if decision.use is Use.RESERVED:
-        return Action.SKIPPED_RESERVATION
-    if decision.purposes[policy.purpose] is Verdict.DEFER:
-        return Action.DEFERRED  # a site-level source could not be read: nothing could be used
-    return None
 
 
 def with_note(decision: Decision, note: str) -> Decision:
@@ -164,7 +150,7 @@ class RightsReservationMiddleware:
         url = request.url
         try:
             origin = origin_of(url)
-        except ValueError as exc:
+        except InvalidURL as exc:
             await self._drop(request, self._unchecked(url, f"invalid URL: {exc}"), Action.ERROR)
         hops = request.meta.get("redirect_urls") or []
         listed = self._denylisted(url)
@@ -191,7 +177,10 @@ class RightsReservationMiddleware:
         """Return the denylist entry covering *url*'s host, or None."""
         if self.denylist is None:
             return None
-        return self.denylist.match(urlsplit(url).hostname or "")
+        try:
+            return self.denylist.match(host_of(url))
+        except InvalidURL:
+            return None  # nothing is requested from a URL without a usable host
 
     def _unchecked(self, url: str, note: str, crawl: Crawl = Crawl.DISALLOW) -> Decision:
         base = combine(url, (), policy=self.policy, complete=False)
@@ -231,7 +220,7 @@ class RightsReservationMiddleware:
         url = request.url
         try:
             site = await self.cache.get(origin_of(url))
-        except ValueError as exc:
+        except InvalidURL as exc:
             await self._drop(request, self._unchecked(url, f"invalid URL: {exc}"), Action.ERROR)
         fetched = fetch_result(response, url=url, redirects=redirect_count(request))
         decision = site.after_response(url, fetched, via=await self._via(request))
@@ -270,7 +259,7 @@ class RightsReservationMiddleware:
         for hop in request.meta.get("redirect_urls") or ():
             try:
                 via.append((await self.cache.get(origin_of(hop)), hop))
-            except ValueError:
+            except InvalidURL:
                 continue
         return via
 

@@ -15,7 +15,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
-from audit import Action
+from optout.action import Action
 
 if TYPE_CHECKING:
     from typing import Self

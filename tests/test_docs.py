@@ -11,9 +11,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from policy.cli import main
-from policy.commands import COMMANDS
-from policy.commands.report import SUBCOMMANDS
+from heed.cli import main
+from heed.cli.lazy import COMMANDS
+from heed.cli.report import SUBCOMMANDS
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -52,7 +52,7 @@ def test_lazy_help_matches_the_commands(registry: dict[str, tuple[str, str, str]
 def test_help_and_lookups_do_not_load_the_crawler() -> None:
     """`heed --help` and `heed status` start without importing Scrapy (start-up time)."""
     code = (
-        "import sys; from click.testing import CliRunner; from policy.cli import main; "
+        "import sys; from click.testing import CliRunner; from heed.cli import main; "
         "CliRunner().invoke(main, ['--help']); CliRunner().invoke(main, ['status', '--help']); "
         "print('scrapy' in sys.modules)"
     )

@@ -28,7 +28,6 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -42,6 +41,7 @@ from audit.urls import registrable_domain
 from crawler import signals as optout_signals
 from crawler.items import STORE_MODES, PageItem
 from crawler.middleware import DECISION_META
+from optout.url import InvalidURL, host_of
 
 if TYPE_CHECKING:
     from typing import Self
@@ -155,12 +155,11 @@ class WebSpider(scrapy.Spider):
 
     def in_scope(self, url: str) -> bool:
         """Return True if a link to *url* may be followed under the spider's scope."""
-        if not url.startswith(("http://", "https://")):
+        try:
+            host = host_of(url)
+        except InvalidURL:
             return False
-        if self.scope == "all":
-            return True
-        host = urlsplit(url).hostname
-        return host is not None and registrable_domain(host) in self.domains
+        return self.scope == "all" or registrable_domain(host) in self.domains
 
     def dropped(self, failure: Failure) -> None:
         """Count a request that failed or that the middleware dropped, by exception class."""
@@ -220,8 +219,8 @@ class WebSpider(scrapy.Spider):
 
 def _host(entry: dict[str, Any]) -> str | None:
     try:
-        return urlsplit(str(entry["url"])).hostname
-    except ValueError:
+        return host_of(str(entry["url"]))
+    except InvalidURL:
         return None
 
 

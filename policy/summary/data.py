@@ -44,7 +44,7 @@ from sqlalchemy import (
 )
 
 from audit.models import COUNT_T, DECISION_T, ORIGIN_T, OUTCOME_T, SIGNAL_T
-from audit.vocab import Action
+from optout.action import Action
 from policy.provider import Model
 from policy.summary.items import (
     DomainGroup,

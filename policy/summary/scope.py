@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, select, true
 
 from audit.models import CRAWL_RUN_T, DECISION_T, ITEM_T, OUTCOME_T, POLICY_T
-from audit.vocab import Action
+from optout.action import Action
 from policy.provider import Model
 
 #: The condition in words, for the published method statement.

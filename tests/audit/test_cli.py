@@ -12,8 +12,8 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Engine, text
 
 from audit import Action, AuditStore
+from heed.cli import main
 from optout.document import FetchResult
-from policy.cli import main
 from tests.audit.conftest import T0, decide, header_signal, robots_fetch, robots_signal
 
 #: Bytes that any re-encoding would change: NUL, CRLF, a lone CR, invalid UTF-8, no final newline.

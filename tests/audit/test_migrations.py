@@ -24,7 +24,7 @@ from audit.migrate import (
 )
 from audit.models import APPEND_ONLY_TABLES, Base
 from audit.rows import request_hash
-from policy.cli import main
+from heed.cli import main
 
 
 def test_head_constant_is_the_scripts_head() -> None:

@@ -224,7 +224,7 @@ if __name__ == "__main__":
 
 def heed_command(*args: str) -> list[str]:
     """Return the argv of ``heed ARGS...`` run with this interpreter."""
-    return [sys.executable, "-m", "policy.cli", *args]
+    return [sys.executable, "-m", "heed", *args]
 
 
 def heed_env(web: VirtualWeb, **extra: str) -> dict[str, str]:

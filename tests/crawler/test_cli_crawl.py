@@ -17,7 +17,7 @@ from crawler.run import (
     make_options,
     spider_arguments,
 )
-from policy.cli import main
+from heed.cli import main
 from tests.crawler.crawlrun import ROOT, heed_env, query, read_dataset, run_heed
 from tests.support.virtualweb import VirtualWeb
 

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from crawler.demo.sites import RESERVED_MARK, SITES, expected
-from policy.commands.demo import ACTION_TEXT
+from heed.cli.demo import ACTION_TEXT
+from heed.demo.sites import RESERVED_MARK, SITES, expected
 from tests.crawler.crawlrun import ROOT, query, read_dataset
 
 
@@ -20,7 +20,7 @@ def run_demo(tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env["HTTP_PROXY"] = "http://127.0.0.1:9"  # a user's proxy: the demo must not use it
     env["COLUMNS"] = "200"
     return subprocess.run(
-        [sys.executable, "-m", "policy.cli", "demo"],
+        [sys.executable, "-m", "heed", "demo"],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from policy.cli import main
+from heed.cli import main
 from tests.support.virtualweb import VirtualWeb, proxy_env
 
 OPEN_ROBOTS = "User-agent: *\nAllow: /\n"
@@ -267,7 +267,7 @@ def test_human_output_and_subprocess(virtual_web: VirtualWeb) -> None:
         "h.test", {"/robots.txt": "User-agent: *\nDisallow: /private\n", "/ok": "fine"}
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "policy.cli", "check", "http://h.test/ok", "http://h.test/private"],
+        [sys.executable, "-m", "heed", "check", "http://h.test/ok", "http://h.test/private"],
         capture_output=True,
         text=True,
         env={**os.environ, **proxy_env(virtual_web)},

@@ -20,7 +20,6 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.test import get_crawler
 
 import crawler.settings as project
-from audit.vocab import Action
 from crawler.adapters import (
     access_restriction,
     error_kind,
@@ -43,6 +42,7 @@ from crawler.exceptions import (
 from crawler.middleware import DECISION_META, RightsReservationMiddleware
 from crawler.signals import optout_decided
 from crawler.sitecache import SiteCache
+from optout.action import Action
 from optout.decision import Crawl, Decision, Purpose, Use
 from optout.document import FetchResult
 from tests.crawler.test_sitecache import Web, ok, status

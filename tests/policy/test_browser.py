@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from policy.cli import main as heed
+from heed.cli import main as heed
 from policy.summary.labels import SECTIONS
 from tests.support.browser import VIEWPORT, Browser, LoadedPage, launch_browser
 from tests.support.png import read_png

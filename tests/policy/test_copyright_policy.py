@@ -42,7 +42,7 @@ denylist_sources = "USTR Notorious Markets list"
 
 def heed(*args: str) -> Result:
     """Run ``heed`` in-process."""
-    from policy.cli import main
+    from heed.cli import main
 
     return CliRunner().invoke(main, list(args))
 

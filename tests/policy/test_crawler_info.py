@@ -16,8 +16,8 @@ from audit.engine import make_engine, resolve_url
 from audit.publications import history
 from crawler import settings as defaults
 from crawler.config import user_agent_for
+from heed.cli import main
 from optout.decision import DEFAULT_POLICY, Crawl, Policy, Protocol, Signal, combine
-from policy.cli import main
 from policy.protocols import honoured_protocols
 from policy.provider import TO_BE_PROVIDED
 from policy.publish.crawlerinfo import describe_changes

@@ -13,7 +13,7 @@ from markupsafe import escape
 
 from audit import AuditStore, open_reader
 from audit.publications import get, history
-from policy.cli import main
+from heed.cli import main
 from policy.provider import TO_BE_PROVIDED
 from policy.summary.labels import FIELDS, PARTS, SECTIONS, SUBPARTS
 from tests.policy.conftest import FULL_CONFIG, MODEL, Seeder

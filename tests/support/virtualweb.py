@@ -1,4 +1,4 @@
-"""The local virtual web of the end-to-end tests: one implementation, in crawler/demo/server.py.
+"""The local virtual web of the end-to-end tests: one implementation, in heed/demo/server.py.
 
 ``heed demo`` serves its demo web with the same server, so it lives in the installed package;
 this module keeps the tests' import path (``tests.support.virtualweb``) and public API.
@@ -6,6 +6,6 @@ this module keeps the tests' import path (``tests.support.virtualweb``) and publ
 
 from __future__ import annotations
 
-from crawler.demo.server import Handler, Request, Response, VirtualWeb, proxy_env
+from heed.demo.server import Handler, Request, Response, VirtualWeb, proxy_env
 
 __all__ = ["Handler", "Request", "Response", "VirtualWeb", "proxy_env"]

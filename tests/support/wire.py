@@ -1,8 +1,8 @@
-"""HTTP/1.1 messages of the virtual web: one implementation, in crawler/demo/wire.py."""
+"""HTTP/1.1 messages of the virtual web: one implementation, in heed/demo/wire.py."""
 
 from __future__ import annotations
 
-from crawler.demo.wire import (
+from heed.demo.wire import (
     Handler,
     Head,
     Headers,

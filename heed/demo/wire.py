@@ -1,4 +1,4 @@
-"""HTTP/1.1 messages of the virtual web (crawler/demo/server.py): no I/O, just bytes.
+"""HTTP/1.1 messages of the virtual web (heed/demo/server.py): no I/O, just bytes.
 
 ``Request`` is what the server received, ``Response`` what a route answers; ``render`` turns a
 Response into the bytes sent (once, at registration, for static routes) and ``parse_head`` reads a

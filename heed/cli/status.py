@@ -11,7 +11,7 @@ from audit.engine import describe
 from audit.queries import fetches, lookup, open_reader
 from audit.records import DecisionRecord, FetchRecord, iso
 from audit.target import Target, parse_target, parse_when
-from policy.commands.db import audit_errors, db_option
+from heed.cli.db import audit_errors, db_option
 
 _HASH_SHOWN = 12
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from crawler.demo.runner import DemoResult, DemoRow
+    from heed.demo.runner import DemoResult, DemoRow
 
 #: How each action reads in the table, and its colour.
 ACTION_TEXT = {
@@ -37,7 +37,7 @@ def why(row: DemoRow) -> str:
 
 def render_table(result: DemoResult, width: int) -> list[str]:
     """Return the table: one block per site (what it shows), one line per request attempt."""
-    from crawler.demo.sites import SITES
+    from heed.demo.sites import SITES
 
     url_w = min(40, max(len(row.url) for row in result.rows))
     why_w = max(30, width - url_w - _ACTION_W - 6)
@@ -136,8 +136,8 @@ def demo(directory: str) -> None:
     publishes the EU training-content summary, copyright policy and crawler page of an example
     provider (DIR/heed.toml) to DIR/published/. Running it again starts afresh.
     """
-    from crawler.demo.runner import run_demo  # imports Scrapy: only when running
-    from policy.demo_documents import publish_demo_documents
+    from heed.demo.documents import publish_demo_documents
+    from heed.demo.runner import run_demo  # imports Scrapy: only when running
 
     click.echo(
         f"Heed demo: crawling a local demo web of 11 sites into {directory}/ "

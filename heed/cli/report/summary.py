@@ -11,7 +11,7 @@ import click
 from audit.engine import describe, make_engine, resolve_url
 from audit.publications import latest
 from audit.queries import open_reader
-from policy.commands.db import audit_errors, db_option
+from heed.cli.db import audit_errors, db_option
 from policy.provider import ProviderConfig, ProviderConfigError, load_provider_config
 from policy.render import write_document
 from policy.summary.build import KIND, build_summary, publish_summary, subject

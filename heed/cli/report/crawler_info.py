@@ -10,10 +10,10 @@ import click
 from sqlalchemy import Engine
 
 from audit.publications import Publication, history, latest, publish
-from crawler.config import heed_version
-from policy.commands.db import db_option
+from heed import heed_version
+from heed.cli.db import db_option
+from heed.cli.report.common import CONFIG_HELP, open_publisher, report_errors, write_text
 from policy.publish import crawlerinfo
-from policy.publish.common import CONFIG_HELP, open_publisher, report_errors, write_text
 from policy.publish.feed import atom_feed
 from policy.publish.inputs import gather, iso
 from policy.render import render

@@ -1,7 +1,7 @@
 """Run ``heed demo``: a local demo web, crawled with every check, its decisions collected.
 
-:func:`run_demo` serves the sites of :mod:`crawler.demo.sites` with the virtual web
-(:mod:`crawler.demo.server`, reached through ``HTTP_PROXY``; nothing leaves the machine), crawls
+:func:`run_demo` serves the sites of :mod:`heed.demo.sites` with the virtual web
+(:mod:`heed.demo.server`, reached through ``HTTP_PROXY``; nothing leaves the machine), crawls
 them with the ``web`` spider and Heed's project settings into a fresh audit database and dataset
 under one directory, and returns every decision and the server's request log. Crawls once per
 process (Twisted's reactor cannot restart).
@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crawler import signals as optout_signals
-from crawler.demo import sites
-from crawler.demo.server import VirtualWeb, proxy_env
 from crawler.items import DECISION_ID_META
 from crawler.run import CrawlOptions, CrawlOutcome, run
+from heed.demo import sites
+from heed.demo.server import VirtualWeb, proxy_env
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from audit.engine import make_engine, resolve_url
 from audit.migrate import ensure_schema
-from policy.commands.db import audit_errors
+from heed.cli.db import audit_errors
 from policy.publish.inputs import InputError
 from policy.render import write_document
 

@@ -10,10 +10,10 @@ import click
 from sqlalchemy import Engine
 
 from audit.publications import Publication, latest, publish
-from crawler.config import heed_version
-from policy.commands.db import db_option
+from heed import heed_version
+from heed.cli.db import db_option
+from heed.cli.report.common import CONFIG_HELP, open_publisher, report_errors, write_text
 from policy.publish import copyright as cp
-from policy.publish.common import CONFIG_HELP, open_publisher, report_errors, write_text
 from policy.publish.inputs import action_counts, denylist_versions, gather, iso
 from policy.render import render
 

@@ -30,7 +30,7 @@ HEAD gets the GET headers without a body; 1xx/204/304 carry neither body nor Con
 Handlers run in a worker thread, must return a Response promptly; an exception in one answers 500
 and is recorded in ``errors`` (the ``virtual_web`` fixture fails the test at teardown if any).
 ``Request`` (method, url, host, path, headers, body, time = ``time.monotonic()`` at arrival,
-proxied) and ``Response`` live in crawler/demo/wire.py with the byte-level rendering
+proxied) and ``Response`` live in heed/demo/wire.py with the byte-level rendering
 (tests/support/virtualweb.py re-exports this module for the tests).
 """
 
@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
 
-from crawler.demo.wire import (
+from heed.demo.wire import (
     Handler,
     Headers,
     Request,

@@ -72,7 +72,7 @@ _REPORTS = (
 
 def publish_demo_documents(directory: Path, db: Path) -> list[Path]:
     """Write the example config and the published documents under *directory*; return them."""
-    from policy.commands.report import report
+    from heed.cli.report import report
 
     config = directory / "heed.toml"
     config.write_text(EXAMPLE_CONFIG, encoding="utf-8")

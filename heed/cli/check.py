@@ -10,7 +10,7 @@ from functools import partial
 
 import click
 
-from crawler.livecheck import CheckResult, check_urls
+from heed.livecheck import CheckResult, check_urls
 from optout.decision import DEFAULT_POLICY, Crawl, Use
 from optout.robots import product_token
 

@@ -15,37 +15,37 @@ import click
 #: name → (module, attribute, short help), in the order ``heed --help`` lists them.
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": (
-        "policy.commands.check",
+        "heed.cli.check",
         "check",
         "Check URLs live: may they be crawled, and is their use for AI training reserved?",
     ),
     "crawl": (
-        "policy.commands.crawl",
+        "heed.cli.crawl",
         "crawl",
         "Crawl from seeds, honouring every opt-out; record every decision; write the dataset.",
     ),
     "demo": (
-        "policy.commands.demo",
+        "heed.cli.demo",
         "demo",
         "Crawl a local demo web and show what was stored, what was skipped, and why.",
     ),
     "status": (
-        "policy.commands.status",
+        "heed.cli.status",
         "status",
         "Show what was decided for TARGET, and why, from the audit database.",
     ),
     "evidence": (
-        "policy.commands.evidence",
+        "heed.cli.evidence",
         "evidence",
         "Print the signal document SHA256 exactly as it was fetched.",
     ),
     "db": (
-        "policy.commands.db",
+        "heed.cli.db",
         "db",
         "Manage the audit database (schema migrations, integrity check).",
     ),
     "report": (
-        "policy.commands.report",
+        "heed.cli.report",
         "report",
         "Generate the training-content summary, copyright policy and crawler information.",
     ),

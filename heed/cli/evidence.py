@@ -10,7 +10,7 @@ import click
 from audit.queries import evidence as load_evidence
 from audit.queries import open_reader
 from audit.records import StoredDocument, iso
-from policy.commands.db import audit_errors, db_option
+from heed.cli.db import audit_errors, db_option
 
 
 @click.command("evidence")

@@ -7,22 +7,22 @@ from __future__ import annotations
 
 import click
 
-from policy.commands import LazyGroup
+from heed.cli.lazy import LazyGroup
 
 #: name → (module, attribute, short help) of every ``heed report`` subcommand, in help order.
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "summary": (
-        "policy.summary.command",
+        "heed.cli.report.summary",
         "summary",
         "Generate the public summary of training content (template sections 1.1 to 3.3).",
     ),
     "policy": (
-        "policy.publish.policy_command",
+        "heed.cli.report.policy",
         "policy",
         "Publish the copyright policy (Code of Practice, Copyright chapter, Measures 1.1–1.5).",
     ),
     "crawler-info": (
-        "policy.publish.crawlerinfo_command",
+        "heed.cli.report.crawler_info",
         "crawler_info",
         "Publish the crawler information page and its Atom feed.",
     ),

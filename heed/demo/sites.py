@@ -2,7 +2,7 @@
 
 Each :class:`DemoSite` says what it shows and what Heed must do with each of its URLs
 (:attr:`DemoSite.expect`), so that the demo can check itself and the tests can check the demo.
-Served by :class:`crawler.demo.server.VirtualWeb`, reached through ``HTTP_PROXY``; nothing leaves
+Served by :class:`heed.demo.server.VirtualWeb`, reached through ``HTTP_PROXY``; nothing leaves
 the machine.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from crawler.demo.server import Response, VirtualWeb
+from heed.demo.server import Response, VirtualWeb
 
 ALLOW_ALL = "User-agent: *\nAllow: /\n"
 

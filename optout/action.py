@@ -1,0 +1,47 @@
+"""What the crawler does with one request attempt, named next to the decision that causes it.
+
+Every request attempt ends in exactly one :class:`Action` (one row of the audit trail); the
+decision before a request says which of the "not requested" actions applies
+(:func:`before_action`). Pure: the middleware and the audit trail share this vocabulary without
+either loading the other.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from optout.decision import Crawl, Decision, Policy, Use, Verdict
+
+
+class Action(StrEnum):
+    """What the crawler did for one request attempt (one per decision row)."""
+
+    #: Fetched, and the content entered the dataset.
+    FETCHED_STORED = "fetched-stored"
+    #: Fetched, but a page-level signal (header, meta, licence) excluded it from the dataset.
+    FETCHED_EXCLUDED = "fetched-excluded"
+    #: Not requested: robots.txt disallows it for our product token.
+    SKIPPED_ROBOTS = "skipped-robots"
+    #: Not requested: a site-level rights reservation covers it.
+    SKIPPED_RESERVATION = "skipped-reservation"
+    #: Not requested now: a signal source could not be read; retried later (fail closed).
+    DEFERRED = "deferred"
+    #: 401/402/403, login form, paywall or CAPTCHA: recorded and never circumvented (AC-06).
+    ACCESS_RESTRICTED = "access-restricted"
+    #: The domain is on the infringing-site denylist (AC-07).
+    DENYLISTED = "denylisted"
+    #: The request failed (network error, timeout, 5xx on the page itself).
+    ERROR = "error"
+
+
+def before_action(decision: Decision, policy: Policy) -> Action | None:
+    """Return why a request must not be sent (its action), or None when it may be."""
+    if decision.crawl is Crawl.DISALLOW:
+        return Action.SKIPPED_ROBOTS
+    if decision.crawl is Crawl.DEFER:
+        return Action.DEFERRED
+    if decision.use is Use.RESERVED:
+        return Action.SKIPPED_RESERVATION
+    if decision.purposes[policy.purpose] is Verdict.DEFER:
+        return Action.DEFERRED  # a site-level source could not be read: nothing could be used
+    return None
