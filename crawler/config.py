@@ -1,4 +1,4 @@
-"""The ``OPTOUT_*`` settings, read and checked once (the defaults and their meaning: settings.py).
+"""The ``OPTOUT_*`` settings, read and checked once (the defaults and their meaning: defaults.py).
 
 A setting that would weaken compliance does not silently lose: it stops the crawl before it
 starts with :class:`~crawler.exceptions.OptoutConfigError` (only ``OPTOUT_ENABLED = False``
@@ -7,13 +7,13 @@ switches the middleware off, with Scrapy's ``NotConfigured``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from crawler.exceptions import OptoutConfigError
-from optout.decision import Policy, Purpose
-from optout.robots import product_token
+from crawler import defaults as d
+from optout.decision import Policy, PolicyError, policy_from_knobs
+from optout.robots import product_token, user_agent
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 MIN_ROBOTS_MAXSIZE = 500 * 1024
 #: Statuses that mean "not for you": retrying them, with or without variations, is circumvention.
 ACCESS_STATUSES = frozenset({401, 402, 403})
+
+
+class OptoutConfigError(ValueError):
+    """A setting that would weaken compliance or cannot be honoured; raised at start-up."""
 
 
 def heed_version() -> str:
@@ -33,8 +37,8 @@ def heed_version() -> str:
 
 
 def user_agent_for(token: str, info_url: str) -> str:
-    """Return the crawler's one User-Agent: the token as a substring (RFC 9309 §2.2.1)."""
-    return f"Mozilla/5.0 (compatible; {token}/{heed_version()}; +{info_url})"
+    """Return the crawler's one User-Agent, naming this Heed version (:func:`optout.robots.user_agent`)."""
+    return user_agent(token, heed_version(), info_url)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,11 +64,9 @@ class OptoutConfig:
     def from_settings(cls, settings: BaseSettings) -> OptoutConfig:
         """Return the configuration in *settings*; raise OptoutConfigError if it is unsafe.
 
-        A missing ``OPTOUT_*`` setting takes its value from crawler/settings.py, so the
+        A missing ``OPTOUT_*`` setting takes its value from crawler/defaults.py, so the
         middleware keeps Heed's defaults when enabled in another Scrapy project.
         """
-        from crawler import settings as d  # imported here: settings.py imports this module
-
         check_scrapy_settings(settings)
         token = str(settings.get("OPTOUT_USER_AGENT_TOKEN") or d.OPTOUT_USER_AGENT_TOKEN)
         if not token or token == "*" or product_token(token) != token.lower():
@@ -124,32 +126,10 @@ class OptoutConfig:
 
 def policy_from(knobs: dict[str, Any], robots_maxsize: int) -> Policy:
     """Return the Policy with *knobs* (``OPTOUT_POLICY``) over Heed's defaults."""
-    names = {f.name: f for f in fields(Policy)}
-    unknown = sorted(set(knobs) - set(names))
-    if unknown:
-        raise OptoutConfigError(f"OPTOUT_POLICY: unknown knobs {unknown}; known: {sorted(names)}")
-    if "robots_parse_limit" in knobs:
-        raise OptoutConfigError(
-            "OPTOUT_POLICY: set the robots.txt limit with OPTOUT_ROBOTS_MAXSIZE"
-        )
-    values: dict[str, Any] = {"robots_parse_limit": robots_maxsize}
-    for name, value in knobs.items():
-        if name == "purpose":
-            try:
-                values[name] = Purpose(value)
-            except ValueError:
-                raise OptoutConfigError(
-                    f"OPTOUT_POLICY purpose {value!r}: one of {[p.value for p in Purpose]}"
-                ) from None
-        elif name == "robots_max_redirects":
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise OptoutConfigError("OPTOUT_POLICY robots_max_redirects: a whole number >= 0")
-            values[name] = value
-        elif not isinstance(value, bool):
-            raise OptoutConfigError(f"OPTOUT_POLICY {name}: true or false, got {value!r}")
-        else:
-            values[name] = value
-    return Policy(**values)
+    try:
+        return policy_from_knobs(knobs, robots_maxsize)
+    except PolicyError as exc:
+        raise OptoutConfigError(f"OPTOUT_POLICY: {exc}") from None
 
 
 def check_scrapy_settings(settings: BaseSettings) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from scrapy.exceptions import IgnoreRequest
 
+from crawler.config import OptoutConfigError
 from optout.action import Action
 from optout.decision import Decision
 
@@ -61,9 +62,17 @@ class FetchFailed(OptoutIgnoreRequest):
     """The page could not be retrieved or used (error status, invalid URL, redirect loop)."""
 
 
-class OptoutConfigError(ValueError):
-    """A setting that would weaken compliance or cannot be honoured; raised at start-up."""
-
+__all__ = [
+    "EXCEPTION_FOR_ACTION",
+    "AccessRestricted",
+    "Denylisted",
+    "FetchFailed",
+    "OptoutConfigError",
+    "OptoutDeferred",
+    "OptoutIgnoreRequest",
+    "RightsReserved",
+    "RobotsDisallowed",
+]
 
 #: The exception class raised for each action, when the request is dropped.
 EXCEPTION_FOR_ACTION: dict[Action, type[OptoutIgnoreRequest]] = {

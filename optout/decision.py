@@ -153,6 +153,43 @@ class Policy:
 DEFAULT_POLICY = Policy()
 
 
+class PolicyError(ValueError):
+    """A policy knob Heed does not know, or a value it cannot take."""
+
+
+def policy_from_knobs(knobs: Mapping[str, Any], robots_parse_limit: int) -> Policy:
+    """Return the Policy with *knobs* (plain values, as configured) over Heed's defaults.
+
+    Strict: an unknown knob, a wrong type or an unknown purpose raises :class:`PolicyError`,
+    so that a typo never silently leaves a default in place. The robots.txt parse limit is a
+    setting of its own (``OPTOUT_ROBOTS_MAXSIZE``), not a knob.
+    """
+    names = {f.name for f in fields(Policy)}
+    unknown = sorted(set(knobs) - names)
+    if unknown:
+        raise PolicyError(f"unknown knobs {unknown}; known: {sorted(names)}")
+    if "robots_parse_limit" in knobs:
+        raise PolicyError("set the robots.txt limit with OPTOUT_ROBOTS_MAXSIZE")
+    values: dict[str, Any] = {"robots_parse_limit": robots_parse_limit}
+    for name, value in knobs.items():
+        if name == "purpose":
+            try:
+                values[name] = Purpose(value)
+            except ValueError:
+                raise PolicyError(
+                    f"purpose {value!r}: one of {[p.value for p in Purpose]}"
+                ) from None
+        elif name == "robots_max_redirects":
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise PolicyError("robots_max_redirects: a whole number >= 0")
+            values[name] = value
+        elif not isinstance(value, bool):
+            raise PolicyError(f"{name}: true or false, got {value!r}")
+        else:
+            values[name] = value
+    return Policy(**values)
+
+
 @functools.lru_cache(maxsize=64)
 def _policy_digest(policy: Policy) -> str:
     text = json.dumps(policy.as_dict(), sort_keys=True, separators=(",", ":"))

@@ -61,6 +61,12 @@ _TOKEN_PREFIX = re.compile(r"[A-Za-z_-]*")
 STAR = "*"
 
 
+def user_agent(token: str, version: str, info_url: str) -> str:
+    """Return a crawler's User-Agent: its product token as a substring (RFC 9309 §2.2.1), the
+    software version, and the page that describes the crawler (Code of Practice Measure 1.3)."""
+    return f"Mozilla/5.0 (compatible; {token}/{version}; +{info_url})"
+
+
 def product_token(value: str) -> str:
     """Return the robots.txt product token of a user-agent value: lower-cased ``[A-Za-z_-]`` prefix.
 

@@ -8,6 +8,7 @@ crawls are in test_crawl_e2e.py.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.test import get_crawler
 
 import crawler.settings as project
+from crawler import defaults
 from crawler.adapters import (
     access_restriction,
     error_kind,
@@ -121,14 +123,23 @@ def test_project_settings_swap_the_robots_middleware_and_close_remote_access() -
     assert project.USER_AGENT.startswith("Mozilla/5.0 (compatible; HeedBot/")
 
 
-def test_every_optout_setting_is_commented() -> None:
-    """Each OPTOUT_* setting in settings.py has a comment right above it (the settings table)."""
-    lines = Path(project.__file__).read_text(encoding="utf-8").splitlines()
-    names = [n for n in vars(project) if n.startswith("OPTOUT_")]
-    assert len(names) >= 14
+def test_every_heed_setting_is_commented() -> None:
+    """Each OPTOUT_*/HEED_* setting in defaults.py has a comment right above it (the settings
+    table), and the project's settings.py carries every one of them."""
+    lines = Path(defaults.__file__).read_text(encoding="utf-8").splitlines()
+    names = [n for n in vars(defaults) if n.startswith(("OPTOUT_", "HEED_"))]
+    assert len(names) >= 25
+    assert {n for n in vars(project) if n.startswith(("OPTOUT_", "HEED_"))} == set(names)
     for name in names:
         (index,) = [i for i, line in enumerate(lines) if line.startswith((f"{name} ", f"{name}:"))]
         assert lines[index - 1].startswith("#"), name
+
+
+def test_defaults_module_imports_nothing() -> None:
+    """crawler/defaults.py is import-free (Scrapy's default_settings.py is the model), so that
+    anything may read Heed's defaults without loading the crawler."""
+    tree = ast.parse(Path(defaults.__file__).read_text(encoding="utf-8"))
+    assert not [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
 
 
 def test_disabled_by_optout_enabled() -> None:

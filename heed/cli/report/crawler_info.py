@@ -10,7 +10,7 @@ import click
 from sqlalchemy import Engine
 
 from audit.publications import Publication, history, latest, publish
-from heed import heed_version
+from crawler.config import heed_version
 from heed.cli.db import db_option
 from heed.cli.report.common import CONFIG_HELP, open_publisher, report_errors, write_text
 from policy.publish import crawlerinfo
