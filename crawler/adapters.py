@@ -2,28 +2,16 @@
 
 :class:`DocumentFetcher` retrieves site-level documents (robots.txt, tdmrep.json, ai.txt, RSL
 licences) through Scrapy's own engine, like Scrapy's RobotsTxtMiddleware, but with the semantics
-of ``heed check`` (heed/livecheck.py): no retries (an error is the answer: DEFER), redirects
-followed by hand and counted (robots.txt: ``Policy.robots_max_redirects``, 5 by default, even
-across authorities; more ⇒ ``too_many_redirects``), the body read up to a size cap and marked
-``truncated`` there (the rest is never downloaded), no cookies, no HTTP cache, the crawler's one
-User-Agent, a timeout of its own, and never to a denylisted host (``refuse``: a redirect
-there ends the retrieval with the error ``refused``, so robots.txt DEFERs).
-
-Also the access-restriction heuristics (Code of Practice Measure 1.2(1)(a)), which read a
-response or a redirect target and say whether the content sits behind a login, a payment or a
-challenge. They are deliberately few and conservative: a status that says so (401/402/403), a
-Cloudflare challenge header, schema.org ``isAccessibleForFree: false`` (the paywall markup
-publishers give search engines), and a redirect to a login or subscription URL.
+shared with ``heed check`` (:mod:`crawler.documents`: redirects followed by hand and counted,
+size caps, no retries, never to a denylisted host), no cookies, no HTTP cache, the crawler's one
+User-Agent and a timeout of its own. The body stops downloading at the cap (the rest is never
+downloaded).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin
 from weakref import WeakKeyDictionary
 
 from scrapy import Request
@@ -41,30 +29,13 @@ from scrapy.http.request import NO_CALLBACK
 from twisted.internet import error as txerror
 from twisted.web.client import ResponseFailed
 
+from crawler.documents import DocumentLimits, Refuse, fetch_document, now_iso
 from optout.document import FetchResult, HeaderPairs
 
 if TYPE_CHECKING:
     from scrapy.core.downloader import Downloader
     from scrapy.crawler import Crawler
     from scrapy.http import Response
-
-#: Bytes of an HTML body searched for paywall markup (it sits in the head or near the top).
-_SCAN_BYTES = 512 * 1024
-_PAYWALL = re.compile(
-    rb"isaccessibleforfree[\"']?\s*(?::|content\s*=)\s*[\"']?\s*false", re.IGNORECASE
-)
-#: A redirect to one of these paths is a login wall or a paywall, not the content.
-_LOGIN_PATH = re.compile(
-    r"(?:^|/)(?:log-?in|sign-?in|sign_in|signon|sso|auth|authenticate|account/log-?in|"
-    r"subscribe|subscription|paywall|register)(?:[/.?;#]|$)",
-    re.IGNORECASE,
-)
-
-
-def now_iso() -> str:
-    """Return the current UTC time in ISO 8601 (seconds): the ``fetched_at`` of a retrieval."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
 
 def header_pairs(response: Response) -> HeaderPairs:
     """Return the response headers as lower-cased ``(name, value)`` pairs, repeats kept."""
@@ -168,26 +139,6 @@ def redirect_count(request: Request) -> int:
     return len(request.meta.get("redirect_urls") or ())
 
 
-def login_redirect(url: str) -> bool:
-    """Return True if a redirect to *url* leads to a login, registration or subscription page."""
-    path = url.split("://", 1)[-1].partition("/")[2]
-    return bool(_LOGIN_PATH.search("/" + path))
-
-
-def access_restriction(response: Response, content_type: str) -> str | None:
-    """Return why *response* is access-restricted (a short phrase), or None if it is not."""
-    status = response.status
-    if status in (401, 402, 403):
-        return f"HTTP {status}"
-    challenge = response.headers.get(b"cf-mitigated")
-    if challenge is not None and _text(challenge).strip().lower() == "challenge":
-        return "challenge page (cf-mitigated: challenge)"
-    html = content_type in ("text/html", "application/xhtml+xml", "")
-    if html and 200 <= status < 300 and _PAYWALL.search(response.body[:_SCAN_BYTES]):
-        return "paywall (schema.org isAccessibleForFree: false)"
-    return None
-
-
 @dataclass(slots=True)
 class _Budget:
     cap: int
@@ -195,30 +146,25 @@ class _Budget:
 
 
 class DocumentFetcher:
-    """Fetch one site-level document through the engine (the SiteCache ``fetch`` function)."""
+    """Fetch one site-level document through the engine (the SiteCache ``fetch`` function).
 
-    #: Redirect hops followed for documents other than robots.txt (as ``heed check``).
-    MAX_REDIRECTS = 5
+    The retrieval rules (redirects, caps, refusals) are :func:`crawler.documents.fetch_document`'s,
+    shared with ``heed check``; this class supplies one hop through Scrapy's engine.
+    """
 
     def __init__(
         self,
         crawler: Crawler,
         *,
         user_agent: str,
-        robots_cap: int,
-        robots_max_redirects: int,
-        document_cap: int,
-        timeout: float,
-        refuse: Callable[[str], bool] | None = None,
+        limits: DocumentLimits,
+        refuse: Refuse | None = None,
     ) -> None:
         self.crawler = crawler
         #: True for a URL that must not be contacted (a denylisted host behind a redirect).
         self.refuse = refuse
         self.user_agent = user_agent
-        self.robots_cap = robots_cap
-        self.robots_max_redirects = robots_max_redirects
-        self.document_cap = document_cap
-        self.timeout = timeout
+        self.limits = limits
         #: Heed's own requests, by identity: only objects created here are ever in it, so no
         #: meta key a spider could copy makes a request pass unchecked.
         self._internal: WeakKeyDictionary[Request, _Budget] = WeakKeyDictionary()
@@ -238,58 +184,21 @@ class DocumentFetcher:
             raise StopDownload(fail=False)
 
     async def __call__(self, url: str, kind: str) -> FetchResult:
-        """Return the retrieval of *url* (``robots`` or another document kind); never raise."""
-        robots = kind == "robots"
-        cap = self.robots_cap if robots else self.document_cap
-        max_redirects = self.robots_max_redirects if robots else self.MAX_REDIRECTS
-        hops, current = 0, url
-        while True:
-            if self.refuse is not None and self.refuse(current):
-                self._count(f"optout/documents/{kind}/error/refused")
-                return FetchResult(
-                    url=url,
-                    error="refused",
-                    redirects=hops,
-                    final_url=current,
-                    fetched_at=now_iso(),
-                )
-            try:
-                request = self._request(current, cap)
-                response = await self.crawler.engine.download_async(request)
-            except Exception as exc:  # noqa: BLE001 - every failure is an answer (DEFER)
-                failed = failure_result(url, exc, redirects=hops, final_url=current)
-                self._count(f"optout/documents/{kind}/error/{failed.error}")
-                return failed
-            self._count(f"optout/documents/{kind}/status/{response.status}")
-            location = response.headers.get(b"Location")
-            if 300 <= response.status < 400 and location:
-                target = urljoin(current, _text(location).strip())
-                if hops >= max_redirects:
-                    return FetchResult(
-                        url=url,
-                        status=response.status,
-                        headers=header_pairs(response),
-                        error="too_many_redirects",
-                        redirects=hops + 1,
-                        final_url=current,
-                        fetched_at=now_iso(),
-                    )
-                if not target.startswith(("http://", "https://")):
-                    return FetchResult(
-                        url=url,
-                        status=response.status,
-                        error="invalid_redirect",
-                        redirects=hops + 1,
-                        final_url=target,
-                        fetched_at=now_iso(),
-                    )
-                current, hops = target, hops + 1
-                continue
-            return fetch_result(response, url=url, redirects=hops, cap=cap)
+        """Return the retrieval of *url* (a :mod:`crawler.documents` kind); never raise."""
+        return await fetch_document(
+            self._get_once, url, kind, self.limits, refuse=self.refuse, count=self._count
+        )
+
+    async def _get_once(self, url: str, cap: int) -> FetchResult:
+        try:
+            response = await self.crawler.engine.download_async(self._request(url, cap))
+        except Exception as exc:  # noqa: BLE001 - every failure is an answer (DEFER)
+            return failure_result(url, exc)
+        return fetch_result(response, url=url, cap=cap)
 
     def _count(self, key: str) -> None:
         if self.crawler.stats is not None:
-            self.crawler.stats.inc_value(key)
+            self.crawler.stats.inc_value(f"optout/documents/{key}")
 
     def _request(self, url: str, cap: int) -> Request:
         request = Request(
@@ -298,12 +207,12 @@ class DocumentFetcher:
             callback=NO_CALLBACK,
             dont_filter=True,
             meta={
-                "dont_redirect": True,  # counted by hand above
+                "dont_redirect": True,  # followed and counted by fetch_document
                 "dont_retry": True,  # an error is an answer (DEFER), retried after the TTL
                 "dont_cache": True,
                 "dont_merge_cookies": True,
                 "handle_httpstatus_all": True,
-                "download_timeout": self.timeout,
+                "download_timeout": self.limits.timeout,
                 # Bounds a declared length and the decompressed size; the body itself stops at
                 # the cap in bytes_received, keeping what arrived.
                 "download_maxsize": 32 * cap,

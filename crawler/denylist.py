@@ -74,6 +74,10 @@ class Denylist:
             domains=frozenset(domains),
         )
 
+    def note(self, entry: str) -> str:
+        """Return the reason recorded for a URL whose host the listed *entry* covers."""
+        return f"denylisted: {entry} is on {self.source} ({self.version})"
+
     def match(self, host: str) -> str | None:
         """Return the listed domain that covers *host*, or None."""
         if not self.domains or not host:

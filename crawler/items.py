@@ -19,7 +19,8 @@ from typing import Any
 
 from scrapy.http import Response, TextResponse
 
-from crawler.adapters import header_pairs, now_iso
+from crawler.adapters import header_pairs
+from crawler.documents import now_iso
 from optout.decision import Decision
 from optout.document import HeaderPairs
 

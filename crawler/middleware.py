@@ -50,15 +50,14 @@ from scrapy.utils.asyncio import is_asyncio_available
 from crawler import signals as optout_signals
 from crawler.adapters import (
     DocumentFetcher,
-    access_restriction,
     failure_result,
     fetch_result,
-    login_redirect,
     raise_slot_delay,
     redirect_count,
 )
 from crawler.config import OptoutConfig
 from crawler.denylist import Denylist
+from crawler.documents import DocumentLimits
 from crawler.exceptions import (
     EXCEPTION_FOR_ACTION,
     OptoutConfigError,
@@ -67,7 +66,8 @@ from crawler.exceptions import (
     RightsReserved,
 )
 from crawler.sitecache import SiteCache
-from optout.action import Action, before_action
+from optout.access import login_redirect
+from optout.action import Action, after_action, before_action, with_note
 from optout.decision import Crawl, Decision, Use, combine
 from optout.url import InvalidURL, host_of, origin_of
 
@@ -84,11 +84,6 @@ logger = logging.getLogger(__name__)
 
 #: Request meta key holding the Decision of a response handed to the spider.
 DECISION_META = "optout_decision"
-
-
-def with_note(decision: Decision, note: str) -> Decision:
-    """Return *decision* with *note* first among its notes."""
-    return replace(decision, notes=(note, *decision.notes))
 
 
 class RightsReservationMiddleware:
@@ -111,21 +106,12 @@ class RightsReservationMiddleware:
         self.fetcher = DocumentFetcher(
             crawler,
             user_agent=config.user_agent,
-            robots_cap=config.robots_maxsize + 1,  # one byte more: the parser sees the cut
-            robots_max_redirects=config.policy.robots_max_redirects,
-            document_cap=config.document_maxsize,
-            timeout=config.document_timeout,
+            limits=DocumentLimits.from_config(config),
             refuse=lambda url: self._denylisted(url) is not None,
         )
-        self.cache = SiteCache(
+        self.cache = SiteCache.from_config(
             self.fetcher,
-            token=config.token,
-            policy=config.policy,
-            max_size=config.cache_size,
-            defer_ttl=config.defer_ttl,
-            min_ttl=config.min_ttl,
-            fetch_ai_txt=config.fetch_ai_txt,
-            max_licences=config.max_licences,
+            config,
             on_event=lambda name: self._inc(f"optout/cache/{name}"),
             on_loaded=self._site_loaded,
         )
@@ -155,7 +141,7 @@ class RightsReservationMiddleware:
         hops = request.meta.get("redirect_urls") or []
         listed = self._denylisted(url)
         if listed is not None and self.denylist is not None:
-            note = f"denylisted: {listed} is on {self.denylist.source} ({self.denylist.version})"
+            note = self.denylist.note(listed)
             await self._drop(request, self._unchecked(url, note), Action.DENYLISTED)
         if len(hops) > self.config.max_page_redirects:
             note = f"more than {self.config.max_page_redirects} redirects from {hops[0]}"
@@ -224,22 +210,11 @@ class RightsReservationMiddleware:
             await self._drop(request, self._unchecked(url, f"invalid URL: {exc}"), Action.ERROR)
         fetched = fetch_result(response, url=url, redirects=redirect_count(request))
         decision = site.after_response(url, fetched, via=await self._via(request))
-        status = response.status
-        restricted = access_restriction(response, fetched.content_type)
-        if restricted is not None:
-            note = f"access restricted: {restricted}; not circumvented"
-            decision, action = with_note(decision, note), Action.ACCESS_RESTRICTED
-        elif not 200 <= status < 300 or fetched.error is not None:
-            note = f"HTTP {status}: no usable content" + (
-                f" ({fetched.error})" if fetched.error else ""
-            )
-            decision, action = with_note(decision, note), Action.ERROR
-        elif decision.crawl is Crawl.ALLOW and decision.use is Use.NOT_RESERVED:
+        decision, action = after_action(decision, fetched)
+        if action is Action.FETCHED_STORED:
             request.meta[DECISION_META] = decision
-            await self._emit(request, decision, Action.FETCHED_STORED, response)
+            await self._emit(request, decision, action, response)
             return response
-        else:
-            action = Action.FETCHED_EXCLUDED
         await self._drop(request, decision, action, response)
 
     async def process_exception(self, request: Request, exception: Exception) -> None:
@@ -251,8 +226,8 @@ class RightsReservationMiddleware:
         failed = failure_result(url, exception, redirects=redirect_count(request))
         site = await self.cache.get(origin_of(url))
         decision = site.after_response(url, failed, via=await self._via(request))
-        decision = with_note(decision, f"download failed: {failed.error}")
-        await self._emit(request, decision, Action.ERROR, None)
+        decision, action = after_action(decision, failed)  # "download failed: …", error
+        await self._emit(request, decision, action, None)
 
     async def _via(self, request: Request) -> list[tuple[Site, str]]:
         via = []

@@ -28,7 +28,7 @@ The Twisted reactor runs once per process: :func:`run` crawls once.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -168,11 +168,21 @@ def make_options(
     return options
 
 
-def build_settings(options: CrawlOptions) -> Settings:
-    """Return the Scrapy settings of a crawl with *options*."""
+def project_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Return the crawler project's Scrapy settings with *overrides* (``[settings]``, ``-s``).
+
+    The one way every front door reads its settings: ``heed crawl`` adds its options on top,
+    ``heed check`` reads the same ``OPTOUT_*`` values from them.
+    """
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
-    settings.update(options.settings, priority="cmdline")
+    settings.update(dict(overrides or {}), priority="cmdline")
+    return settings
+
+
+def build_settings(options: CrawlOptions) -> Settings:
+    """Return the Scrapy settings of a crawl with *options*."""
+    settings = project_settings(options.settings)
     chosen: dict[str, Any] = {"LOG_LEVEL": options.log_level, "HEED_STORE": options.store}
     if options.token:
         info_url = settings.get("OPTOUT_INFO_URL")

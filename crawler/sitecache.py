@@ -1,4 +1,6 @@
-"""Per-origin cache of site-level documents, compiled into :class:`optout.site.Site` objects.
+"""The one site loader: per-origin cache of site-level documents, compiled into
+:class:`optout.site.Site` objects, for the crawl and for ``heed check`` alike (each plugs in its
+own ``fetch``: Scrapy's engine, or httpx; :mod:`crawler.documents` holds their shared rules).
 
 protocols.md §3.2 and §16 items 1 and 6, RFC 9309 §2.3-2.4:
 
@@ -27,14 +29,16 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from crawler.documents import AI_TXT, LICENCE, ROBOTS, TDMREP
 from optout.decision import Crawl, Policy
 from optout.document import FetchResult
 from optout.robots_fetch import MAX_TTL, RobotsOutcome, cache_ttl, keep_last_good, outcome
 from optout.site import Site, SiteDocuments
 
-#: Document kinds handed to the fetch function, which owns their size caps and redirect limits.
-ROBOTS, TDMREP, AI_TXT, LICENCE = "robots", "tdmrep", "ai_txt", "licence"
+if TYPE_CHECKING:
+    from crawler.config import OptoutConfig
 
 #: ``fetch(url, kind)``: retrieve one document; never raise, a failure is a FetchResult.
 Fetch = Callable[[str, str], Awaitable[FetchResult]]
@@ -89,6 +93,34 @@ class SiteCache:
         self._on_event = on_event
         self._on_loaded = on_loaded
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
+
+    @classmethod
+    def from_config(
+        cls,
+        fetch: Fetch,
+        config: OptoutConfig,
+        *,
+        on_event: Callable[[str], None] | None = None,
+        on_loaded: OnLoaded | None = None,
+    ) -> SiteCache:
+        """Return the cache the ``OPTOUT_*`` settings in *config* describe, loading with *fetch*.
+
+        Every front door builds its cache here — the crawl with Scrapy's engine, ``heed check``
+        with httpx — so that both load the same documents in the same order under the same
+        limits and policy.
+        """
+        return cls(
+            fetch,
+            token=config.token,
+            policy=config.policy,
+            max_size=config.cache_size,
+            defer_ttl=config.defer_ttl,
+            min_ttl=config.min_ttl,
+            fetch_ai_txt=config.fetch_ai_txt,
+            max_licences=config.max_licences,
+            on_event=on_event,
+            on_loaded=on_loaded,
+        )
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -1,11 +1,20 @@
-"""The live check behind ``heed check``: fetch an origin's signal documents with httpx, then decide.
+"""The live check behind ``heed check``: the crawl's own site loader, fetching with httpx.
 
-Per origin (scheme + host + port, F12) robots.txt, ``/.well-known/tdmrep.json`` and ``/ai.txt``
-are fetched once per invocation, origins in parallel; RSL licences named by robots.txt follow.
-A page is requested only when robots.txt allows it (never when robots.txt is unusable: the
-engine says DEFER or DISALLOW and nothing is sent). Page redirects are followed by hand so that
-every hop's origin is checked before the hop is requested (F14). Clients honour ``HTTP_PROXY`` /
-``HTTPS_PROXY`` (httpx ``trust_env``).
+``heed check`` asks the engine the crawl asks, in the same way (docs/architecture.md):
+
+* the same settings (:func:`crawler.run.project_settings`, so ``--config`` and ``-s`` work as
+  for ``heed crawl``) read into the same :class:`crawler.config.OptoutConfig`;
+* the same site loader (:meth:`crawler.sitecache.SiteCache.from_config`) and document rules
+  (:func:`crawler.documents.fetch_document`): robots.txt first; tdmrep.json, ai.txt and RSL
+  licences only when some URL of the origin may be crawled; the same caps and redirect limits;
+* the same decisions before and after the request (:func:`optout.action.before_action`,
+  :func:`optout.action.after_action`), the same denylist, the same redirect checks: every hop is
+  decided before it is requested, and a login or subscription target is access-restricted.
+
+A page is requested only when a crawl would request it, so each result also says what a crawl
+would have done with the URL (:class:`optout.action.Action`). The differences are deliberate and
+conservative: ``--timeout`` bounds each request (a timeout defers, never allows), and nothing is
+recorded. Clients honour ``HTTP_PROXY`` / ``HTTPS_PROXY`` (httpx ``trust_env``).
 """
 
 from __future__ import annotations
@@ -13,54 +22,34 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 
-from optout import rsl
-from optout.decision import DEFAULT_POLICY, Crawl, Decision, Policy, Signal, Use, combine
+from crawler.config import OptoutConfig
+from crawler.denylist import Denylist
+from crawler.documents import DocumentLimits, fetch_document, now_iso
+from crawler.sitecache import SiteCache
+from optout.access import login_redirect
+from optout.action import Action, after_action, before_action, with_note
+from optout.decision import Crawl, Decision, Policy, Use, combine
 from optout.document import FetchResult, normalize_headers
-from optout.robots_fetch import outcome
-from optout.site import Site, SiteDocuments
+from optout.site import Site
+from optout.url import InvalidURL, parse_url
 
-#: Size caps (bytes). robots.txt: the policy's parse limit plus room to notice truncation.
-ROBOTS_CAP = DEFAULT_POLICY.robots_parse_limit + 1
-TDMREP_CAP = 1024 * 1024
-PAGE_CAP = 2 * 1024 * 1024
-MAX_PAGE_REDIRECTS = 10
-MAX_LICENSES = 3
+#: The statuses Scrapy's RedirectMiddleware follows (with a Location), so the check follows them too.
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
-def origin_of(url: str) -> str:
-    """Return ``scheme://host[:port]`` of *url* (default ports dropped); raise ValueError if invalid."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not an http(s) URL: {url!r}")
-    port = parts.port  # raises ValueError on a bad port
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    default = 80 if scheme == "http" else 443
-    return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _error_kind(exc: Exception) -> str:
+def error_kind(exc: Exception) -> str:
+    """Return the short machine-readable cause of an httpx failure (FetchResult.error)."""
     if isinstance(exc, httpx.TimeoutException):
         return "timeout"
     if isinstance(exc, httpx.RemoteProtocolError):
         return "truncated" if "incomplete" in str(exc).lower() else "protocol_error"
     if isinstance(exc, httpx.ConnectError):
-        return (
-            "dns"
-            if "name" in str(exc).lower() and "resolution" in str(exc).lower()
-            else "connection"
-        )
+        text = str(exc).lower()
+        return "dns" if "name" in text and "resolution" in text else "connection"
     if isinstance(exc, httpx.ReadError | httpx.WriteError):
         return "connection_reset"
     if isinstance(exc, httpx.DecodingError):
@@ -68,34 +57,22 @@ def _error_kind(exc: Exception) -> str:
     return type(exc).__name__
 
 
-async def fetch(
-    client: httpx.AsyncClient, url: str, *, cap: int, max_redirects: int, redirects_seen: int = 0
-) -> FetchResult:
-    """GET *url* following up to *max_redirects* redirects; read at most *cap* bytes; never raise."""
-    hops = redirects_seen
-    current = url
-    while True:
+class HttpxGet:
+    """One GET through httpx, redirects not followed, at most *cap* bytes kept; never raises."""
+
+    def __init__(self, client: httpx.AsyncClient, *, timeout: float) -> None:
+        self.client = client
+        self.timeout = timeout
+
+    async def __call__(self, url: str, cap: int) -> FetchResult:
+        """Return the response to GET *url* (``truncated`` past *cap* bytes), or the failure."""
         try:
-            async with client.stream("GET", current) as resp:
-                if resp.is_redirect and "location" in resp.headers:
-                    if hops >= max_redirects:
-                        return FetchResult(
-                            url=url,
-                            status=resp.status_code,
-                            headers=normalize_headers(resp.headers.multi_items()),
-                            error="too_many_redirects",
-                            redirects=hops + 1,
-                            final_url=current,
-                            fetched_at=_now(),
-                        )
-                    current = urljoin(current, resp.headers["location"])
-                    hops += 1
-                    continue
+            async with self.client.stream("GET", url, timeout=self.timeout) as resp:
                 body = bytearray()
                 truncated = False
                 async for chunk in resp.aiter_bytes():
                     body += chunk
-                    if len(body) >= cap:
+                    if len(body) > cap:  # one byte past the cap: there was more
                         truncated = True
                         break
                 return FetchResult(
@@ -103,27 +80,22 @@ async def fetch(
                     status=resp.status_code,
                     headers=normalize_headers(resp.headers.multi_items()),
                     body=bytes(body[:cap]),
-                    redirects=hops,
-                    final_url=current,
-                    fetched_at=_now(),
+                    final_url=url,
+                    fetched_at=now_iso(),
                     truncated=truncated,
                 )
         except (httpx.HTTPError, OSError, ValueError) as exc:
-            return FetchResult(
-                url=url,
-                error=_error_kind(exc),
-                redirects=hops,
-                final_url=current,
-                fetched_at=_now(),
-            )
+            return FetchResult(url=url, error=error_kind(exc), final_url=url, fetched_at=now_iso())
 
 
 @dataclass
 class CheckResult:
-    """One URL's answer: the decision, or the reason no decision could be made."""
+    """One URL's answer: the decision, and what a crawl would have done with the URL."""
 
     url: str
     decision: Decision
+    #: What a crawl records for this URL (``fetched-stored``, ``skipped-robots``, …).
+    action: Action
     final_url: str | None = None
     page_status: int | None = None
     notes: list[str] = field(default_factory=list)
@@ -132,147 +104,139 @@ class CheckResult:
         """Return the ``--json`` line object."""
         data = self.decision.to_dict()
         data["url"] = self.url
+        data["action"] = self.action.value
         data["final_url"] = self.final_url
         data["page_status"] = self.page_status
         return data
 
 
-def invalid_url_result(url: str, why: str, policy: Policy) -> CheckResult:
-    """Return the result line for a URL that cannot be checked at all."""
+def unchecked(url: str, why: str, policy: Policy, crawl: Crawl = Crawl.DISALLOW) -> Decision:
+    """Return the decision for a URL no signal could be read for (nothing was requested)."""
     base = combine(url, (), policy=policy, complete=False)
-    decision = replace(base, crawl=Crawl.DISALLOW, use=Use.UNKNOWN, notes=(f"invalid URL: {why}",))
-    return CheckResult(url=url, decision=decision)
+    return replace(base, crawl=crawl, use=Use.UNKNOWN, notes=(why,))
 
 
 class LiveChecker:
-    """Checks URLs against live servers, fetching each origin's documents once."""
+    """Checks URLs against live servers, loading each origin's documents once."""
 
     def __init__(
         self,
         client: httpx.AsyncClient,
+        config: OptoutConfig,
         *,
-        token: str,
-        policy: Policy = DEFAULT_POLICY,
-        fetch_ai_txt: bool = True,
+        denylist: Denylist | None = None,
+        timeout: float = 10.0,
+        page_maxsize: int = 2 * 1024 * 1024,
     ) -> None:
-        self.client = client
-        self.token = token
-        self.policy = policy
-        self.fetch_ai_txt = fetch_ai_txt
-        self._sites: dict[str, asyncio.Task[Site]] = {}
+        self.config = config
+        self.policy = config.policy
+        self.denylist = denylist
+        self.page_maxsize = page_maxsize
+        self._get = HttpxGet(client, timeout=timeout)
+        limits = DocumentLimits.from_config(config)
+        limits = replace(limits, timeout=min(limits.timeout, timeout))
 
-    def site(self, origin: str) -> asyncio.Task[Site]:
-        """Return the (shared) task that builds *origin*'s :class:`Site`."""
-        task = self._sites.get(origin)
-        if task is None:
-            task = asyncio.ensure_future(self._load_site(origin))
-            self._sites[origin] = task
-        return task
+        async def fetch(url: str, kind: str) -> FetchResult:
+            return await fetch_document(self._get, url, kind, limits, refuse=self._refused)
 
-    async def _load_site(self, origin: str) -> Site:
-        policy = self.policy
-        robots_f = fetch(
-            self.client,
-            origin + "/robots.txt",
-            cap=ROBOTS_CAP,
-            max_redirects=policy.robots_max_redirects,
-        )
-        tdm_f = fetch(
-            self.client, origin + "/.well-known/tdmrep.json", cap=TDMREP_CAP, max_redirects=5
-        )
-        jobs = [robots_f, tdm_f]
-        if self.fetch_ai_txt:
-            jobs.append(fetch(self.client, origin + "/ai.txt", cap=TDMREP_CAP, max_redirects=5))
-        results = await asyncio.gather(*jobs)
-        robots, tdmrep = results[0], results[1]
-        ai_txt = results[2] if self.fetch_ai_txt else None
-        robots_outcome = outcome(robots, policy)
-        licences: dict[str, FetchResult] = {}
-        if robots_outcome.robots is not None:
-            # RSL licences named by robots.txt are site-level documents too: fetch them before
-            # compiling the site, so that every document is parsed exactly once.
-            urls = [u for u, _line, _flag in rsl.license_urls(robots_outcome.robots, robots.url)]
-            urls = urls[:MAX_LICENSES]
-            fetched = await asyncio.gather(
-                *(fetch(self.client, u, cap=TDMREP_CAP, max_redirects=5) for u in urls)
-            )
-            licences = dict(zip(urls, fetched, strict=True))
-        docs = SiteDocuments(
-            origin=origin, robots=robots, tdmrep=tdmrep, ai_txt=ai_txt, licenses=licences
-        )
-        return Site(docs, token=self.token, policy=policy, robots_outcome=robots_outcome)
+        self.cache = SiteCache.from_config(fetch, config)
+
+    def _listed(self, host: str) -> str | None:
+        return self.denylist.match(host) if self.denylist is not None else None
+
+    def _refused(self, url: str) -> bool:
+        try:
+            return self._listed(parse_url(url).host) is not None
+        except InvalidURL:
+            return False
+
+    def _gate(self, url: str) -> tuple[Decision, Action] | str:
+        """Return why *url* may not be requested (decision, action), or its origin."""
+        try:
+            parsed = parse_url(url)
+        except InvalidURL as exc:
+            return unchecked(url, f"invalid URL: {exc}", self.policy), Action.ERROR
+        listed = self._listed(parsed.host)
+        if listed is not None and self.denylist is not None:
+            return unchecked(url, self.denylist.note(listed), self.policy), Action.DENYLISTED
+        return parsed.origin
 
     async def check(self, url: str) -> CheckResult:
-        """Return the decision for *url*, requesting it only if robots.txt allows."""
-        try:
-            origin = origin_of(url)
-        except ValueError as exc:
-            return invalid_url_result(url, str(exc), self.policy)
-        site = await self.site(origin)
-        before = site.before_request(url)
-        if before.crawl is not Crawl.ALLOW:
-            return CheckResult(url=url, decision=before)
+        """Return the decision for *url*, requesting it only where a crawl would."""
+        gate = self._gate(url)
+        if not isinstance(gate, str):
+            return CheckResult(url=url, decision=gate[0], action=gate[1])
+        site = await self.cache.get(gate)
+        decision = site.before_request(url)
+        action = before_action(decision, self.policy)
+        if action is not None:
+            return CheckResult(url=url, decision=decision, action=action)
         via: list[tuple[Site, str]] = []
         current, current_site = url, site
-        for _hop in range(MAX_PAGE_REDIRECTS + 1):
-            response = await fetch(self.client, current, cap=PAGE_CAP, max_redirects=0)
-            location = next(iter(response.header("location")), None)
-            if response.error == "too_many_redirects" and location:
-                nxt = urljoin(current, location)
-                try:
-                    nxt_site = await self.site(origin_of(nxt))
-                except ValueError as exc:
-                    return self._stopped(url, before, f"redirect to an invalid URL ({exc})")
-                hop = nxt_site.before_request(nxt)
-                if hop.crawl is not Crawl.ALLOW:
-                    return self._stopped(
-                        url,
-                        before,
-                        f"redirect to {nxt} not followed: {hop.reasons[0]}",
-                        hop.signals,
-                    )
-                via.append((current_site, current))
-                current, current_site = nxt, nxt_site
-                continue
-            decision = current_site.after_response(current, response, via=via)
-            return CheckResult(
-                url=url,
-                decision=decision,
-                final_url=current,
-                page_status=response.status,
-                notes=[f"page fetch failed: {response.error}"] if response.error else [],
-            )
-        return self._stopped(url, before, f"more than {MAX_PAGE_REDIRECTS} redirects")
+        while True:
+            response = await self._get(current, self.page_maxsize)
+            if response.truncated:  # Scrapy cancels a download over DOWNLOAD_MAXSIZE
+                response = replace(response, error="too_large", status=None)
+            location = next(iter(response.header("location")), "").strip()
+            if not (response.status in REDIRECT_STATUSES and location):
+                decision = current_site.after_response(current, response, via=via)
+                decision, action = after_action(decision, response)
+                return CheckResult(
+                    url=url,
+                    decision=decision,
+                    action=action,
+                    final_url=current,
+                    page_status=response.status,
+                )
+            if len(via) >= self.config.max_page_redirects:
+                why = f"more than {self.config.max_page_redirects} redirects from {url}"
+                decision = unchecked(current, why, self.policy, Crawl.DEFER)
+                return CheckResult(url=url, decision=decision, action=Action.ERROR)
+            via.append((current_site, current))
+            current = urljoin(current, location)
+            hop = await self._hop(current, via[-1][1])
+            if isinstance(hop, CheckResult):
+                return replace(hop, url=url, final_url=current)
+            current_site = hop
 
-    def _stopped(
-        self, url: str, before: Decision, why: str, extra: Sequence[Signal] = ()
-    ) -> CheckResult:
-        signals = (*before.signals, *extra)
-        base = combine(url, signals, policy=self.policy, complete=False)
-        crawl = Crawl.DISALLOW if base.crawl is Crawl.DISALLOW else Crawl.DEFER
-        decision = replace(base, crawl=crawl, notes=(why, *base.notes))
-        return CheckResult(url=url, decision=decision)
+    async def _hop(self, url: str, source: str) -> Site | CheckResult:
+        """Return the site of redirect target *url* if it may be requested, else the result."""
+        gate = self._gate(url)
+        if not isinstance(gate, str):
+            return CheckResult(url=url, decision=gate[0], action=gate[1])
+        site = await self.cache.get(gate)
+        decision = with_note(site.before_request(url), f"redirect hop from {source}")
+        action = before_action(decision, self.policy)
+        if action is None and login_redirect(url):
+            note = "access restricted: redirect to a login or subscription page"
+            decision, action = with_note(decision, note), Action.ACCESS_RESTRICTED
+        if action is not None:
+            return CheckResult(url=url, decision=decision, action=action)
+        return site
 
 
 async def check_urls(
     urls: Sequence[str],
+    config: OptoutConfig,
     *,
-    token: str,
-    user_agent: str,
-    timeout: float,
-    policy: Policy = DEFAULT_POLICY,
+    user_agent: str | None = None,
+    denylist: Denylist | None = None,
+    timeout: float = 10.0,
+    page_maxsize: int = 2 * 1024 * 1024,
     concurrency: int = 16,
 ) -> list[CheckResult]:
     """Check every URL (origins in parallel) and return the results in input order."""
     limits = httpx.Limits(max_connections=concurrency * 2)
     async with httpx.AsyncClient(
-        headers={"User-Agent": user_agent},
+        headers={"User-Agent": user_agent or config.user_agent},
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,
         trust_env=True,
         limits=limits,
     ) as client:
-        checker = LiveChecker(client, token=token, policy=policy)
+        checker = LiveChecker(
+            client, config, denylist=denylist, timeout=timeout, page_maxsize=page_maxsize
+        )
         gate = asyncio.Semaphore(concurrency)
 
         async def one(u: str) -> CheckResult:

@@ -2,15 +2,19 @@
 
 Every request attempt ends in exactly one :class:`Action` (one row of the audit trail); the
 decision before a request says which of the "not requested" actions applies
-(:func:`before_action`). Pure: the middleware and the audit trail share this vocabulary without
+(:func:`before_action`), and the decision after a response which of the others
+(:func:`after_action`). Pure: the middleware and the audit trail share this vocabulary without
 either loading the other.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 
+from optout.access import access_restriction
 from optout.decision import Crawl, Decision, Policy, Use, Verdict
+from optout.document import FetchResult
 
 
 class Action(StrEnum):
@@ -45,3 +49,28 @@ def before_action(decision: Decision, policy: Policy) -> Action | None:
     if decision.purposes[policy.purpose] is Verdict.DEFER:
         return Action.DEFERRED  # a site-level source could not be read: nothing could be used
     return None
+
+
+def after_action(decision: Decision, fetched: FetchResult) -> tuple[Decision, Action]:
+    """Return what becomes of a fetched page: its decision (with a note when restricted or
+    failed) and the action — stored only when it may be crawled and its use is not reserved."""
+    restricted = access_restriction(fetched)
+    if restricted is not None:
+        note = f"access restricted: {restricted}; not circumvented"
+        return with_note(decision, note), Action.ACCESS_RESTRICTED
+    status = fetched.status
+    if status is None:
+        return with_note(decision, f"download failed: {fetched.error}"), Action.ERROR
+    if not 200 <= status < 300 or fetched.error is not None:
+        note = f"HTTP {status}: no usable content" + (
+            f" ({fetched.error})" if fetched.error else ""
+        )
+        return with_note(decision, note), Action.ERROR
+    if decision.crawl is Crawl.ALLOW and decision.use is Use.NOT_RESERVED:
+        return decision, Action.FETCHED_STORED
+    return decision, Action.FETCHED_EXCLUDED
+
+
+def with_note(decision: Decision, note: str) -> Decision:
+    """Return *decision* with *note* first among its notes."""
+    return replace(decision, notes=(note, *decision.notes))

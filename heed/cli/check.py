@@ -10,19 +10,11 @@ from functools import partial
 
 import click
 
+from crawler.config import OptoutConfig, OptoutConfigError
+from crawler.denylist import Denylist
 from heed.livecheck import CheckResult, check_urls
 from optout.decision import DEFAULT_POLICY, Crawl, Use
 from optout.robots import product_token
-
-DEFAULT_TOKEN = "HeedBot"
-
-
-def user_agent_for(token: str, info_url: str) -> str:
-    """Return the User-Agent string that carries *token* (RFC 9309 §2.2.1: token as a substring)."""
-    from importlib.metadata import version
-
-    return f"Mozilla/5.0 (compatible; {token}/{version('heed')}; +{info_url})"
-
 
 #: Wrap at spaces only: URLs and rule text must stay copy-pastable.
 _wrap = partial(textwrap.wrap, break_long_words=False, break_on_hyphens=False)
@@ -36,14 +28,15 @@ def render_human(results: list[CheckResult]) -> str:
     width = min(shutil.get_terminal_size((100, 20)).columns, 140)
     url_w = max(20, min(60, max((len(r.url) for r in results), default=20)))
     purpose = results[0].decision.purpose.value if results else DEFAULT_POLICY.purpose.value
-    head = f"{'URL':<{url_w}}  {'CRAWL':<8}  USE ({purpose})"
+    use_w = max(len(f"USE ({purpose})"), 12)
+    head = f"{'URL':<{url_w}}  {'CRAWL':<8}  {f'USE ({purpose})':<{use_w}}  A CRAWL WOULD"
     lines = [click.style(head, bold=True), "-" * min(width, len(head) + 20)]
     for r in results:
         d = r.decision
         url = r.url if len(r.url) <= url_w else r.url[: url_w - 1] + "…"
         crawl = click.style(f"{d.crawl.value:<8}", fg=_CRAWL_STYLE[d.crawl])
-        use = click.style(d.use.value, fg=_USE_STYLE[d.use])
-        lines.append(f"{url:<{url_w}}  {crawl}  {use}")
+        use = click.style(f"{d.use.value:<{use_w}}", fg=_USE_STYLE[d.use])
+        lines.append(f"{url:<{url_w}}  {crawl}  {use}  {r.action.value}")
         if r.final_url and r.final_url != r.url:
             lines.append(f"    redirected to {r.final_url}")
         for reason in d.reasons:
@@ -63,13 +56,43 @@ def render_human(results: list[CheckResult]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def check_config(
+    config_file: str | None, set_settings: tuple[str, ...], token: str | None, info_url: str | None
+) -> tuple[OptoutConfig, Denylist | None, int]:
+    """Return the checks' configuration, read as ``heed crawl`` reads it (``[settings]``,
+    ``[crawl] token``, ``-s``, then the options), the denylist, and the page size limit."""
+    from crawler.run import CrawlConfigError, load_config, parse_setting, project_settings
+
+    try:
+        crawl_table, overrides = load_config(config_file) if config_file else ({}, {})
+        overrides = dict(overrides) | dict(parse_setting(s) for s in set_settings)
+    except CrawlConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    token = token or crawl_table.get("token")
+    if token:
+        overrides["OPTOUT_USER_AGENT_TOKEN"] = token
+    if info_url:
+        overrides["OPTOUT_INFO_URL"] = info_url
+    settings = project_settings(overrides)
+    try:
+        config = OptoutConfig.from_settings(settings)
+    except OptoutConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    denylist = None
+    if config.denylist:
+        try:
+            denylist = Denylist.load(config.denylist)
+        except OSError as exc:
+            raise click.UsageError(f"OPTOUT_DENYLIST {config.denylist!r}: {exc}") from exc
+    return config, denylist, settings.getint("DOWNLOAD_MAXSIZE")
+
+
 @click.command()
 @click.argument("urls", nargs=-1, required=True, metavar="URL...")
 @click.option(
     "--token",
-    default=DEFAULT_TOKEN,
-    show_default=True,
-    help="Crawler product token (letters, '-' and '_').",
+    default=None,
+    help="Crawler product token (letters, '-' and '_'; default: the configured one, HeedBot).",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line per URL.")
 @click.option(
@@ -77,43 +100,57 @@ def render_human(results: list[CheckResult]) -> str:
     default=10.0,
     show_default=True,
     type=click.FloatRange(min=0.1),
-    help="Seconds per request.",
+    help="Seconds per request (documents: at most OPTOUT_DOCUMENT_TIMEOUT).",
 )
 @click.option("--user-agent", default=None, help="Full User-Agent (default: built from the token).")
 @click.option(
     "--info-url",
-    default="https://github.com/heed-project/heed",
-    show_default=True,
-    help="Crawler info URL in the User-Agent.",
+    default=None,
+    help="Crawler info URL in the User-Agent (default: OPTOUT_INFO_URL).",
 )
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A heed.toml file.")
+@click.option("-s", "--set", "set_settings", multiple=True, metavar="NAME=VALUE", help="Setting.")
 def check(
     urls: tuple[str, ...],
-    token: str,
+    token: str | None,
     as_json: bool,
     timeout: float,
     user_agent: str | None,
-    info_url: str,
+    info_url: str | None,
+    config_file: str | None,
+    set_settings: tuple[str, ...],
 ) -> None:
     """Check URLs live: may they be crawled, and is their use for AI training reserved?
 
-    Per origin, robots.txt, /.well-known/tdmrep.json and /ai.txt are fetched once; a page is
-    requested only if robots.txt allows it, and its headers and HTML meta are read. Honours
-    HTTP_PROXY / HTTPS_PROXY.
+    The same checks as `heed crawl`, with the same settings (--config heed.toml, -s NAME=VALUE):
+    per origin robots.txt first, then /.well-known/tdmrep.json, /ai.txt and RSL licences when
+    some URL may be crawled; a page is requested only where a crawl would request it, and its
+    headers and HTML meta are read. Nothing is recorded. Honours HTTP_PROXY / HTTPS_PROXY.
 
     \b
     Example:
       heed check https://example.org/article --json
     """
-    if product_token(token) != token.lower() or token == "*":
+    if token is not None and (product_token(token) != token.lower() or token == "*"):
         raise click.BadParameter(
             "a product token uses only letters, '-' and '_' (RFC 9309 §2.2.1)", param_hint="--token"
         )
-    ua = user_agent or user_agent_for(token, info_url)
-    if token.lower() not in ua.lower():
+    config, denylist, page_maxsize = check_config(config_file, set_settings, token, info_url)
+    ua = user_agent or config.user_agent
+    if config.token.lower() not in ua.lower():
         raise click.BadParameter(
             "the User-Agent must contain the product token", param_hint="--user-agent"
         )
-    results = asyncio.run(check_urls(list(urls), token=token, user_agent=ua, timeout=timeout))
+    results = asyncio.run(
+        check_urls(
+            list(urls),
+            config,
+            user_agent=ua,
+            denylist=denylist,
+            timeout=timeout,
+            page_maxsize=page_maxsize,
+        )
+    )
     if as_json:
         for r in results:
             click.echo(json.dumps(r.to_dict(), ensure_ascii=False))

@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -210,19 +211,80 @@ def test_redirect_into_disallowed_area_is_not_followed(virtual_web: VirtualWeb) 
 
 
 def test_redirect_followed_when_allowed(virtual_web: VirtualWeb) -> None:
-    """An allowed hop is followed and the final page decides; the origin file of the first hop counts (T24)."""
+    """An allowed hop is decided, then followed; the final page's own signals decide."""
+    virtual_web.site("old.test", {"/robots.txt": OPEN_ROBOTS})
+    virtual_web.add("http://old.test/x", redirect="http://cdn.test/x", status=301)
+    virtual_web.site("cdn.test", {"/robots.txt": OPEN_ROBOTS})
+    virtual_web.add("http://cdn.test/x", body="content", headers={"tdm-reservation": "1"})
+    line = one("http://old.test/x")
+    assert line["final_url"] == "http://cdn.test/x"
+    assert (line["use"], line["action"]) == ("reserved", "fetched-excluded")
+    assert virtual_web.requested("http://cdn.test/x")
+
+
+def test_site_level_reservation_means_no_page_request(virtual_web: VirtualWeb) -> None:
+    """As in a crawl: a URL whose use a site-level file reserves is never requested
+    (before issue 10, ``heed check`` fetched it anyway to read its headers)."""
     virtual_web.site(
         "old.test",
         {
             "/robots.txt": OPEN_ROBOTS,
             "/.well-known/tdmrep.json": '[{"location": "/", "tdm-reservation": 1}]',
+            "/x": "content",
         },
     )
-    virtual_web.add("http://old.test/x", redirect="http://cdn.test/x", status=301)
-    virtual_web.site("cdn.test", {"/robots.txt": OPEN_ROBOTS, "/x": "content"})
     line = one("http://old.test/x")
-    assert line["final_url"] == "http://cdn.test/x"
-    assert line["use"] == "reserved"
+    assert (line["crawl"], line["use"], line["action"]) == (
+        "allow",
+        "reserved",
+        "skipped-reservation",
+    )
+    assert not virtual_web.requested("http://old.test/x")
+
+
+def test_unreachable_robots_means_no_other_document(virtual_web: VirtualWeb) -> None:
+    """robots.txt 503: nothing else is requested from the origin — no tdmrep.json, no ai.txt —
+    exactly as in a crawl (before issue 10, ``heed check`` still fetched both)."""
+    virtual_web.add("http://down.test/robots.txt", status=503)
+    virtual_web.site("down.test", {"/.well-known/tdmrep.json": "[]", "/ai.txt": "", "/p": "x"})
+    line = one("http://down.test/p")
+    assert (line["crawl"], line["action"]) == ("defer", "deferred")
+    assert virtual_web.count("http://down.test/robots.txt") == 1
+    for path in ("/.well-known/tdmrep.json", "/ai.txt", "/p"):
+        assert not virtual_web.requested("http://down.test" + path)
+
+
+def test_settings_from_config_and_set(virtual_web: VirtualWeb, tmp_path: Path) -> None:
+    """``--config`` and ``-s`` are read as ``heed crawl`` reads them: the token, the denylist,
+    the policy knobs and the document switches all apply."""
+    virtual_web.site(
+        "s.test",
+        {
+            "/robots.txt": "User-agent: OtherBot\nDisallow: /\n\nUser-agent: *\nAllow: /\n",
+            "/p": "x",
+        },
+    )
+    virtual_web.site("bad.test", {"/robots.txt": OPEN_ROBOTS, "/p": "x"})
+    (tmp_path / "deny.txt").write_text("# version: t-1\nbad.test\n", encoding="utf-8")
+    config = tmp_path / "heed.toml"
+    config.write_text(
+        f'[crawl]\ntoken = "OtherBot"\n[settings]\nOPTOUT_DENYLIST = "{tmp_path / "deny.txt"}"\n',
+        encoding="utf-8",
+    )
+    lines = run_check(
+        "--config", str(config), "-s", "OPTOUT_AI_TXT=False", "http://s.test/p", "http://bad.test/p"
+    )
+    assert lines[0]["crawl"] == "disallow"  # OtherBot's group
+    assert lines[1]["action"] == "denylisted"
+    assert "bad.test is on" in lines[1]["reasons"][0]
+    assert not virtual_web.requested("http://bad.test/robots.txt")
+    assert not virtual_web.requested("http://s.test/ai.txt")
+    assert lines[0]["policy"]["robots_403_allow"] is False
+    result = CliRunner().invoke(
+        main, ["check", "-s", 'OPTOUT_POLICY={"robots_403_allow": 1}', "http://s.test/p"]
+    )
+    assert result.exit_code == 2
+    assert "OPTOUT_POLICY" in result.output
 
 
 def test_origins_are_scheme_host_and_port(virtual_web: VirtualWeb) -> None:

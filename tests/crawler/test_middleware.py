@@ -23,11 +23,9 @@ from scrapy.utils.test import get_crawler
 import crawler.settings as project
 from crawler import defaults
 from crawler.adapters import (
-    access_restriction,
     error_kind,
     fetch_result,
     header_pairs,
-    login_redirect,
 )
 from crawler.config import OptoutConfig
 from crawler.denylist import Denylist, candidates
@@ -44,6 +42,7 @@ from crawler.exceptions import (
 from crawler.middleware import DECISION_META, RightsReservationMiddleware
 from crawler.signals import optout_decided
 from crawler.sitecache import SiteCache
+from optout.access import access_restriction, login_redirect
 from optout.action import Action
 from optout.decision import Crawl, Decision, Purpose, Use
 from optout.document import FetchResult
@@ -525,7 +524,7 @@ def test_login_redirect(url: str, wall: bool) -> None:
 def test_access_restriction_needs_markup_not_words() -> None:
     """An article that merely mentions paywalls is not access-restricted."""
     response = html("http://a.test/x", body="<p>isAccessibleForFree is a schema.org field</p>")
-    assert access_restriction(response, "text/html") is None
+    assert access_restriction(fetch_result(response)) is None
 
 
 # -- denylist ------------------------------------------------------------------------------------
