@@ -16,7 +16,7 @@ handler that must not fail silently (the audit writer) should close the spider i
     licences) are never reported here.
 
     * ``decision`` — :class:`optout.decision.Decision` with every signal and its evidence;
-    * ``action`` — :class:`audit.vocab.Action`: ``fetched-stored`` means the response is handed
+    * ``action`` — :class:`optout.action.Action`: ``fetched-stored`` means the response is handed
       to the spider as usable for the configured purpose; every other action means the request
       was dropped (never sent, or its response withheld from the spider);
     * ``request`` — the :class:`scrapy.Request` of the attempt (its last hop);

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import click
 
-from heed.cli.lazy import COMMANDS, LazyGroup
+from heed.cli import lazy
 
 
 @click.group(
-    cls=LazyGroup,
-    lazy=COMMANDS,
+    cls=lazy.LazyGroup,
+    lazy=lazy.COMMANDS,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(package_name="heed")
