@@ -74,3 +74,14 @@ def test_heed_toml_tables_agree() -> None:
     from policy.provider import TABLES
 
     assert tuple(PROVIDER_TABLES) == tuple(TABLES)
+
+
+def test_every_heed_setting_is_in_the_readme_table() -> None:
+    """The README's settings table lists exactly the OPTOUT_*/HEED_* settings that exist."""
+    import re
+
+    from crawler import defaults
+
+    names = {n for n in vars(defaults) if n.startswith(("OPTOUT_", "HEED_"))}
+    table = set(re.findall(r"^\| `((?:OPTOUT|HEED)_[A-Z_]+)` \|", README, flags=re.MULTILINE))
+    assert table == names
