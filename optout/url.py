@@ -14,9 +14,22 @@ Normalisation (RFC 3986 §6.2.2.1 and §6.2.3, RFC 5890):
 * user information is never part of an origin (and never belongs in an audit trail);
 * the fragment is never sent, so it is not part of the request target.
 
-The path and query are kept as written: they are what the crawler puts on the wire. (Issue 11
-adds RFC 3986 path canonicalisation here, in one place.) The registrable domain needs the Public
-Suffix List, a data file: :func:`audit.urls.registrable_domain` is its one definition.
+The request target (path and query) is put in its canonical form once, here, and that form is
+both what every path-based signal is matched against and what goes on the wire — so that the
+request Heed checks is the request it sends, whatever a link said (RFC 3986 §6.2.2):
+
+* a backslash in the path is a slash (what browsers send, and what IIS serves);
+* percent-escapes of unreserved characters are decoded (``%2e`` is ``.``, ``%7E`` is ``~``) and
+  the hex digits of the others upper-cased (``%2f`` → ``%2F``);
+* dot segments are removed (``/a/../private/x`` and ``/./private/x`` are ``/private/x``: what
+  nginx and Apache serve for them), after the unreserved escapes are decoded, so ``/%2e%2e/``
+  is a dot segment too;
+* every other character (non-ASCII, space, controls, ``"<>[]^`{|}``, and ``'`` in the query) is
+  percent-encoded as UTF-8, as Scrapy encodes it before sending: the canonical form is a fixed
+  point of what Scrapy and httpx put on the wire (tests/heed/test_url_model.py).
+
+The registrable domain needs the Public Suffix List, a data file:
+:func:`audit.urls.registrable_domain` is its one definition.
 """
 
 from __future__ import annotations
@@ -29,6 +42,16 @@ from dataclasses import dataclass
 DEFAULT_PORTS = {"http": 80, "https": 443}
 #: The schemes Heed requests.
 SCHEMES = frozenset(DEFAULT_PORTS)
+
+#: RFC 3986 §2.3: an escape of one of these is the character itself.
+UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+#: Characters kept as they are in a canonical path and query; every other one is percent-encoded.
+#: The same sets as Scrapy's (w3lib ``safe_url_string``) for http(s), so that the canonical form is
+#: a fixed point of what Scrapy and httpx send: ``[``, ``]``, ``|`` are encoded, and ``'`` in the
+#: query too.
+_PATH_SAFE = UNRESERVED | frozenset(":/@!$&'()*+,;=%")
+_QUERY_SAFE = (_PATH_SAFE - {"'"}) | {"?"}
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 
 #: Characters of a registered name Heed will request (letters, digits, '-', '_', '.').
 _HOST_NAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
@@ -47,8 +70,12 @@ class URL:
     host: str
     #: None for the scheme's default port.
     port: int | None
-    #: Path and query as sent on the wire (``/`` when the URL has no path); no fragment.
+    #: Path and query in canonical form, exactly as sent on the wire (``/`` when the URL has no
+    #: path; no fragment): what robots.txt and every path-based signal are matched against.
     target: str
+    #: The path and query as the URL spelled them (no fragment), when that differs from
+    #: ``target``; a decision records both.
+    spelled: str | None = None
 
     @property
     def origin(self) -> str:
@@ -143,10 +170,64 @@ def parse_url(url: str) -> URL:
     if scheme not in SCHEMES:
         raise InvalidURL(f"not an http(s) URL: {url!r}")
     check_host(host, url)
-    target = rest.partition("#")[0]
-    if not target.startswith("/"):
-        target = "/" + target  # "?q" alone: the path is empty, and an empty path is sent as "/"
-    return URL(scheme=scheme, host=host, port=port, target=target)
+    spelled = rest.partition("#")[0]
+    target = canonical_target(spelled)
+    return URL(
+        scheme=scheme,
+        host=host,
+        port=port,
+        target=target,
+        # An empty path is "/" by definition (RFC 9110 §4.2.3), not a different spelling.
+        spelled=None if spelled in (target, target[1:]) else spelled,
+    )
+
+
+def canonical_target(spelled: str) -> str:
+    """Return the canonical request target of a path-and-query as a URL spells it (see above)."""
+    path, _, query = spelled.partition("?")
+    path = _escape_unsafe(_normalize_escapes(path.replace("\\", "/")), _PATH_SAFE)
+    path = remove_dot_segments(path if path.startswith("/") else "/" + path)
+    if not query:
+        return path  # an empty query: Scrapy sends no "?"
+    return path + "?" + _escape_unsafe(_normalize_escapes(query), _QUERY_SAFE)
+
+
+def remove_dot_segments(path: str) -> str:
+    """Return absolute *path* without ``.`` and ``..`` segments (RFC 3986 §5.2.4)."""
+    if "." not in path:
+        return path
+    segments = path.split("/")[1:]
+    out: list[str] = []
+    for segment in segments:
+        if segment == "..":
+            if out:
+                out.pop()
+        elif segment != ".":
+            out.append(segment)
+    result = "/" + "/".join(out)
+    if segments[-1] in (".", "..") and not result.endswith("/"):
+        result += "/"  # "/a/b/.." is the directory "/a/"
+    return result
+
+
+def _normalize_escapes(text: str) -> str:
+    if "%" not in text:
+        return text
+    return _ESCAPE.sub(_decode_unreserved, text)
+
+
+def _decode_unreserved(match: re.Match[str]) -> str:
+    char = chr(int(match[1], 16))
+    return char if char in UNRESERVED else "%" + match[1].upper()
+
+
+def _escape_unsafe(text: str, safe: frozenset[str]) -> str:
+    if all(c in safe for c in text):
+        return text
+    return "".join(
+        c if c in safe else "".join(f"%{b:02X}" for b in c.encode("utf-8", "surrogatepass"))
+        for c in text
+    )
 
 
 def check_host(host: str, url: str = "") -> None:

@@ -55,3 +55,28 @@ def test_audit_origin_is_the_cache_key(labels: list[str], upper: bool, dot: bool
     except ValueError:
         return  # a host IDNA refuses is never requested, so it has no cache key
     assert parse_origin(split_origin(url)[0]).origin == key
+
+
+_TARGET = st.text(
+    alphabet=st.sampled_from(list("abc/.%2eEf7~?&=#'[]|\\ é:@!$()*+,;\"<>^`{}")), max_size=24
+)
+
+
+@given(_TARGET)
+def test_the_canonical_form_is_what_goes_on_the_wire(spelled: str) -> None:
+    """The canonical URL is a fixed point of Scrapy's and httpx's own URL handling: what Heed
+    decides on is byte for byte what the crawl and ``heed check`` request."""
+    import httpx
+    from w3lib.url import safe_url_string
+
+    url = str(parse_url("http://h.example/" + spelled))
+    assert safe_url_string(url) == url
+    assert str(httpx.URL(url)) == url
+    assert scrapy_request_url(url) == url
+
+
+def scrapy_request_url(url: str) -> str:
+    """Return the URL a Scrapy Request for *url* carries."""
+    from scrapy import Request
+
+    return Request(url).url

@@ -71,6 +71,38 @@ def test_invalid_urls_are_refused(url: str) -> None:
         origin_of(url)
 
 
+@pytest.mark.parametrize(
+    ("spelled", "target"),
+    [
+        ("/./private/x", "/private/x"),
+        ("/a/../private/x", "/private/x"),
+        ("/%2e%2e/private/x", "/private/x"),
+        ("/%2E/private/x", "/private/x"),
+        ("/a/%2e%2E/private/x", "/private/x"),
+        ("/private\\x", "/private/x"),
+        ("/a/b/..", "/a/"),
+        ("/a/b/.", "/a/b/"),
+        ("/../../x", "/x"),
+        ("//x/./y", "//x/y"),
+        ("/%7euser/%41", "/~user/A"),
+        ("/a%2fb%3f", "/a%2Fb%3F"),
+        ("/caf\u00e9 menu", "/caf%C3%A9%20menu"),
+        ("/a[1]|b", "/a%5B1%5D%7Cb"),
+        ("/p?q=%7e&r='x y'", "/p?q=~&r=%27x%20y%27"),
+        ("/p?a=/../b", "/p?a=/../b"),  # a query is not a path: no dot segments there
+        ("/100%", "/100%"),
+    ],
+)
+def test_canonical_target(spelled: str, target: str) -> None:
+    """Dot segments, unreserved escapes, backslashes and unsafe characters: one canonical form,
+    and the URL remembers how it was spelled."""
+    parsed = parse_url("http://h.example" + spelled)
+    assert parsed.target == target
+    assert parsed.spelled == (None if spelled == target else spelled)
+    assert parse_url(str(parsed)).target == target  # idempotent
+    assert parse_url(str(parsed)).spelled is None
+
+
 def test_normalize_host_never_raises() -> None:
     """The audit trail's host normalisation keeps what it cannot encode (it is evidence)."""
     assert normalize_host("Example.COM.") == "example.com"
