@@ -69,7 +69,7 @@ from crawler.sitecache import SiteCache
 from optout.access import login_redirect
 from optout.action import Action, after_action, before_action, with_note
 from optout.decision import Crawl, Decision, Use, combine
-from optout.url import InvalidURL, host_of, origin_of
+from optout.url import InvalidURL, host_of, origin_of, parse_url
 
 if TYPE_CHECKING:
     from typing import Self
@@ -84,6 +84,8 @@ logger = logging.getLogger(__name__)
 
 #: Request meta key holding the Decision of a response handed to the spider.
 DECISION_META = "optout_decision"
+#: Request meta key holding the URL as a link spelled it, on its canonical replacement.
+SPELLED_META = "optout_spelled_url"
 
 
 class RightsReservationMiddleware:
@@ -128,16 +130,35 @@ class RightsReservationMiddleware:
 
     # -- before the request -----------------------------------------------------------------
 
-    async def process_request(self, request: Request) -> None:
-        """Let *request* go only if it may be crawled and its content could be used."""
+    async def process_request(self, request: Request) -> Request | None:
+        """Let *request* go only if it may be crawled and its content could be used.
+
+        A request whose URL is not in canonical form (:mod:`optout.url`: dot segments, escapes,
+        backslashes) is replaced by one that is, rescheduled: only the canonical URL is decided
+        and sent, so the path checked is the path the server sees.
+        """
         if self.fetcher.is_internal(request):
-            return
+            return None
         request.headers["User-Agent"] = self.config.user_agent  # one identity, never another
         url = request.url
         try:
-            origin = origin_of(url)
+            parsed = parse_url(url)
         except InvalidURL as exc:
             await self._drop(request, self._unchecked(url, f"invalid URL: {exc}"), Action.ERROR)
+        canonical = str(parsed)
+        if canonical != url.partition("#")[0]:
+            if SPELLED_META in request.meta:  # a canonical URL is a fixed point: never loops
+                why = f"URL not requestable in canonical form ({canonical})"
+                await self._drop(request, self._unchecked(url, why), Action.ERROR)
+            self._inc("optout/canonicalised")
+            replacement = request.replace(url=canonical, meta={**request.meta, SPELLED_META: url})
+            # The original passed the duplicate filter: a replacement with the same fingerprint
+            # (Scrapy's fingerprint already resolves most spellings) must not be filtered out.
+            fingerprint = self.crawler.request_fingerprinter.fingerprint
+            if fingerprint(replacement) == fingerprint(request):
+                replacement.dont_filter = True
+            return replacement
+        origin = parsed.origin
         hops = request.meta.get("redirect_urls") or []
         listed = self._denylisted(url)
         if listed is not None and self.denylist is not None:
@@ -158,6 +179,7 @@ class RightsReservationMiddleware:
             await self._drop(request, decision, action)
         self._apply_crawl_delay(request, site)
         self._sent.add(request)
+        return None
 
     def _denylisted(self, url: str) -> str | None:
         """Return the denylist entry covering *url*'s host, or None."""
@@ -263,6 +285,9 @@ class RightsReservationMiddleware:
     async def _emit(
         self, request: Request, decision: Decision, action: Action, response: Response | None
     ) -> None:
+        spelled = request.meta.get(SPELLED_META)
+        if spelled is not None and str(parse_url(spelled)) == request.url:  # not a later hop
+            decision = with_note(decision, f"requested in canonical form; the link said {spelled}")
         self._inc("optout/decisions")
         self._inc(f"optout/action/{action.value}")
         self._inc(f"optout/crawl/{decision.crawl.value}")

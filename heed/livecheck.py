@@ -35,7 +35,7 @@ from optout.action import Action, after_action, before_action, with_note
 from optout.decision import Crawl, Decision, Policy, Use, combine
 from optout.document import FetchResult, normalize_headers
 from optout.site import Site
-from optout.url import InvalidURL, parse_url
+from optout.url import URL, InvalidURL, parse_url
 
 #: The statuses Scrapy's RedirectMiddleware follows (with a Location), so the check follows them too.
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -150,8 +150,8 @@ class LiveChecker:
         except InvalidURL:
             return False
 
-    def _gate(self, url: str) -> tuple[Decision, Action] | str:
-        """Return why *url* may not be requested (decision, action), or its origin."""
+    def _gate(self, url: str) -> tuple[Decision, Action] | URL:
+        """Return why *url* may not be requested (decision, action), or its canonical form."""
         try:
             parsed = parse_url(url)
         except InvalidURL as exc:
@@ -159,14 +159,23 @@ class LiveChecker:
         listed = self._listed(parsed.host)
         if listed is not None and self.denylist is not None:
             return unchecked(url, self.denylist.note(listed), self.policy), Action.DENYLISTED
-        return parsed.origin
+        return parsed
 
     async def check(self, url: str) -> CheckResult:
-        """Return the decision for *url*, requesting it only where a crawl would."""
+        """Return the decision for *url*, requesting it only where a crawl would.
+
+        Only the canonical form of a URL (:mod:`optout.url`) is decided and requested, as in a
+        crawl; the result keeps the URL as given.
+        """
         gate = self._gate(url)
-        if not isinstance(gate, str):
+        if not isinstance(gate, URL):
             return CheckResult(url=url, decision=gate[0], action=gate[1])
-        site = await self.cache.get(gate)
+        result = await self._check(str(gate), await self.cache.get(gate.origin))
+        if gate.spelled is not None:
+            result.notes.insert(0, f"requested in canonical form {gate}")
+        return replace(result, url=url)
+
+    async def _check(self, url: str, site: Site) -> CheckResult:
         decision = site.before_request(url)
         action = before_action(decision, self.policy)
         if action is not None:
@@ -193,26 +202,27 @@ class LiveChecker:
                 decision = unchecked(current, why, self.policy, Crawl.DEFER)
                 return CheckResult(url=url, decision=decision, action=Action.ERROR)
             via.append((current_site, current))
-            current = urljoin(current, location)
-            hop = await self._hop(current, via[-1][1])
+            hop = await self._hop(urljoin(current, location), current)
             if isinstance(hop, CheckResult):
-                return replace(hop, url=url, final_url=current)
-            current_site = hop
+                return replace(hop, url=url)
+            current, current_site = hop
 
-    async def _hop(self, url: str, source: str) -> Site | CheckResult:
-        """Return the site of redirect target *url* if it may be requested, else the result."""
+    async def _hop(self, url: str, source: str) -> tuple[str, Site] | CheckResult:
+        """Return the canonical URL and site of redirect target *url* if it may be requested,
+        else the result."""
         gate = self._gate(url)
-        if not isinstance(gate, str):
-            return CheckResult(url=url, decision=gate[0], action=gate[1])
-        site = await self.cache.get(gate)
+        if not isinstance(gate, URL):
+            return CheckResult(url=url, decision=gate[0], action=gate[1], final_url=url)
+        site = await self.cache.get(gate.origin)
+        url = str(gate)
         decision = with_note(site.before_request(url), f"redirect hop from {source}")
         action = before_action(decision, self.policy)
         if action is None and login_redirect(url):
             note = "access restricted: redirect to a login or subscription page"
             decision, action = with_note(decision, note), Action.ACCESS_RESTRICTED
         if action is not None:
-            return CheckResult(url=url, decision=decision, action=action)
-        return site
+            return CheckResult(url=url, decision=decision, action=action, final_url=url)
+        return url, site
 
 
 async def check_urls(
