@@ -2,7 +2,7 @@
 
 Counted from the crawl's stats (``optout/action/*`` from the rights-reservation middleware,
 ``item_scraped_count`` from Scrapy: items that passed the dataset pipeline, i.e. durable and
-written), logged at INFO through the ``crawler.progress`` logger.
+written), logged at INFO through the ``crawler.extensions.progress`` logger.
 """
 
 from __future__ import annotations
