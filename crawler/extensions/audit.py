@@ -34,7 +34,7 @@ import asyncio
 import logging
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
@@ -57,6 +57,8 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.utils.asyncio import AsyncioLoopingCall
+    from twisted.internet.task import LoopingCall
 
     from optout.site import Site, SiteDocuments
 
@@ -93,7 +95,7 @@ class AuditExtension:
         self._attempts: dict[str, int] = {}
         self._waiting: set[asyncio.Future[PageItem]] = set()
         self._last_call = time.monotonic()
-        self._tick: Any = None
+        self._tick: AsyncioLoopingCall | LoopingCall | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.decided, signal=optout_signals.optout_decided)
