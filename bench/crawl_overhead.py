@@ -12,8 +12,8 @@ small asyncio server in its own process. It is crawled, in interleaved rounds, b
   decision is durable).
 
 Both use the same concurrency and Scrapy settings. ``heed crawl`` tunes Python's garbage collector
-while it crawls (``HEED_GC_TUNING``, crawler/gctune.py); ``--plain-gc-tuning`` gives plain Scrapy
-the same tuning, to compare Heed's own work alone. For each run it prints pages/s (pages over the
+while it crawls (``HEED_GC_TUNING``, crawler/extensions/gctune.py); ``--plain-gc-tuning`` gives
+plain Scrapy the same tuning, to compare Heed's own work alone. For each run it prints pages/s (pages over the
 crawl's own ``elapsed_time_seconds``), CPU milliseconds per page (user + system of the crawl
 process, start-up included) and peak RSS; then the medians and the pages/s ratio heed / plain.
 """
@@ -151,7 +151,7 @@ def plain_crawl(seed: str, out: str, concurrency: int, gc_tuning: bool) -> None:
             "ROBOTSTXT_OBEY": True,
             "COOKIES_ENABLED": False,
             "TELNETCONSOLE_ENABLED": False,
-            "EXTENSIONS": {"crawler.gctune.GcTuningExtension": 0} if gc_tuning else {},
+            "EXTENSIONS": {"crawler.extensions.gctune.GcTuningExtension": 0} if gc_tuning else {},
             "REMOTE_CONTROL_ENABLED": False,
             "LOG_LEVEL": "INFO",
             "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",

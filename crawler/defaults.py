@@ -77,8 +77,8 @@ HEED_WARC = False
 # Seconds between progress lines (pages/s, stored, skipped by reason); 0 = none.
 HEED_PROGRESS_INTERVAL = 5.0
 # Freeze the objects created at start-up out of Python's cyclic garbage collector and make full
-# collections rarer while crawling (crawler/gctune.py): measured about 20% less CPU per page, at
-# the cost of some tens of MB.
+# collections rarer while crawling (crawler/extensions/gctune.py): measured about 20% less CPU per
+# page, at the cost of some tens of MB.
 HEED_GC_TUNING = True
 # The collector's thresholds while crawling (gc.set_threshold; CPython's default: 700, 10, 10).
 HEED_GC_THRESHOLDS = [700, 10, 100]

@@ -2,10 +2,11 @@
 
 **Ordering guarantee.** A page enters the dataset only after its decision *and* its stored-item row
 are committed to the audit database. :class:`DatasetPipeline` hands each
-:class:`~crawler.items.PageItem` to :meth:`crawler.extensions.AuditExtension.item_durable`, which
-records the item with :meth:`audit.AuditStore.record_item` and an ``on_durable`` callback; the store
-runs that callback only after the commit that made the item and every row recorded before it (its
-decision included) durable. The callback resolves the future the pipeline awaits, and only then
+:class:`~crawler.items.PageItem` to
+:meth:`crawler.extensions.audit.AuditExtension.item_durable`, which records the item with
+:meth:`audit.AuditStore.record_item` and an ``on_durable`` callback; the store runs that callback
+only after the commit that made the item and every row recorded before it (its decision
+included) durable. The callback resolves the future the pipeline awaits, and only then
 does the pipeline write the line (and hand the item on to later pipelines and feed exports). So a
 crash at any moment can lose dataset lines whose decisions are durable, never the reverse: every
 line's ``decision_id`` is in the database. The line carries the *stored* decision id (a resumed run
@@ -43,7 +44,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from scrapy.exceptions import DropItem, NotConfigured
 
-from crawler.extensions import AuditExtension
+from crawler.extensions.audit import AuditExtension
 from crawler.items import STORE_MODES, PageItem
 
 if TYPE_CHECKING:

@@ -49,13 +49,13 @@ EXTENSIONS: dict[str, int | None] = {
 
 # -- Heed's crawl: audit trail, dataset, progress -------------------------------------------------
 
-# Every decision, signal document and stored item goes to the audit database (crawler/extensions/);
+# Every decision, signal document and stored item goes to the audit database (crawler/extensions/audit.py);
 # the dataset pipeline writes a page only once its decision is durable (crawler/pipelines.py).
 EXTENSIONS.update(
     {
-        "crawler.extensions.AuditExtension": 0,
-        "crawler.progress.ProgressExtension": 0,
-        "crawler.gctune.GcTuningExtension": 0,
+        "crawler.extensions.audit.AuditExtension": 0,
+        "crawler.extensions.progress.ProgressExtension": 0,
+        "crawler.extensions.gctune.GcTuningExtension": 0,
     }
 )
 ITEM_PIPELINES = {"crawler.pipelines.DatasetPipeline": 300}

@@ -15,8 +15,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from optout import ai_training, aipref, aitxt, asset_meta, content_signal, robots, robots_meta, rsl
-from optout import tdmrep_assets as tdmrep
+from optout import (
+    ai_training,
+    aipref,
+    aitxt,
+    asset_meta,
+    content_signal,
+    robots,
+    robots_meta,
+    rsl,
+    tdmrep,
+)
 from optout.decision import DEFAULT_POLICY, PROTOCOL_SET_VERSION, Protocol
 from optout.robots_fetch import MAX_TTL
 

@@ -22,7 +22,9 @@ from heed.demo import sites
 from heed.demo.server import VirtualWeb, proxy_env
 
 if TYPE_CHECKING:
+    from scrapy import Request, Spider
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
 
     from audit import Action
     from optout.decision import Decision
@@ -118,7 +120,11 @@ def run_demo(directory: str | Path) -> DemoResult:
     rows: list[DemoRow] = []
 
     def decided(
-        decision: Decision, action: Action, request: Any, response: Any, spider: Any
+        decision: Decision,
+        action: Action,
+        request: Request,
+        response: Response | None,
+        spider: Spider,
     ) -> None:
         hops = request.meta.get("redirect_urls") or []
         rows.append(

@@ -185,7 +185,7 @@ def read_runs(engine: Engine) -> list[Run]:
 
 
 def _run_settings(config_text: str) -> tuple[dict[str, Any], bool]:
-    """Return the settings a run recorded (crawler/extensions.py run_config), leniently."""
+    """Return the settings a run recorded (crawler/extensions/auditrun.py run_config), leniently."""
     try:
         config = json.loads(config_text)
     except ValueError:

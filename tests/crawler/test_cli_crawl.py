@@ -172,7 +172,7 @@ def test_gc_tuning_is_applied_while_crawling_and_restored() -> None:
 
     from scrapy.utils.test import get_crawler
 
-    from crawler.gctune import GcTuningExtension
+    from crawler.extensions.gctune import GcTuningExtension
 
     before = gc.get_threshold()
     extension = GcTuningExtension(get_crawler(settings_dict={"HEED_GC_THRESHOLDS": "900,11,120"}))

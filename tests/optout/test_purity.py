@@ -40,9 +40,11 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("path", sorted(OPTOUT.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted(OPTOUT.rglob("*.py")), ids=lambda p: p.relative_to(OPTOUT).as_posix()
+)
 def test_module_imports_nothing_forbidden(path: Path) -> None:
-    """No optout module imports an I/O library, a framework or another Heed layer."""
+    """No optout module, subpackages' included, imports an I/O library, a framework or a layer."""
     assert not (_imports(path) & FORBIDDEN)
 
 

@@ -6,16 +6,19 @@ import io
 import json
 import re
 import zipfile
+from inspect import ismodule
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optout import tdmrep, tdmrep_assets, urlmatch
+from optout import tdmrep, urlmatch
 from optout.decision import Policy, Protocol, Purpose, Signal, Verdict
 from optout.document import FetchResult
 from optout.html_head import parse_head
+from optout.tdmrep.assets import MAX_XML
+from optout.tdmrep.wellknown import MAX_RULES
 from optout.urlmatch import normalize_path
 from tests.optout.vectors import load
 
@@ -370,7 +373,7 @@ def test_hostile_xml_is_not_expanded() -> None:
 
 
 def test_epub_members_are_read_bounded() -> None:
-    huge = b"<package>" + b" " * (tdmrep_assets.MAX_XML + 10) + b"</package>"
+    huge = b"<package>" + b" " * (MAX_XML + 10) + b"</package>"
     sig = tdmrep.from_epub(epub_zip(huge), source="b")  # deflates to a few KiB
     assert verdict(sig) == "DEFER"
     missing = io.BytesIO()
@@ -428,7 +431,7 @@ def test_retrieval_outcomes(kw: dict[str, Any], state: str, flag: str) -> None:
 
 
 def test_too_many_rules_defers() -> None:
-    doc = [{"location": f"/a{i}", "tdm-reservation": 0} for i in range(tdmrep.MAX_RULES + 1)]
+    doc = [{"location": f"/a{i}", "tdm-reservation": 0} for i in range(MAX_RULES + 1)]
     got = wellknown(doc)
     assert got.state is tdmrep.FileState.UNREADABLE
     assert verdict(got.evaluate("/a1")) == "DEFER"
@@ -515,6 +518,13 @@ def test_t17_meta_is_page_scoped() -> None:
 
 
 # -- contracts --------------------------------------------------------------------------------
+
+
+def test_package_exports_its_surface() -> None:
+    """optout.tdmrep re-exports each name of __all__ from its modules, once (httpx's guard)."""
+    assert len(set(tdmrep.__all__)) == len(tdmrep.__all__)
+    public = {n for n, v in vars(tdmrep).items() if not n.startswith("_") and not ismodule(v)}
+    assert public == set(tdmrep.__all__)
 
 
 def test_empty_inputs_give_none() -> None:

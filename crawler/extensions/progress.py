@@ -2,7 +2,7 @@
 
 Counted from the crawl's stats (``optout/action/*`` from the rights-reservation middleware,
 ``item_scraped_count`` from Scrapy: items that passed the dataset pipeline, i.e. durable and
-written), logged at INFO through the ``crawler.progress`` logger.
+written), logged at INFO through the ``crawler.extensions.progress`` logger.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
     from scrapy import Spider
     from scrapy.crawler import Crawler
+    from scrapy.utils.asyncio import AsyncioLoopingCall
+    from twisted.internet.task import LoopingCall
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ class ProgressExtension:
         if self.interval <= 0:
             raise NotConfigured("HEED_PROGRESS_INTERVAL is 0")
         self.crawler = crawler
-        self._task: Any = None
+        self._task: AsyncioLoopingCall | LoopingCall | None = None
         self._last = (time.monotonic(), 0)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)

@@ -1,24 +1,19 @@
-"""TDMRep values written as text, and TDMRep in EPUB OPF and PDF XMP (protocols.md §6.2-6.3).
+"""TDMRep in EPUB OPF and PDF XMP: the file's own statement, read from its bytes (§6.3, T20-T22).
 
-:func:`statement` turns one layer's ``tdm-reservation`` / ``tdm-policy`` values (HTTP headers,
-HTML meta, EPUB OPF meta, PDF XMP) into a :class:`Signal`; :mod:`optout.tdmrep` uses it and
-re-exports the EPUB and PDF readers defined here (T20-T22).
+An EPUB or PDF carries its reservation in its metadata, which outranks the origin's file and the
+HTTP headers (:func:`optout.tdmrep.page.resolve`). The values are read like every other text layer
+(:func:`optout.tdmrep.values.statement`); this module only finds them.
 
 Choices (recorded in flags):
 
-* Only ``1`` and ``0`` are values (§6.2: "Other values are considered protocol errors ... unset").
-  ``Policy.lenient_values`` maps ``true`` / ``yes`` to 1 (flag ``nonconformant``) only where a
-  type system makes the near-miss a typed spelling of 1: the JSON file (T09, in
-  :mod:`optout.tdmrep`) and XMP, whose Boolean type serialises as ``True``. Headers, HTML meta
-  and EPUB meta are text tokens and stay strict: T14 needs ``tdm-reservation: true`` unset.
-* Several values in one layer (repeated header, comma list, several meta tags): a 1 among them
-  reserves (conservative; flags ``nonconformant``, plus ``conflict`` if a 0 is there too).
-* ``tdm-policy`` becomes ``licence_url`` only with a reservation (§6.2: "SHOULD NOT process
-  ``tdm-policy``" with 0, T18); its value is still recorded in ``rule``.
 * XML comes from strangers: defusedxml, bounded sizes, never raises. Metadata that names TDMRep
-  but cannot be parsed, and an EPUB that is not a readable ZIP, DEFER (it might reserve). PDF XMP
-  is found by scanning the raw bytes for uncompressed packets (as XMP recommends metadata
-  streams be written); a packet inside a compressed object stream is not seen.
+  but cannot be parsed, and an EPUB that is not a readable ZIP, DEFER (it might reserve).
+* EPUB 3's ``tdm:`` prefix must be declared; the spec's own prefix left undeclared is accepted
+  with flag ``nonconformant`` when ``Policy.lenient_values``. XMP's Boolean ``True`` is a typed
+  spelling of 1 under the same policy.
+* PDF XMP is found by scanning the raw bytes for uncompressed packets (as XMP recommends metadata
+  streams be written); a packet inside a compressed object stream is not seen. Several packets:
+  the most restrictive.
 """
 
 from __future__ import annotations
@@ -26,26 +21,27 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from urllib.parse import urljoin, urlsplit
+from dataclasses import replace
 from xml.etree.ElementTree import Element
 
 from defusedxml.ElementTree import fromstring
 
-from optout.decision import DEFAULT_POLICY, Policy, Protocol, Purpose, Signal, Verdict, sha256_hex
-from optout.decision import most_restrictive as _most_restrictive
+from optout.decision import DEFAULT_POLICY, Policy, Protocol, Signal, Verdict, sha256_hex
+from optout.tdmrep.values import (
+    PARSER,
+    Where,
+    add_flag,
+    statement,
+    strictest,
+    verdict_purposes,
+)
 
-PARSER = "heed-tdmrep/1"
-#: The purposes a TDMRep reservation speaks about (§2.2); search is not covered by TDMRep.
-COVERED = (Purpose.TDM, Purpose.TRAIN_AI, Purpose.AI_INPUT)
 #: The namespaces of the PDF technique (``/``) and of EPUB 3 and the JSON-LD context (``#``).
 TDM_NAMESPACES = ("http://www.w3.org/ns/tdmrep/", "http://www.w3.org/ns/tdmrep#")
 #: Largest XMP packet, EPUB container.xml or OPF parsed; metadata is a few KiB.
 MAX_XML = 1024 * 1024
 #: XMP packets examined per PDF (document metadata, incremental updates, embedded images).
 MAX_PACKETS = 32
-_LENIENT_YES = frozenset({"1", "true", "yes"})
 _PREFIX_DECL = re.compile(r"([A-Za-z_][\w.-]*):\s+(\S+)")
 _KEYS = ("reservation", "policy")
 _PACKET_MARKS = (
@@ -53,99 +49,6 @@ _PACKET_MARKS = (
     (b"<x:xapmeta", b"</x:xapmeta>"),
     (b"<rdf:RDF", b"</rdf:RDF>"),
 )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Where:
-    """Where a layer's values were read: the evidence every signal of that layer carries."""
-
-    source: str | None
-    status: int | None = None
-    fetched_at: str | None = None
-    sha256: str | None = None
-
-
-def verdict_purposes(verdict: Verdict) -> dict[Purpose, Verdict]:
-    """Return *verdict* for every purpose TDMRep covers."""
-    return dict.fromkeys(COVERED, verdict)
-
-
-def policy_url(value: str, base: str | None) -> str | None:
-    """Return the absolute http(s) URL of a ``tdm-policy`` value, or None if it is not one."""
-    value = value.strip()
-    try:
-        url = urljoin(base, value) if base else value
-        scheme = urlsplit(url).scheme.lower()
-    except ValueError:
-        return None
-    return url if scheme in ("http", "https") and value else None
-
-
-def _classify(tokens: Sequence[str], lenient: bool) -> tuple[Verdict | None, list[str]]:
-    """Return the verdict of a layer's reservation tokens and the flags the reading needs."""
-    ones = sum(t == "1" for t in tokens)
-    zeros = sum(t == "0" for t in tokens)
-    loose = sum(lenient and t.lower() in _LENIENT_YES and t != "1" for t in tokens)
-    flags = ["conflict"] if (ones or loose) and zeros else []
-    if loose or len(tokens) > 1:
-        flags.append("nonconformant")
-    if ones or loose:
-        return Verdict.RESERVED, flags  # a 1 next to noise or a 0 still reserves (conservative)
-    if zeros == len(tokens):
-        return Verdict.NOT_RESERVED, flags
-    return None, [*flags, "invalid_value"]  # a 0 next to an invalid value: the field is unset
-
-
-def statement(
-    protocol: Protocol,
-    reservations: Sequence[str],
-    policies: Sequence[str],
-    *,
-    label: str,
-    rule: str,
-    at: Where,
-    line: int | None = None,
-    lenient: bool = False,
-    split: bool = True,
-) -> Signal | None:
-    """Return the signal of one layer's ``tdm-reservation`` / ``tdm-policy`` text values."""
-    if not reservations and not policies:
-        return None
-    tokens = [t.strip() for v in reservations for t in (v.split(",") if split else [v])]
-    tokens = [t for t in tokens if t] or ([""] if reservations else [])
-    urls = [u for u in (policy_url(p, at.source) for p in policies) if u]
-    flags = [] if urls or not policies else ["invalid_policy"]
-    verdict, more = _classify(tokens, lenient) if tokens else (None, ["policy_only"])
-    flags.extend(more)
-    if not tokens:
-        # tdm-policy alone states no value, but replaces an earlier layer's policy (§6.4).
-        reason = f"{label}: tdm-policy without tdm-reservation"
-    elif verdict is None:
-        reason = f"{label} has no valid value ({', '.join(tokens)!r}): tdm-reservation is unset"
-    elif verdict is Verdict.RESERVED:
-        reason = f"{label} is 1: TDM rights reserved" + (f" (policy {urls[0]})" if urls else "")
-    else:
-        reason = f"{label} is 0: TDM rights not reserved"
-    keep_url = urls and (verdict is Verdict.RESERVED or not tokens)
-    return Signal(
-        protocol=protocol,
-        purposes=verdict_purposes(verdict) if verdict is not None else {},
-        reason=reason,
-        source=at.source,
-        status=at.status,
-        rule=rule,
-        line=line,
-        sha256=at.sha256,
-        parser=PARSER,
-        flags=tuple(dict.fromkeys(flags)),
-        licence_url=urls[0] if keep_url else None,
-        fetched_at=at.fetched_at,
-    )
-
-
-def add_flag(sig: Signal, flag: str) -> Signal:
-    """Return *sig* with *flag* added (once)."""
-    return sig if flag in sig.flags else replace(sig, flags=(*sig.flags, flag))
 
 
 def _deferred(protocol: Protocol, why: str, at: Where, flag: str) -> Signal:
@@ -365,13 +268,3 @@ def from_pdf(
             for p in find_xmp_packets(bytes(body))
         ]
     )
-
-
-def strictest(signals: Sequence[Signal | None]) -> Signal | None:
-    """Return the most restrictive TDMRep-valued signal, flagged ``conflict`` if values differ."""
-    valued = [s for s in signals if s is not None and Purpose.TDM in s.purposes]
-    if not valued:
-        return next((s for s in signals if s is not None), None)
-    verdicts = [s.purposes[Purpose.TDM] for s in valued]
-    winner = next(s for s in valued if s.purposes[Purpose.TDM] is _most_restrictive(verdicts))
-    return add_flag(winner, "conflict") if len(set(verdicts)) > 1 else winner

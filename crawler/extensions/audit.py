@@ -1,4 +1,4 @@
-"""Scrapy extensions: the audit trail of every decision, and a progress line.
+"""The audit extension: the audit trail of every decision, document and stored item.
 
 :class:`AuditExtension` is the crawler's one door to :class:`audit.AuditStore` (style.md §10,
 regulation.md AC-03, AC-20):
@@ -31,14 +31,10 @@ With ``HEED_AUDIT_BACKGROUND`` a writer process commits the batches while the cr
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import os
 import time
-import uuid
 from dataclasses import replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
@@ -48,6 +44,7 @@ from audit import AuditStore, estimate_tokens
 from audit.engine import describe, resolve_url
 from crawler import signals as optout_signals
 from crawler.config import OptoutConfig
+from crawler.extensions.auditrun import request_key, resolve_run_key, run_config
 from crawler.items import DECISION_ID_META, PageItem
 from crawler.middleware import RightsReservationMiddleware
 from optout.action import Action, before_action
@@ -60,89 +57,18 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from scrapy.utils.asyncio import AsyncioLoopingCall
+    from twisted.internet.task import LoopingCall
 
     from optout.site import Site, SiteDocuments
 
 logger = logging.getLogger(__name__)
 
-#: File in JOBDIR holding the run key, so that a resumed crawl continues the same audit run.
-RUN_KEY_FILE = "heed-run-key"
-#: Settings that say where or how fast things are written, not what the crawler does: left out of
-#: the configuration recorded with the run (a resumed run may change them).
-VOLATILE_SETTINGS = frozenset(
-    {
-        "HEED_DB",
-        "HEED_RUN_KEY",
-        "HEED_PROGRESS_INTERVAL",
-        "HEED_AUDIT_BATCH_SIZE",
-        "HEED_AUDIT_MAX_DELAY",
-        "HEED_AUDIT_BACKGROUND",
-        "HEED_GC_TUNING",
-        "HEED_GC_THRESHOLDS",
-    }
-)
-#: Scrapy settings that shape what is requested, recorded with the run's configuration.
-RECORDED_SCRAPY_SETTINGS = (
-    "USER_AGENT",
-    "ROBOTSTXT_OBEY",
-    "COOKIES_ENABLED",
-    "RETRY_HTTP_CODES",
-    "RETRY_TIMES",
-    "REDIRECT_MAX_TIMES",
-    "DOWNLOAD_DELAY",
-    "CONCURRENT_REQUESTS_PER_DOMAIN",
-    "HTTPCACHE_ENABLED",
-)
-#: Audit ``kind`` of each site-level document.
-DOCUMENT_KINDS = {"robots": "robots.txt", "tdmrep": "tdmrep.json", "ai_txt": "ai.txt"}
+#: The note on the decision of a redirect hop the scheduler dropped as a duplicate.
 DUPLICATE_HOP_NOTE = (
     "not requested: the redirect leads to a URL this run already scheduled (a duplicate), "
     "decided under that attempt"
 )
-
-
-def request_key(request: Request) -> str:
-    """Return the attempt's key: a hash of the method and the URL the chain started at."""
-    hops = request.meta.get("redirect_urls")
-    start = hops[0] if hops else request.url
-    return hashlib.blake2b(f"{request.method} {start}".encode(), digest_size=16).hexdigest()
-
-
-def resolve_run_key(settings: Any) -> str:
-    """Return ``HEED_RUN_KEY``, else the key kept in ``JOBDIR`` (created there), else a new one."""
-    key = settings.get("HEED_RUN_KEY")
-    if key:
-        return str(key)
-    jobdir = settings.get("JOBDIR")
-    if not jobdir:
-        return uuid.uuid4().hex
-    path = Path(jobdir) / RUN_KEY_FILE
-    if path.is_file():
-        kept = path.read_text(encoding="utf-8").strip()
-        if kept:
-            return kept
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = uuid.uuid4().hex
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(key + "\n", encoding="utf-8")
-    os.replace(tmp, path)  # atomic: a crash leaves the old state or the new, never half a key
-    return key
-
-
-def run_config(crawler: Crawler, spider: Spider) -> dict[str, Any]:
-    """Return the configuration recorded with the run: spider arguments and settings."""
-    values = crawler.settings.copy_to_dict()
-    recorded = {
-        k: v
-        for k, v in values.items()
-        if k.startswith(("OPTOUT_", "HEED_")) and k not in VOLATILE_SETTINGS
-    }
-    recorded |= {k: values.get(k) for k in RECORDED_SCRAPY_SETTINGS}
-    return {
-        "spider": spider.name,
-        "arguments": dict(getattr(spider, "run_arguments", {}) or {}),
-        "settings": recorded,
-    }
 
 
 class AuditExtension:
@@ -169,7 +95,7 @@ class AuditExtension:
         self._attempts: dict[str, int] = {}
         self._waiting: set[asyncio.Future[PageItem]] = set()
         self._last_call = time.monotonic()
-        self._tick: Any = None
+        self._tick: AsyncioLoopingCall | LoopingCall | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.decided, signal=optout_signals.optout_decided)
