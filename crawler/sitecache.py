@@ -10,7 +10,9 @@ protocols.md §3.2 and §16 items 1 and 6, RFC 9309 §2.3-2.4:
   the load runs in its own task, so a cancelled waiter never cancels it for the others;
 * order: robots.txt first; ``/.well-known/tdmrep.json``, ``/ai.txt`` and the RSL licences robots.txt
   names are fetched only when some URL of the origin may be crawled (never after a complete
-  disallow or an unreachable robots.txt: nothing else is requested from such an origin);
+  disallow or an unreachable robots.txt: nothing else is requested from such an origin), and
+  each only if robots.txt lets this crawler request its own path (else it counts as unreadable:
+  its signal DEFERs);
 * TTL: :func:`optout.robots_fetch.outcome`'s (max-age capped at 24 h), shortened by the other
   documents' max-age; an unreachable robots.txt or unreadable document is retried after
   ``defer_ttl`` (or robots.txt's Retry-After), never cached as "allow"; ``min_ttl`` is a floor so that
@@ -31,14 +33,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from crawler.documents import AI_TXT, LICENCE, ROBOTS, TDMREP
+from crawler.documents import AI_TXT, LICENCE, ROBOTS, TDMREP, now_iso
+from optout import tdmrep
 from optout.decision import Crawl, Policy
 from optout.document import FetchResult
 from optout.robots_fetch import MAX_TTL, RobotsOutcome, cache_ttl, keep_last_good, outcome
 from optout.site import Site, SiteDocuments
+from optout.url import InvalidURL, origin_of
 
 if TYPE_CHECKING:
     from crawler.config import OptoutConfig
+
+#: ``FetchResult.error`` of a signal file robots.txt forbids this crawler to request.
+ROBOTS_DISALLOWED = "disallowed_by_robots_txt"
 
 #: ``fetch(url, kind)``: retrieve one document; never raise, a failure is a FetchResult.
 Fetch = Callable[[str, str], Awaitable[FetchResult]]
@@ -199,26 +206,61 @@ class SiteCache:
             # loop) must not be forgotten in favour of an older "allow" at the next outage.
             entry.last_good = (fresh, robots) if fresh.usable else None
         docs = SiteDocuments(origin=origin, robots=robots_doc)
-        if chosen.crawl_all in (None, Crawl.ALLOW):
-            jobs = [self._fetch(origin + "/.well-known/tdmrep.json", TDMREP)]
-            if self.fetch_ai_txt:
-                jobs.append(self._fetch(origin + "/ai.txt", AI_TXT))
-            found = await asyncio.gather(*jobs)
-            ai_txt = found[1] if self.fetch_ai_txt else None
-            docs = SiteDocuments(origin=origin, robots=robots_doc, tdmrep=found[0], ai_txt=ai_txt)
+        gate = self._compile(docs, chosen)  # robots.txt alone: which documents may be fetched
+        if not gate.crawls_anything:
+            return gate, docs, stale, self._ttl(fresh, docs)
+        jobs = [self._document(gate, origin + tdmrep.WELL_KNOWN_PATH, TDMREP)]
+        if self.fetch_ai_txt:
+            jobs.append(self._document(gate, origin + "/ai.txt", AI_TXT))
+        found = await asyncio.gather(*jobs)
+        ai_txt = found[1] if self.fetch_ai_txt else None
+        docs = SiteDocuments(origin=origin, robots=robots_doc, tdmrep=found[0], ai_txt=ai_txt)
         site = self._compile(docs, chosen)
         urls = site.license_urls[: self.max_licences]
         if urls:
-            licences = await asyncio.gather(*(self._fetch(u, LICENCE) for u in urls))
+            found_licences = await asyncio.gather(*(self._licence(gate, u) for u in urls))
             docs = SiteDocuments(
                 origin=origin,
                 robots=docs.robots,
                 tdmrep=docs.tdmrep,
                 ai_txt=docs.ai_txt,
-                licenses=dict(zip(urls, licences, strict=True)),
+                licenses={u: doc for u, (doc, _) in zip(urls, found_licences, strict=True)},
+                licence_robots={
+                    r.url.removesuffix("/robots.txt"): r for _, r in found_licences if r
+                },
             )
             site = self._compile(docs, chosen)
         return site, docs, stale, self._ttl(fresh, docs)
+
+    async def _document(self, gate: Site, url: str, kind: str) -> FetchResult:
+        """Fetch the *kind* document at *url* if robots.txt (*gate*) lets this crawler request it.
+
+        A signal file robots.txt forbids is not requested; it counts as unreadable (its signal
+        DEFERs: nothing it could reserve is used), the conservative reading of a file whose
+        reservation could not be read (docs/architecture.md, "Signal files obey robots.txt").
+        """
+        if gate.robots_allows(url):
+            return await self._fetch(url, kind)
+        self._event("document_disallowed")
+        return FetchResult(url=url, error=ROBOTS_DISALLOWED, final_url=url, fetched_at=now_iso())
+
+    async def _licence(self, gate: Site, url: str) -> tuple[FetchResult, FetchResult | None]:
+        """Fetch an RSL licence as :meth:`_document` does, under its own origin's robots.txt.
+
+        A licence on another origin needs that origin's robots.txt first (fetched for it, and
+        returned to be kept as evidence); when it is unusable, the licence is not requested.
+        """
+        try:
+            other = origin_of(url)
+        except InvalidURL:
+            return FetchResult(url=url, error="invalid_url", fetched_at=now_iso()), None
+        if other == gate.docs.origin:
+            return await self._document(gate, url, LICENCE), None
+        robots = await self._fetch(other + "/robots.txt", ROBOTS)
+        other_gate = self._compile(
+            SiteDocuments(origin=other, robots=robots), outcome(robots, self.policy)
+        )
+        return await self._document(other_gate, url, LICENCE), robots
 
     def _compile(self, docs: SiteDocuments, robots: RobotsOutcome) -> Site:
         return Site(docs, token=self.token, policy=self.policy, robots_outcome=robots)

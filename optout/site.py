@@ -53,6 +53,9 @@ class SiteDocuments:
     ai_txt: FetchResult | None = None
     #: RSL licence documents by URL (those named by robots.txt ``License:``).
     licenses: Mapping[str, FetchResult] = field(default_factory=dict)
+    #: robots.txt of the other origins serving those licences, by origin: read to learn whether
+    #: this crawler may request the licence there.
+    licence_robots: Mapping[str, FetchResult] = field(default_factory=dict)
 
 
 class Site:
@@ -195,6 +198,21 @@ class Site:
             if sig is not None:
                 found.append(sig)
         return found
+
+    def robots_allows(self, url: str) -> bool:
+        """Return True if robots.txt (or its absence) lets this crawler request *url*."""
+        return self._crawl_signals(normalize_path(url))[0].crawl is Crawl.ALLOW
+
+    @property
+    def crawls_anything(self) -> bool:
+        """Return False when robots.txt leaves no URL of the origin to crawl (a complete
+        disallow for this crawler's group, or an unusable robots.txt)."""
+        ro = self.robots_outcome
+        if ro.robots is None:
+            return ro.crawl_all is Crawl.ALLOW
+        return decide(self._matcher, "/")[0] or any(
+            rule.value == "allow" for rule in self._matcher.rules
+        )
 
     def before_request(self, url: str) -> Decision:
         """Return the decision possible before requesting *url*: crawl plus site-level signals."""

@@ -194,6 +194,7 @@ class AuditExtension:
         if documents.ai_txt is not None:
             found.append(("ai.txt", documents.ai_txt))
         found.extend(("rsl-licence", doc) for doc in documents.licenses.values())
+        found.extend(("robots.txt", doc) for doc in documents.licence_robots.values())
         try:
             for kind, doc in found:
                 store.record_document(doc, kind=kind, run_id=self.run_id)

@@ -356,3 +356,57 @@ def test_rejects_a_cache_without_room() -> None:
     fetch: Callable[[str, str], Awaitable[FetchResult]] = Web()
     with pytest.raises(ValueError, match="max_size"):
         SiteCache(fetch, token="HeedBot", policy=DEFAULT_POLICY, max_size=0)
+
+
+# -- signal files obey robots.txt (issue 11) --------------------------------------------------------
+
+
+def test_a_complete_disallow_fetches_no_signal_file() -> None:
+    """``User-agent: *`` / ``Disallow: /``: no URL may be crawled, so nothing else is requested."""
+    web = Web({ROBOTS: ok(ROBOTS, "User-agent: *\nDisallow: /\n")})
+    site = run(cache(web).get(ORIGIN))
+    assert web.calls == [(ROBOTS, "robots")]
+    assert site.before_request(ORIGIN + "/x").crawl is Crawl.DISALLOW
+
+
+def test_an_allow_rule_keeps_the_origin_crawlable() -> None:
+    """``Disallow: /`` with an ``Allow: /public/``: some URLs may be crawled, files are read."""
+    robots = "User-agent: *\nDisallow: /\nAllow: /public/\nAllow: /.well-known/\n"
+    web = Web({ROBOTS: ok(ROBOTS, robots)})
+    run(cache(web).get(ORIGIN))
+    assert web.count(TDMREP) == 1
+    assert web.count(AI_TXT) == 0  # /ai.txt itself is disallowed
+
+
+def test_a_signal_file_robots_forbids_is_not_fetched_and_defers() -> None:
+    """robots.txt forbids /.well-known/: tdmrep.json is not requested; what it could have
+    reserved cannot be known, so the origin's pages may be crawled but not used (DEFER)."""
+    web = Web({ROBOTS: ok(ROBOTS, "User-agent: *\nDisallow: /.well-known/\n")})
+    site = run(cache(web).get(ORIGIN))
+    assert web.count(TDMREP) == 0
+    assert web.count(AI_TXT) == 1
+    assert site.docs.tdmrep is not None
+    assert site.docs.tdmrep.error == "disallowed_by_robots_txt"
+    decision = site.before_request(ORIGIN + "/page")
+    assert decision.crawl is Crawl.ALLOW
+    assert decision.use is Use.UNKNOWN
+    assert any("disallowed_by_robots_txt" in r for r in decision.reasons)
+
+
+def test_a_licence_on_another_origin_obeys_that_origins_robots() -> None:
+    """An RSL licence elsewhere is fetched only if that origin's robots.txt allows it; its
+    robots.txt is kept with the documents as evidence."""
+    other = "http://licences.test"
+    robots = f"User-agent: *\nAllow: /\nLicense: {other}/closed.xml\nLicense: {ORIGIN}/own.xml\n"
+    web = Web(
+        {
+            ROBOTS: ok(ROBOTS, robots),
+            other + "/robots.txt": ok(other + "/robots.txt", "User-agent: *\nDisallow: /closed\n"),
+        }
+    )
+    site = run(cache(web).get(ORIGIN))
+    assert web.count(other + "/robots.txt") == 1
+    assert web.count(other + "/closed.xml") == 0
+    assert web.count(ORIGIN + "/own.xml") == 1
+    assert site.docs.licenses[other + "/closed.xml"].error == "disallowed_by_robots_txt"
+    assert set(site.docs.licence_robots) == {other}
