@@ -3,6 +3,9 @@
 Write with :class:`AuditStore` (``AuditStore.open(db)``, then ``start_run``, ``record``,
 ``record_item``; the crawler's only writer); read with :func:`open_reader` and the query
 functions :func:`lookup`, :func:`fetches` and :func:`evidence`, which return frozen records.
+The published documents read through the reporting queries (:mod:`audit.reporting`:
+:func:`crawl_runs`, :func:`policy_record`, :func:`denylist_versions`, :func:`action_counts`,
+:func:`summary_data`), which return values; nothing outside audit/ needs its tables.
 
 The names below are loaded on first use (PEP 562), so that a component needing only the URL
 helpers (:mod:`audit.urls`, which the crawler's denylist and scope use) does not load
@@ -15,6 +18,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from audit.engine import DEFAULT_SQLITE_FILE, ENV_VAR, resolve_url
     from audit.errors import (
         AuditError,
@@ -32,6 +37,23 @@ if TYPE_CHECKING:
         SignalRecord,
         StoredDocument,
     )
+    from audit.reporting.exclusions import NO_SIGNAL, Exclusion
+    from audit.reporting.items import DomainGroup, KindGroup
+    from audit.reporting.runs import (
+        ACTIONS_QUERY,
+        DENYLIST_QUERY,
+        POLICY_QUERY,
+        RUNS_QUERY,
+        DenylistVersion,
+        PolicyRecord,
+        RunRecord,
+        action_counts,
+        crawl_runs,
+        denylist_versions,
+        policy_record,
+    )
+    from audit.reporting.scope import SCOPE_METHOD, Scope, ScopeRun
+    from audit.reporting.summary import ActionCount, SummaryData, summary_data
     from audit.store import AuditStore
     from audit.target import Target, TargetKind, parse_target, parse_when
     from audit.urls import registrable_domain
@@ -58,6 +80,27 @@ _EXPORTS = {
     "ItemRecord": "audit.records",
     "SignalRecord": "audit.records",
     "StoredDocument": "audit.records",
+    "NO_SIGNAL": "audit.reporting.exclusions",
+    "Exclusion": "audit.reporting.exclusions",
+    "DomainGroup": "audit.reporting.items",
+    "KindGroup": "audit.reporting.items",
+    "ACTIONS_QUERY": "audit.reporting.runs",
+    "DENYLIST_QUERY": "audit.reporting.runs",
+    "POLICY_QUERY": "audit.reporting.runs",
+    "RUNS_QUERY": "audit.reporting.runs",
+    "DenylistVersion": "audit.reporting.runs",
+    "PolicyRecord": "audit.reporting.runs",
+    "RunRecord": "audit.reporting.runs",
+    "action_counts": "audit.reporting.runs",
+    "crawl_runs": "audit.reporting.runs",
+    "denylist_versions": "audit.reporting.runs",
+    "policy_record": "audit.reporting.runs",
+    "SCOPE_METHOD": "audit.reporting.scope",
+    "Scope": "audit.reporting.scope",
+    "ScopeRun": "audit.reporting.scope",
+    "ActionCount": "audit.reporting.summary",
+    "SummaryData": "audit.reporting.summary",
+    "summary_data": "audit.reporting.summary",
     "AuditStore": "audit.store",
     "Target": "audit.target",
     "TargetKind": "audit.target",
@@ -67,27 +110,49 @@ _EXPORTS = {
     "Modality": "audit.vocab",
     "estimate_tokens": "audit.vocab",
     "Action": "optout.action",
+    #: The engine type the query functions take (an open audit database: :func:`open_reader`).
+    "Engine": "sqlalchemy",
 }
 
 __all__ = [
+    "ACTIONS_QUERY",
     "DEFAULT_SQLITE_FILE",
+    "DENYLIST_QUERY",
     "ENV_VAR",
+    "NO_SIGNAL",
+    "POLICY_QUERY",
+    "RUNS_QUERY",
+    "SCOPE_METHOD",
     "Action",
+    "ActionCount",
     "AuditError",
     "AuditStore",
     "DatabaseURLError",
     "DecisionRecord",
+    "DenylistVersion",
+    "DomainGroup",
+    "Engine",
+    "Exclusion",
     "FetchRecord",
     "IntegrityError",
     "ItemRecord",
+    "KindGroup",
     "Modality",
     "NotFoundError",
+    "PolicyRecord",
+    "RunRecord",
     "SchemaError",
+    "Scope",
+    "ScopeRun",
     "SignalRecord",
     "StoredDocument",
+    "SummaryData",
     "Target",
     "TargetError",
     "TargetKind",
+    "action_counts",
+    "crawl_runs",
+    "denylist_versions",
     "estimate_tokens",
     "evidence",
     "fetches",
@@ -95,8 +160,10 @@ __all__ = [
     "open_reader",
     "parse_target",
     "parse_when",
+    "policy_record",
     "registrable_domain",
     "resolve_url",
+    "summary_data",
 ]
 
 

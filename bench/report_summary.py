@@ -15,7 +15,7 @@ Then it times, on each backend:
 
 * ``library`` — :func:`policy.summary.build.build_summary` on an open engine: every query and
   every section, the part that grows with the database; then each query once on its own
-  (:func:`policy.summary.data.queries`), to show where the time goes;
+  (:func:`audit.reporting.summary.summary_queries`), to show where the time goes;
 * ``heed json`` — ``heed report summary --format json`` as a real process, end to end:
   interpreter start-up, opening and checking the database, the body, publishing it as a version
   (the first run; later runs find it unchanged) and printing it.
@@ -54,12 +54,12 @@ from audit import Action, AuditError, AuditStore, open_reader
 from audit.engine import make_engine, resolve_url
 from audit.migrate import upgrade
 from audit.models import DECISION_T, ITEM_T
+from audit.reporting.scope import summary_scope
+from audit.reporting.summary import reading, summary_queries
 from optout.decision import Decision
 from optout.site import Site
 from policy.provider import ProviderConfig, load_provider_config
 from policy.summary.build import build_summary
-from policy.summary.data import queries, reading
-from policy.summary.scope import resolve_scope
 
 TARGET_S = 10.0
 CHUNK = 100_000
@@ -248,8 +248,9 @@ def per_query(engine: Engine, provider: ProviderConfig) -> str:
     them (same transaction settings), rows fetched."""
     out = []
     with reading(engine) as conn:
-        scope = resolve_scope(conn, provider.model(None))
-        for name, stmt in queries(scope, engine.dialect.name).items():
+        model = provider.model(None)
+        scope = summary_scope(conn, None if model is None else model.runs)
+        for name, stmt in summary_queries(scope, engine.dialect.name).items():
             started = time.perf_counter()
             conn.execute(stmt).all()
             out.append(f"{name} {time.perf_counter() - started:.2f} s")

@@ -23,10 +23,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from audit import ACTIONS_QUERY, DENYLIST_QUERY, POLICY_QUERY, DenylistVersion
 from policy.protocols import protocol_families, robots_features, robots_policy_lines
 from policy.provider import TO_BE_PROVIDED
 from policy.publish.crawlerinfo import ACCESS_STATEMENTS, enabled_protocols
-from policy.publish.inputs import Q_ACTIONS, Q_DENYLIST, Q_POLICY, Inputs
+from policy.publish.inputs import Inputs
 from policy.render import provided
 
 KIND, PUBLIC_KIND = "policy", "policy-public"
@@ -45,7 +46,7 @@ ACCESS_STATUSES = (401, 402, 403)
 def build(
     inputs: Inputs,
     *,
-    denylists: Sequence[Mapping[str, Any]],
+    denylists: Sequence[DenylistVersion],
     public: bool = False,
 ) -> dict[str, Any]:
     """Return the versioned body of the copyright policy (public summary if *public*)."""
@@ -94,11 +95,12 @@ def _measure_1_1(inputs: Inputs, public: bool) -> dict[str, Any]:
 
 
 def _measure_1_2(
-    inputs: Inputs, denylists: Sequence[Mapping[str, Any]], public: bool
+    inputs: Inputs, denylists: Sequence[DenylistVersion], public: bool
 ) -> dict[str, Any]:
     configured = inputs.settings.get("OPTOUT_DENYLIST")
     sources: list[dict[str, Any]] = [
-        {"version": d["version"]} if public else dict(d) for d in denylists
+        {"version": d.version} if public else {"version": d.version, "first_run": d.first_run}
+        for d in denylists
     ]
     denylist: dict[str, Any] = {
         "statements": [
@@ -121,7 +123,7 @@ def _measure_1_2(
         # A file path on the crawler's host is internal; the public summary names versions.
         denylist["configured_list"] = configured or TO_BE_PROVIDED
         denylist["provenance"] = {
-            "sources": Q_DENYLIST,
+            "sources": DENYLIST_QUERY,
             "configured_list": f"setting OPTOUT_DENYLIST, {inputs.settings_origin}",
         }
     return {
@@ -183,7 +185,7 @@ def _measure_1_3(inputs: Inputs, public: bool) -> dict[str, Any]:
             "policy": {
                 "id": inputs.policy.id,
                 "digest": inputs.policy.digest,
-                "query": Q_POLICY if inputs.policy.id is not None else None,
+                "query": POLICY_QUERY if inputs.policy.id is not None else None,
                 "source": inputs.settings_origin,
             },
             "protocols": "policy.protocols.protocol_families() less protocols the settings switch off",
@@ -238,7 +240,7 @@ def statistics(inputs: Inputs, counts: Mapping[int, Mapping[str, int]]) -> dict[
                 "decisions": sum(per_action.values()),
             }
         )
-    return {"runs": runs, "query": Q_ACTIONS}
+    return {"runs": runs, "query": ACTIONS_QUERY}
 
 
 def missing(body: Mapping[str, Any]) -> list[str]:

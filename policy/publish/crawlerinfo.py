@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from audit import POLICY_QUERY, RUNS_QUERY, RunRecord
 from optout import robots
 from optout.robots_fetch import MAX_TTL
 from policy.protocols import (
@@ -30,7 +31,7 @@ from policy.protocols import (
     robots_policy_lines,
 )
 from policy.provider import TO_BE_PROVIDED
-from policy.publish.inputs import Q_POLICY, Q_RUNS, Inputs, Run, configured_identity, iso
+from policy.publish.inputs import Inputs, configured_identity, iso
 from policy.render import provided
 
 KIND = "crawler-info"
@@ -94,7 +95,7 @@ def build(inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any]]:
     }
     provenance: dict[str, Any] = {
         "crawlers": crawler_evidence,
-        "crawlers_query": Q_RUNS,
+        "crawlers_query": RUNS_QUERY,
         "settings": inputs.settings_source,
         "policy": {
             "id": inputs.policy.id,
@@ -104,7 +105,7 @@ def build(inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any]]:
                 if latest
                 else inputs.settings_source
             ),
-            "query": Q_POLICY if inputs.policy.id is not None else None,
+            "query": POLICY_QUERY if inputs.policy.id is not None else None,
         },
         "protocols": "policy.protocols.honoured_protocols(): optout/ Protocol values and each "
         "module's PARSER constant",
@@ -147,7 +148,7 @@ def _crawlers(inputs: Inputs) -> tuple[list[dict[str, Any]], list[dict[str, Any]
     Without any run, the configured crawler identity.
     """
     if not inputs.runs:
-        token, agent = configured_identity(inputs.settings)
+        token, agent = configured_identity(inputs.settings, inputs.defaults)
         entry = {
             "name": token,
             "product_token": token,
@@ -156,7 +157,7 @@ def _crawlers(inputs: Inputs) -> tuple[list[dict[str, Any]], list[dict[str, Any]
             "source": "configuration (not used yet)",
         }
         return [entry], [{"product_token": token, "runs": [], "last_used": None}]
-    grouped: dict[tuple[str, str], list[Run]] = {}
+    grouped: dict[tuple[str, str], list[RunRecord]] = {}
     for run in inputs.runs:
         grouped.setdefault((run.crawler_name, run.product_token), []).append(run)
     crawlers, evidence = [], []

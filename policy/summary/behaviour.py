@@ -11,10 +11,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from audit import NO_SIGNAL, Exclusion, ScopeRun, SummaryData
 from policy.protocols import PROTOCOL_SET_VERSION, honoured_protocols, robots_policy_lines
-from policy.summary.data import NO_SIGNAL, Exclusion, SummaryData
 from policy.summary.rules import plural
-from policy.summary.scope import Run
 
 #: What Heed guarantees whatever the configuration (regulation.md AC-01, AC-03, AC-06, AC-07).
 FIXED_BEHAVIOUR = (
@@ -55,7 +54,7 @@ def protocol_lines() -> list[str]:
     return [f"{p.name}: {p.spec} (parser {p.parser})" for p in honoured_protocols()]
 
 
-def protocol_set_line(runs: Iterable[Run]) -> str:
+def protocol_set_line(runs: Iterable[ScopeRun]) -> str:
     """Return the protocol-set versions the runs recorded."""
     sets = sorted({run.protocol_set for run in runs})
     if not sets:
@@ -70,7 +69,7 @@ def protocol_set_line(runs: Iterable[Run]) -> str:
     return f"Protocol set recorded with every decision: {', '.join(sets)}{note}."
 
 
-def behaviour(data: SummaryData, runs: list[Run]) -> list[str | list[str]]:
+def behaviour(data: SummaryData, runs: list[ScopeRun]) -> list[str | list[str]]:
     """Return the §2.3 crawler-behaviour statements for the runs that contributed items.
 
     A nested list details the statement before it.
@@ -149,7 +148,7 @@ def _exclusion_order(e: Exclusion) -> tuple[int, str]:
     return 1, e.reason
 
 
-def _agents(runs: Iterable[Run]) -> dict[str, list[str]]:
+def _agents(runs: Iterable[ScopeRun]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for run in runs:
         agents = out.setdefault(run.product_token, [])
@@ -158,7 +157,7 @@ def _agents(runs: Iterable[Run]) -> dict[str, list[str]]:
     return out
 
 
-def _policies(runs: Iterable[Run]) -> dict[str, list[str]]:
+def _policies(runs: Iterable[ScopeRun]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for run in runs:
         key = json.dumps(run.knobs, sort_keys=True)

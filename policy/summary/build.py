@@ -14,17 +14,18 @@ Three steps, callable as a library (the benchmark times :func:`build_summary` al
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine
-
+from audit import SCOPE_METHOD, summary_data
 from audit.publications import Publication, history, publish
 from policy.provider import ProviderConfig
-from policy.summary.data import load
 from policy.summary.labels import SECTIONS
 from policy.summary.rules import day_month_year
 from policy.summary.sections import build_sections
+
+if TYPE_CHECKING:
+    from audit import ActionCount, Engine, Scope, ScopeRun
 
 #: Publication kind of the summary.
 KIND = "summary"
@@ -47,13 +48,15 @@ def build_summary(
     or ambiguous model, and audit errors for an unreadable database.
     """
     chosen = config.model(model)
-    data = load(engine, chosen)
+    # The model's crawl runs by key; every run without a model or when it lists none.
+    data = summary_data(engine, None if chosen is None else chosen.runs)
     sme_mode = bool(config.provider.sme) if sme is None else sme
     runs = data.scope.run_ids
+    name = "" if chosen is None else chosen.name
     return {
         "schema": SCHEMA,
         "template": TEMPLATE,
-        "model": "" if chosen is None else chosen.name,
+        "model": name,
         "sme": sme_mode,
         "sections": build_sections(data, config, chosen, sme=sme_mode),
         "figures": {
@@ -67,14 +70,42 @@ def build_summary(
             },
         },
         "provenance": {
-            "scope": data.scope.describe(),
-            "runs": [run.to_dict() for run in data.scope.runs],
+            "scope": describe_scope(data.scope, name),
+            "runs": [run_provenance(run) for run in data.scope.runs],
             "queries": data.queries,
         },
     }
 
 
-def _by_action(actions: list[Any]) -> list[dict[str, Any]]:
+def describe_scope(scope: Scope, model: str) -> dict[str, Any]:
+    """Return the scope of model *model* ("" when none is configured) as JSON-ready data, with
+    the method in words."""
+    runs = "every crawl run" if scope.all_runs else "the crawl runs listed for the model"
+    return {
+        "model": model,
+        "runs": runs,
+        "run_ids": scope.run_ids,
+        "run_keys": [run.key for run in scope.runs],
+        "missing_run_keys": list(scope.missing_keys),
+        "method": SCOPE_METHOD,
+    }
+
+
+def run_provenance(run: ScopeRun) -> dict[str, Any]:
+    """Return a run in scope as JSON-ready data (times as ISO 8601 UTC)."""
+    return {
+        "id": run.id,
+        "run_key": run.key,
+        "crawler_name": run.crawler_name,
+        "product_token": run.product_token,
+        "user_agent": run.user_agent,
+        "protocol_set": run.protocol_set,
+        "started_at": run.started_at.isoformat(),
+        "ended_at": None if run.ended_at is None else run.ended_at.isoformat(),
+    }
+
+
+def _by_action(actions: list[ActionCount]) -> list[dict[str, Any]]:
     totals: dict[str, int] = {}
     for a in actions:
         totals[a.action] = totals.get(a.action, 0) + a.decisions

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from audit import ScopeRun, SummaryData
 from policy.provider import TO_BE_PROVIDED, Model, ProviderConfig
 from policy.summary import figures
 from policy.summary.behaviour import (
@@ -18,7 +19,6 @@ from policy.summary.behaviour import (
     protocol_lines,
     protocol_set_line,
 )
-from policy.summary.data import SummaryData
 from policy.summary.fields import NO, YES, SectionBuilder, optional, text, yes_no
 from policy.summary.rules import (
     BINS,
@@ -28,7 +28,6 @@ from policy.summary.rules import (
     rule_text,
     top_domain_count,
 )
-from policy.summary.scope import Run
 
 _UNITS = {"bytes": "bytes of stored content", "tokens": "text tokens"}
 
@@ -214,7 +213,7 @@ def _metric(model: Model | None) -> str:
     return (model.size_metric if model is not None else None) or "bytes"
 
 
-def _crawlers(runs: list[Run]) -> list[dict[str, Any]]:
+def _crawlers(runs: list[ScopeRun]) -> list[dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for run in runs:
         entry = out.setdefault(

@@ -1,6 +1,6 @@
 """Figures derived from the ``items`` query's rows: pure arithmetic, no database.
 
-The ``items`` query (policy.summary.items) returns one row per registrable domain and one per
+The ``items`` query (audit.reporting.items) returns one row per registrable domain and one per
 run, modality and media type; every §1.3 and §2.3 figure is a sum, minimum or maximum over
 those rows.
 """
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from policy.summary.items import DomainGroup, KindGroup
+from audit import DomainGroup, KindGroup
 
 #: Template order of modalities.
 MODALITY_ORDER = ("text", "image", "audio", "video", "other")

@@ -28,16 +28,16 @@ from policy.summary.rules import format_number
 FORMATS = ("md", "html", "json")
 
 
-def render_summary(doc: dict[str, Any], fmt: str) -> str:
-    """Return *doc* rendered as *fmt* (``md``, ``html`` or ``json``)."""
+def render_summary(doc: dict[str, Any], fmt: str, *, heed_version: str) -> str:
+    """Return *doc* rendered as *fmt* (``md``, ``html`` or ``json``).
+
+    *heed_version* is the version of Heed that generated it, named in the md and html forms
+    (the caller's to give: policy/ does not import the crawler, which knows it).
+    """
     if fmt == "json":
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; known: {FORMATS}")
-    # Imported here: crawler.config imports Scrapy and Twisted (a quarter of a second), which
-    # only the md and html forms need, for the version they name.
-    from crawler.config import heed_version
-
     context = {
         "doc": doc,
         "parts": _parts(doc),
@@ -46,7 +46,7 @@ def render_summary(doc: dict[str, Any], fmt: str) -> str:
             "last_update": LAST_UPDATE_LABEL,
             "previous": PREVIOUS_LABEL,
         },
-        "heed_version": heed_version(),
+        "heed_version": heed_version,
     }
     if fmt == "md":
         # Blank lines the template leaves between blocks: one is enough in Markdown.

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from audit import SummaryData
 from policy.provider import TO_BE_PROVIDED, Model, ProviderConfig
 from policy.summary.crawled import denylist_fact, section_1_3, section_2_3, section_3_1
-from policy.summary.data import SummaryData
 from policy.summary.fields import (
     SectionBuilder,
     dataset_list,

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
-from audit import Action, AuditStore, open_reader
+from audit import NO_SIGNAL, Action, AuditStore, open_reader, summary_data
 from audit.models import ITEM_T
 from policy.provider import (
     TO_BE_PROVIDED,
@@ -25,7 +25,6 @@ from policy.provider import (
 )
 from policy.summary import figures
 from policy.summary.build import build_summary
-from policy.summary.data import NO_SIGNAL, load
 from tests.audit.conftest import header_signal
 from tests.policy.conftest import ALLOW, MODEL, T0, Seeder
 
@@ -76,7 +75,7 @@ def test_ranking_sums_subdomains_into_registrable_domains_and_breaks_ties_by_nam
     seeder.store.close()
     engine = open_reader(db_url)
     try:
-        ranked = figures.rank_domains(load(engine, None).domains, "bytes")
+        ranked = figures.rank_domains(summary_data(engine, None).domains, "bytes")
     finally:
         engine.dispose()
     assert [(d.domain, d.size, d.items) for d in ranked] == [

@@ -1,4 +1,5 @@
-"""What ``heed report policy`` and ``heed report crawler-info`` share: the database and errors."""
+"""What ``heed report policy`` and ``heed report crawler-info`` share: the database, errors, and
+what the documents are told of the crawler (policy/ does not import it)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,24 @@ from sqlalchemy import Engine
 
 from audit.engine import make_engine, resolve_url
 from audit.migrate import ensure_schema
+from crawler import defaults
+from crawler.config import heed_version
 from heed.cli.db import audit_errors
-from policy.publish.inputs import InputError
+from policy.publish.inputs import SETTING_NAMES, CrawlerDefaults, InputError
 from policy.render import write_document
 
 CONFIG_HELP = (
     "heed.toml with the provider's statements ([provider], [crawler], [measures]) and, for a "
     "crawler that has not run yet, its [settings] and [crawl] token."
 )
+
+
+def crawler_defaults() -> CrawlerDefaults:
+    """Return Heed's defaults of the settings the documents describe, and its version."""
+    return CrawlerDefaults(
+        settings={name: getattr(defaults, name) for name in SETTING_NAMES},
+        version=heed_version(),
+    )
 
 
 def open_publisher(db: str | None) -> Engine:

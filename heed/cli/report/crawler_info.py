@@ -10,9 +10,14 @@ import click
 from sqlalchemy import Engine
 
 from audit.publications import Publication, history, latest, publish
-from crawler.config import heed_version
 from heed.cli.db import db_option
-from heed.cli.report.common import CONFIG_HELP, open_publisher, report_errors, write_text
+from heed.cli.report.common import (
+    CONFIG_HELP,
+    crawler_defaults,
+    open_publisher,
+    report_errors,
+    write_text,
+)
 from policy.publish import crawlerinfo
 from policy.publish.feed import atom_feed
 from policy.publish.inputs import gather, iso
@@ -75,7 +80,8 @@ def _generate(
     engine: Engine, config: str | None, base_url: str | None, preview: bool
 ) -> tuple[dict[str, Any], str | None, str]:
     """Return the JSON document, the Atom feed (None when nothing is published) and the page."""
-    inputs = gather(engine, config)
+    defaults = crawler_defaults()
+    inputs = gather(engine, config, defaults)
     info, provenance = crawlerinfo.build(inputs)
     previous = latest(engine, crawlerinfo.KIND)
     changes = crawlerinfo.describe_changes(previous.body if previous else None, info)
@@ -119,7 +125,7 @@ def _generate(
         ],
         feed_href=ATOM,
         json_href=JSON,
-        heed_version=heed_version(),
+        heed_version=defaults.version,
     )
     return document, feed, page
 

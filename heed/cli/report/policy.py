@@ -9,12 +9,19 @@ from typing import Any
 import click
 from sqlalchemy import Engine
 
+from audit import action_counts, denylist_versions
 from audit.publications import Publication, latest, publish
 from crawler.config import heed_version
 from heed.cli.db import db_option
-from heed.cli.report.common import CONFIG_HELP, open_publisher, report_errors, write_text
+from heed.cli.report.common import (
+    CONFIG_HELP,
+    crawler_defaults,
+    open_publisher,
+    report_errors,
+    write_text,
+)
 from policy.publish import copyright as cp
-from policy.publish.inputs import action_counts, denylist_versions, gather, iso
+from policy.publish.inputs import gather, iso
 from policy.render import render
 
 FORMATS = ("md", "html", "json")
@@ -77,7 +84,7 @@ def policy(
 
 def _generate(engine: Engine, config: str | None, public: bool, preview: bool) -> dict[str, Any]:
     """Return the document: the versioned body, its version, and the internal annex."""
-    inputs = gather(engine, config)
+    inputs = gather(engine, config, crawler_defaults())
     kind = cp.PUBLIC_KIND if public else cp.KIND
     body = cp.build(inputs, denylists=denylist_versions(engine, inputs.runs), public=public)
     previous = latest(engine, kind)

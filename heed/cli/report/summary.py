@@ -11,6 +11,7 @@ import click
 from audit.engine import describe, make_engine, resolve_url
 from audit.publications import latest
 from audit.queries import open_reader
+from crawler.config import heed_version
 from heed.cli.db import audit_errors, db_option
 from policy.provider import ProviderConfig, ProviderConfigError, load_provider_config
 from policy.render import write_document
@@ -107,7 +108,7 @@ def summary(
             writer.dispose()
     state = "published" if is_new else "unchanged"
     click.echo(f"Summary version {doc['version']} ({state}) in {describe(url)}.", err=True)
-    text = render_summary(doc, fmt)
+    text = render_summary(doc, fmt, heed_version=heed_version())
     if out is None:
         click.echo(text, nl=False)
     else:

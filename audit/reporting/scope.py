@@ -2,19 +2,22 @@
 
 An item is in the training set of a model when
 
-1. its decision belongs to one of the model's crawl runs (``[[model]] runs``, run keys; every
-   run when the model lists none, or when no model is configured),
+1. its decision belongs to one of the model's crawl runs (run keys; every run when the model
+   lists none, or when no model is configured),
 2. that decision's action is ``fetched-stored``, and
 3. the decision's outcome did not find the use reserved (``outcome.use <> 'reserved'``).
 
 Conditions 2 and 3 are defence in depth: the crawler stores nothing it excluded, but a summary
 must not count reserved or excluded content even if a faulty writer stored an item for it.
+:data:`SCOPE_METHOD` says the same in words for the published method statement; it lives here so
+that the words change with the query.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +25,9 @@ from sqlalchemy import ColumnElement, Connection, Select, select, true
 
 from audit.models import CRAWL_RUN_T, DECISION_T, ITEM_T, OUTCOME_T, POLICY_T
 from optout.action import Action
-from policy.provider import Model
 
 #: The condition in words, for the published method statement.
-METHOD = (
+SCOPE_METHOD = (
     "An item counts when it was stored from a decision of one of the model's crawl runs, the "
     "decision's action is 'fetched-stored' and the decision did not find the use reserved "
     "(outcome.use is not 'reserved'): reserved or excluded content is never counted."
@@ -33,7 +35,7 @@ METHOD = (
 
 
 @dataclass(frozen=True, slots=True)
-class Run:
+class ScopeRun:
     """A crawl run in scope, with the policy it ran under."""
 
     id: int
@@ -46,30 +48,15 @@ class Run:
     started_at: dt.datetime
     ended_at: dt.datetime | None
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the run as JSON-ready data (times as ISO 8601 UTC)."""
-        return {
-            "id": self.id,
-            "run_key": self.key,
-            "crawler_name": self.crawler_name,
-            "product_token": self.product_token,
-            "user_agent": self.user_agent,
-            "protocol_set": self.protocol_set,
-            "started_at": self.started_at.isoformat(),
-            "ended_at": None if self.ended_at is None else self.ended_at.isoformat(),
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class Scope:
     """The crawl runs whose stored items form a model's training set."""
 
-    #: The model's name ("" when no model is configured).
-    model: str
-    #: True when every run counts (no model, or a model without ``runs``).
+    #: True when every run counts (no run keys given).
     all_runs: bool
-    runs: tuple[Run, ...]
-    #: Run keys the model lists that the database does not hold.
+    runs: tuple[ScopeRun, ...]
+    #: Run keys asked for that the database does not hold.
     missing_keys: tuple[str, ...]
 
     @property
@@ -88,21 +75,9 @@ class Scope:
         condition: ColumnElement[bool] = column.in_(self.run_ids)
         return condition
 
-    def describe(self) -> dict[str, Any]:
-        """Return the scope as JSON-ready data, with the method in words."""
-        runs = "every crawl run" if self.all_runs else "the crawl runs listed for the model"
-        return {
-            "model": self.model,
-            "runs": runs,
-            "run_ids": self.run_ids,
-            "run_keys": [run.key for run in self.runs],
-            "missing_run_keys": list(self.missing_keys),
-            "method": METHOD,
-        }
 
-
-def resolve_scope(conn: Connection, model: Model | None) -> Scope:
-    """Return the scope of *model* (every run when *model* is None or lists no runs)."""
+def summary_scope(conn: Connection, run_keys: Iterable[str] | None) -> Scope:
+    """Return the scope of the runs *run_keys* (every run when None)."""
     c, p = CRAWL_RUN_T.c, POLICY_T.c
     stmt = (
         select(
@@ -119,11 +94,11 @@ def resolve_scope(conn: Connection, model: Model | None) -> Scope:
         .select_from(CRAWL_RUN_T.join(POLICY_T, POLICY_T.c.id == c.policy_id))
         .order_by(c.id)
     )
-    wanted = None if model is None or model.runs is None else set(model.runs)
+    wanted = None if run_keys is None else set(run_keys)
     if wanted is not None:
         stmt = stmt.where(c.run_key.in_(sorted(wanted)))
     runs = tuple(
-        Run(
+        ScopeRun(
             id=row.id,
             key=row.run_key,
             crawler_name=row.crawler_name,
@@ -138,12 +113,7 @@ def resolve_scope(conn: Connection, model: Model | None) -> Scope:
     )
     found = {run.key for run in runs}
     missing = tuple(sorted(wanted - found)) if wanted is not None else ()
-    return Scope(
-        model="" if model is None else model.name,
-        all_runs=wanted is None,
-        runs=runs,
-        missing_keys=missing,
-    )
+    return Scope(all_runs=wanted is None, runs=runs, missing_keys=missing)
 
 
 def stored_in_runs(scope: Scope, *columns: Any) -> Select[Any]:
@@ -152,7 +122,7 @@ def stored_in_runs(scope: Scope, *columns: Any) -> Select[Any]:
     themselves).
 
     Condition 3 is :func:`usable_outcomes`, which a query applies per outcome (outcomes are far
-    fewer than items: :mod:`policy.summary.items`).
+    fewer than items: :mod:`audit.reporting.items`).
     """
     i, d = ITEM_T.c, DECISION_T.c
     # "+ 0" keeps SQLite from driving the join through the decision table's indexes: reading

@@ -9,7 +9,7 @@ in one statement.
 * per signal protocol and parser version (``grouping = 'signal'``): the signals behind the
   decisions of those items (no totals).
 
-All come from the same scope (:mod:`policy.summary.scope`), in one statement (UNION ALL),
+All come from the same scope (:mod:`audit.reporting.scope`), in one statement (UNION ALL),
 published as run. The stored items of the runs in scope are first grouped per origin and outcome
 (integers: ``stored_per_origin``, a common table expression). The scope's outcome condition is
 checked once per group: ``reserved`` lists the outcomes of those groups that found the use
@@ -50,8 +50,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from audit.models import DECISION_T, ITEM_T, ORIGIN_T, OUTCOME_T, SIGNAL_T
+from audit.reporting.scope import Scope, stored_in_runs, usable_outcomes
 from audit.vocab import BYTES_PER_TOKEN
-from policy.summary.scope import Scope, stored_in_runs, usable_outcomes
 
 #: ``grouping`` of the rows per registrable domain, per run, modality and type, and per signal
 #: protocol and parser.
