@@ -29,7 +29,7 @@ if TYPE_CHECKING:
         SchemaError,
         TargetError,
     )
-    from audit.queries import evidence, fetches, lookup, open_reader
+    from audit.queries import evidence, fetches, lookup, open_publisher, open_reader
     from audit.records import (
         DecisionRecord,
         FetchRecord,
@@ -74,6 +74,7 @@ _EXPORTS = {
     "evidence": "audit.queries",
     "fetches": "audit.queries",
     "lookup": "audit.queries",
+    "open_publisher": "audit.queries",
     "open_reader": "audit.queries",
     "DecisionRecord": "audit.records",
     "FetchRecord": "audit.records",
@@ -157,6 +158,7 @@ __all__ = [
     "evidence",
     "fetches",
     "lookup",
+    "open_publisher",
     "open_reader",
     "parse_target",
     "parse_when",

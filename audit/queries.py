@@ -51,8 +51,21 @@ _HEX = frozenset("0123456789abcdef")
 
 def open_reader(db: str | URL | None = None) -> Engine:
     """Return an engine on an existing audit database (never creates one)."""
+    return _open_existing(db)
+
+
+def open_publisher(db: str | URL | None = None) -> Engine:
+    """Return an engine that reads an existing audit database and may publish versions to it.
+
+    Never creates a database. A SQLite writer engine takes the write lock up front, so that two
+    reports publishing at once wait for each other instead of failing.
+    """
+    return _open_existing(db, writer=True)
+
+
+def _open_existing(db: str | URL | None, *, writer: bool = False) -> Engine:
     url = db if isinstance(db, URL) else resolve_url(db)
-    engine = make_engine(url, must_exist=True)
+    engine = make_engine(url, must_exist=True, writer=writer, foreign_keys=True if writer else None)
     try:
         ensure_schema(engine, create=False)
     except Exception:

@@ -1,5 +1,6 @@
-"""What ``heed report policy`` and ``heed report crawler-info`` share: the database, errors, and
-what the documents are told of the crawler (policy/ does not import it)."""
+"""What the ``heed report`` commands share: errors, file writing, and what the documents are told
+of the crawler (policy/ does not import it). The database is opened with
+:func:`audit.open_publisher` (re-exported here as ``open_publisher``)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
-from sqlalchemy import Engine
 
-from audit.engine import make_engine, resolve_url
-from audit.migrate import ensure_schema
+from audit import open_publisher
+
+__all__ = ["CONFIG_HELP", "crawler_defaults", "open_publisher", "report_errors", "write_text"]
 from crawler import defaults
 from crawler.config import heed_version
 from heed.cli.db import audit_errors
@@ -29,21 +30,6 @@ def crawler_defaults() -> CrawlerDefaults:
         settings={name: getattr(defaults, name) for name in SETTING_NAMES},
         version=heed_version(),
     )
-
-
-def open_publisher(db: str | None) -> Engine:
-    """Return an engine that reads an existing audit database and may publish versions to it.
-
-    Never creates a database. A SQLite writer engine takes the write lock up front, so that two
-    reports publishing at once wait for each other instead of failing.
-    """
-    engine = make_engine(resolve_url(db), must_exist=True, writer=True, foreign_keys=True)
-    try:
-        ensure_schema(engine, create=False)
-    except Exception:
-        engine.dispose()
-        raise
-    return engine
 
 
 @contextmanager
