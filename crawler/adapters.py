@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
+
 def header_pairs(response: Response) -> HeaderPairs:
     """Return the response headers as lower-cased ``(name, value)`` pairs, repeats kept."""
     pairs: list[tuple[str, str]] = []

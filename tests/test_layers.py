@@ -96,7 +96,6 @@ def test_the_engine_loads_no_io_library() -> None:
 def test_the_command_line_help_loads_no_scrapy() -> None:
     """``heed --help`` stays instant: no command module, no Scrapy, no database."""
     loaded = loaded_after(
-        "from heed.cli import main\n"
-        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass"
+        "from heed.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass"
     )
     assert not loaded & {"scrapy", "twisted", "sqlalchemy", "httpx", "crawler", "policy"}
