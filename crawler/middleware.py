@@ -38,6 +38,7 @@ access restriction (crawler/config.py refuses settings that would).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, NoReturn
@@ -45,6 +46,7 @@ from weakref import WeakSet
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
 from scrapy.utils.asyncio import is_asyncio_available
 
 from crawler import signals as optout_signals
@@ -66,6 +68,7 @@ from crawler.exceptions import (
     RightsReserved,
 )
 from crawler.sitecache import SiteCache
+from crawler.wire import WIRE_META, WireOutcome
 from optout.access import login_redirect
 from optout.action import Action, after_action, before_action, with_note
 from optout.decision import Crawl, Decision, Use, combine
@@ -76,7 +79,6 @@ if TYPE_CHECKING:
 
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
-    from scrapy.http import Response
 
     from optout.site import Site, SiteDocuments
 
@@ -140,6 +142,9 @@ class RightsReservationMiddleware:
         if self.fetcher.is_internal(request):
             return None
         request.headers["User-Agent"] = self.config.user_agent  # one identity, never another
+        earlier = self.wire_decision(request)
+        if earlier is not None:
+            await self._emit(*earlier)
         url = request.url
         try:
             parsed = parse_url(url)
@@ -180,6 +185,47 @@ class RightsReservationMiddleware:
         self._apply_crawl_delay(request, site)
         self._sent.add(request)
         return None
+
+    def wire_decision(
+        self, request: Request
+    ) -> tuple[Request, Decision, Action, Response | None] | None:
+        """Return the decision of the wire request *request* follows up (a redirect hop's source,
+        or a retried attempt), from the note :class:`crawler.wire.WireRecorder` left; or None.
+
+        Returned as ``(request, decision, action, response)`` for :meth:`_emit`: a stand-in
+        request for the earlier wire request (its URL, its place in the chain) and a body-less
+        response with its status and Location.
+        """
+        wire = request.meta.pop(WIRE_META, None)
+        if not isinstance(wire, WireOutcome):
+            return None
+        meta = request.meta
+        hops = list(meta.get("redirect_urls") or ())
+        retries = int(meta.get("retry_times") or 0)
+        if hops and hops[-1] == wire.url and wire.url != request.url:
+            earlier = request.replace(url=wire.url, meta={**meta, "redirect_urls": hops[:-1]})
+            note, action = f"{wire.describe()}: redirected to {request.url}", Action.REDIRECTED
+        elif retries and wire.url == request.url:
+            earlier = request.replace(meta={**meta, "retry_times": retries - 1})
+            note, action = f"{wire.describe()}: retried as attempt {retries + 1}", Action.ERROR
+        else:
+            return None  # a note copied along with a spider's meta: not a follow-up
+        site = None
+        with contextlib.suppress(InvalidURL):
+            site = self.cache.peek(origin_of(wire.url))
+        decision = (
+            site.before_request(wire.url)
+            if site is not None
+            else self._unchecked(wire.url, "site documents no longer cached", Crawl.ALLOW)
+        )
+        decision = with_note(decision, note)
+        if len(hops) > 1 and action is Action.REDIRECTED:
+            decision = with_note(decision, f"redirect hop from {hops[-2]}")
+        response = None
+        if wire.status is not None:
+            headers = {"Location": wire.location} if wire.location else {}
+            response = Response(wire.url, status=wire.status, headers=headers, request=earlier)
+        return earlier, decision, action, response
 
     def _denylisted(self, url: str) -> str | None:
         """Return the denylist entry covering *url*'s host, or None."""

@@ -20,6 +20,9 @@ ROBOTSTXT_OBEY = False
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middleware.RightsReservationMiddleware": 100,
+    # Just outside Scrapy's redirect (600) and retry (550) middlewares: notes every raw response
+    # and download error, so that a redirected or retried wire request gets its own decision.
+    "crawler.wire.WireRecorder": 610,
 }
 
 # -- Scrapy settings the checks rely on ----------------------------------------------------------
@@ -35,6 +38,13 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 20
 # The middleware's document sharing and caching run on asyncio (Scrapy's default reactor).
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+
+# Every request on the wire is one Scrapy sees (and Heed decides): no silent retry by Twisted's
+# connection pool (crawler/handlers.py).
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.handlers.VisibleRetriesHTTPDownloadHandler",
+    "https": "crawler.handlers.VisibleRetriesHTTPDownloadHandler",
+}
 
 # -- Remote access: off ------------------------------------------------------------------------
 

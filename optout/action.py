@@ -24,6 +24,8 @@ class Action(StrEnum):
     FETCHED_STORED = "fetched-stored"
     #: Fetched, but a page-level signal (header, meta, licence) excluded it from the dataset.
     FETCHED_EXCLUDED = "fetched-excluded"
+    #: Fetched, and the server redirected: the target is a request (and a decision) of its own.
+    REDIRECTED = "redirected"
     #: Not requested: robots.txt disallows it for our product token.
     SKIPPED_ROBOTS = "skipped-robots"
     #: Not requested: a site-level rights reservation covers it.
@@ -34,7 +36,8 @@ class Action(StrEnum):
     ACCESS_RESTRICTED = "access-restricted"
     #: The domain is on the infringing-site denylist (AC-07).
     DENYLISTED = "denylisted"
-    #: The request failed (network error, timeout, 5xx on the page itself).
+    #: The request failed (network error, timeout, 5xx on the page itself; a failed attempt that
+    #: Scrapy retries is one of these too, and the retry an attempt of its own).
     ERROR = "error"
 
 

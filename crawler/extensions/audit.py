@@ -243,22 +243,39 @@ class AuditExtension:
         """
         if not request.meta.get("redirect_urls"):
             return  # a plain duplicate: never an attempt of its own
+        earlier = self._mw.wire_decision(request) if self._mw is not None else None
+        if earlier is not None:  # the redirect that led here was on the wire: its own decision
+            self._send_decided(*earlier, spider=spider)
         decision = self._known_decision(request.url)
         # The hop's own verdict when the site says it may not be fetched; otherwise the chain
         # simply ends here (its content is the earlier attempt's): recorded as an error.
         action = before_action(decision, decision.policy) or Action.ERROR
         notes = (DUPLICATE_HOP_NOTE, f"redirect hop from {request.meta['redirect_urls'][-1]}")
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value("heed/redirect_to_duplicate")
+        decision = replace(decision, notes=notes + decision.notes)
+        self._send_decided(request, decision, action, None, spider=spider)
+
+    def _send_decided(
+        self,
+        request: Request,
+        decision: Decision,
+        action: Action,
+        response: Response | None,
+        *,
+        spider: Spider,
+    ) -> None:
+        """Send ``optout_decided`` for a decision made here, counted as the middleware counts."""
         stats = self.crawler.stats
         if stats is not None:  # counted with the middleware's decisions: one per attempt
-            stats.inc_value("heed/redirect_to_duplicate")
             stats.inc_value("optout/decisions")
             stats.inc_value(f"optout/action/{action.value}")
         self.crawler.signals.send_catch_log(
             signal=optout_signals.optout_decided,
-            decision=replace(decision, notes=notes + decision.notes),
+            decision=decision,
             action=action,
             request=request,
-            response=None,
+            response=response,
             spider=spider,
         )
 

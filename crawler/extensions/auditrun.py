@@ -53,10 +53,11 @@ RECORDED_SCRAPY_SETTINGS = (
 
 
 def request_key(request: Request) -> str:
-    """Return the attempt's key: a hash of the method and the URL the chain started at."""
+    """Return the wire request's key: a hash of the method, the URL its redirect chain started at,
+    and (for a redirect hop) its own URL; retries of it are attempts under the same key."""
     hops = request.meta.get("redirect_urls")
-    start = hops[0] if hops else request.url
-    return hashlib.blake2b(f"{request.method} {start}".encode(), digest_size=16).hexdigest()
+    where = f"{hops[0]} {request.url}" if hops else request.url
+    return hashlib.blake2b(f"{request.method} {where}".encode(), digest_size=16).hexdigest()
 
 
 def resolve_run_key(settings: BaseSettings) -> str:

@@ -12,6 +12,7 @@ from crawler.run import CrawlConfigError, CrawlOutcome, load_config, make_option
 ACTION_LABELS = (
     ("fetched-stored", "stored in the dataset"),
     ("fetched-excluded", "fetched, excluded by a page-level reservation"),
+    ("redirected", "redirected (the target is a request of its own)"),
     ("skipped-robots", "not requested: robots.txt"),
     ("skipped-reservation", "not requested: site-level reservation"),
     ("deferred", "not requested: a signal source could not be read"),

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 ACTION_TEXT = {
     "fetched-stored": ("stored", "green"),
     "fetched-excluded": ("fetched, excluded", "red"),
+    "redirected": ("redirected", "cyan"),
     "skipped-robots": ("skipped: robots.txt", "red"),
     "skipped-reservation": ("skipped: reserved", "red"),
     "deferred": ("deferred", "yellow"),

@@ -35,10 +35,17 @@ class CrawlOutput:
     log: str
 
     def decision(self, url: str) -> dict[str, Any]:
-        """Return the one decision of the attempt that started at *url* (a seed or a link)."""
-        found = [d for d in self.decisions if chain_start(d) == url]
-        assert len(found) == 1, (url, found)
-        return found[0]
+        """Return the final decision of the attempt that started at *url* (a seed or a link):
+        the last wire request of its redirect chain, after any retries."""
+        found = self.chain(url)
+        final = [d for d in found if not is_follow_up(d)]
+        assert len(final) == 1, (url, found)
+        return final[0]
+
+    def chain(self, url: str) -> list[dict[str, Any]]:
+        """Return every decision of the attempt that started at *url*, in order: each redirect
+        hop (``redirected``), each retried attempt (``error``), then the final one."""
+        return [d for d in self.decisions if chain_start(d) == url]
 
     def actions(self, host: str) -> dict[str, str]:
         """Return ``{request URL: action}`` for the decisions about *host*."""
@@ -51,6 +58,13 @@ class CrawlOutput:
     def item_urls(self) -> set[str]:
         """Return the URLs of the items the spider yielded."""
         return {i["url"] for i in self.items}
+
+
+def is_follow_up(decision: dict[str, Any]) -> bool:
+    """Return True for the decision of a wire request that Scrapy followed up: a redirect, or an
+    attempt it retried (the follow-up has a decision of its own)."""
+    retried = any(": retried as attempt " in r for r in decision["reasons"])
+    return decision["action"] == "redirected" or retried
 
 
 def chain_start(decision: dict[str, Any]) -> str:

@@ -289,6 +289,8 @@ def test_scope_all_depth_and_page_limits(tmp_path: Path) -> None:
             "--out", str(tmp_path / "max"),
         )  # fmt: skip
         assert proc.returncode == 0, proc.stderr[-3000:]
-        attempts = query(tmp_path / "max.db", "SELECT count(*) FROM decision")[0][0]
+        # The page budget counts attempts: a redirect hop is a decision, not another page.
+        sql = "SELECT count(*) FROM decision WHERE action <> 'redirected'"
+        attempts = query(tmp_path / "max.db", sql)[0][0]
         assert attempts == 4
         assert len({REDIRECTS.get(u, u) for u in page_urls(web)}) <= 4

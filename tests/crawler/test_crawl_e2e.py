@@ -12,13 +12,20 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import crawler.settings as project
-from tests.crawler.crawlrun import DOCUMENT_PATHS, CrawlOutput, chain_start, run_crawl
+from tests.crawler.crawlrun import (
+    DOCUMENT_PATHS,
+    CrawlOutput,
+    chain_start,
+    is_follow_up,
+    run_crawl,
+)
 from tests.support.virtualweb import Response, VirtualWeb
 
 ALLOW_ALL = "User-agent: *\nAllow: /\n"
@@ -232,20 +239,26 @@ def page_requests(web: VirtualWeb, host: str) -> list[str]:
 # -- every request accounted for -----------------------------------------------------------------
 
 
-def test_every_attempt_has_exactly_one_decision(crawl: tuple[VirtualWeb, CrawlOutput]) -> None:
-    """One decision per seed (redirect chains and retries included), none for Heed's documents."""
+def test_every_attempt_has_exactly_one_final_decision(
+    crawl: tuple[VirtualWeb, CrawlOutput],
+) -> None:
+    """One final decision per seed; each redirect hop and each retried attempt before it has a
+    decision of its own (issue 11); none for Heed's documents."""
     _web, out = crawl
-    starts = [chain_start(d) for d in out.decisions]
-    assert sorted(starts) == sorted(SEED_URLS)
-    assert out.stats["optout/decisions"] == len(SEEDS)
+    finals = [chain_start(d) for d in out.decisions if not is_follow_up(d)]
+    assert sorted(finals) == sorted(SEED_URLS)
+    assert {chain_start(d) for d in out.decisions} == set(SEED_URLS)
+    assert out.stats["optout/decisions"] == len(out.decisions)
     by_action = {k: v for k, v in out.stats.items() if k.startswith("optout/action/")}
-    assert sum(by_action.values()) == len(SEEDS)
+    assert sum(by_action.values()) == len(out.decisions)
+    assert out.stats["optout/action/redirected"] >= 1
 
 
 def test_every_requested_page_has_a_decision(crawl: tuple[VirtualWeb, CrawlOutput]) -> None:
-    """Each page request the web saw belongs to a decided chain; robots.txt hops are Heed's own."""
+    """Each page request the web saw has a decision of its own (its URL is the decision's
+    request URL); robots.txt hops are Heed's own documents."""
     web, out = crawl
-    decided = {u for d in out.decisions for u in (d["request_url"], *d["redirect_urls"])}
+    decided = Counter(d["request_url"] for d in out.decisions if d["status"] or is_follow_up(d))
     robots_hops = {f"http://{h}/r{i}" for h in ("redir5.test", "redir6.test") for i in range(1, 7)}
     for request in web.requests:
         if request.path in DOCUMENT_PATHS or request.url in robots_hops:

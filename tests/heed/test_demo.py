@@ -59,7 +59,11 @@ def test_demo_shows_every_behaviour_and_starts_afresh(tmp_path: Path) -> None:
     assert sorted(line["url"] for line in lines) == stored
     assert not torn
     assert RESERVED_MARK not in (demo / "dataset" / "dataset.jsonl").read_text(encoding="utf-8")
-    assert query(demo / "heed.db", "SELECT count(*) FROM decision") == [(len(expected()),)]
+    finals = "SELECT count(*) FROM decision WHERE action <> 'redirected'"
+    assert query(demo / "heed.db", finals) == [(len(expected()),)]
+    # The redirect itself was a request on the wire: it has its own decision.
+    hops = "SELECT url FROM decision WHERE action = 'redirected'"
+    assert query(demo / "heed.db", hops) == [("http://demo-redirect.test/old-page",)]
     # The published documents of the example provider, from the same evidence.
     published = demo / "published"
     summary = json.loads((published / "summary.json").read_text(encoding="utf-8"))
