@@ -73,8 +73,7 @@ def test_every_wire_request_is_answerable(virtual_web: VirtualWeb, tmp_path: Pat
         decisions.extend(json.loads(status.stdout))
     for d in decisions:
         on_wire = d["action"] in ("fetched-stored", "fetched-excluded", "redirected") or (
-            d.get("http_status") is not None
-            or any("download failed" in r for r in d["reasons"])
+            d.get("http_status") is not None or any("download failed" in r for r in d["reasons"])
         )
         if on_wire:
             recorded[("GET", d["url"])] += 1
