@@ -6,14 +6,14 @@ before the crawl goes on; an exception in a handler is logged by Scrapy, not rai
 handler that must not fail silently (the audit writer) should close the spider itself.
 
 ``optout_decided(decision, action, request, response, spider)``
-    Sent exactly once per request attempt that reached the rights-reservation middleware and
-    ended there: the request was dropped before it left (robots.txt, reservation, deferral,
-    denylist, access restriction, invalid URL, too many redirects), or its download ended in a
-    response or an error. A redirect chain is one attempt: each hop is checked before it is
-    requested, and the chain ends in one decision, made for the URL of the last request
-    (``request.meta["redirect_urls"]`` lists the earlier hops). Scrapy's own retries are part
-    of the attempt too. Heed's internal requests (robots.txt, tdmrep.json, ai.txt, RSL
-    licences) are never reported here.
+    Sent exactly once per request on the wire, and once per request dropped before it left
+    (robots.txt, reservation, deferral, denylist, access restriction, invalid URL, too many
+    redirects). Each redirect hop is checked before it is requested; the request that was
+    redirected gets a decision of its own (action ``redirected``, its status and Location), as
+    does each attempt Scrapy retried (action ``error``, what was retried) — see
+    crawler/wire.py. ``request.meta["redirect_urls"]`` lists the earlier hops of a chain. Heed's
+    internal requests (robots.txt, tdmrep.json, ai.txt, RSL licences) are never reported here:
+    they are recorded as site documents (``optout_site_loaded``).
 
     * ``decision`` — :class:`optout.decision.Decision` with every signal and its evidence;
     * ``action`` — :class:`optout.action.Action`: ``fetched-stored`` means the response is handed
