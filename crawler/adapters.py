@@ -29,6 +29,7 @@ from scrapy.http.request import NO_CALLBACK
 from twisted.internet import error as txerror
 from twisted.web.client import ResponseFailed
 
+from crawler.compression import FLAG_PREFIX
 from crawler.documents import DocumentLimits, Refuse, fetch_document, now_iso
 from optout.document import FetchResult, HeaderPairs
 
@@ -79,12 +80,22 @@ def fetch_result(
         status=response.status,
         headers=header_pairs(response),
         body=body,
-        error="truncated" if "dataloss" in response.flags else None,
+        error=_flagged_error(response),
         redirects=redirects,
         final_url=response.url,
         fetched_at=fetched_at or now_iso(),
         truncated=truncated,
     )
+
+
+def _flagged_error(response: Response) -> str | None:
+    """Return the error a response's flags carry: a cut read, or a body Heed refused."""
+    if "dataloss" in response.flags:
+        return "truncated"
+    for flag in response.flags:
+        if flag.startswith(FLAG_PREFIX):
+            return flag.removeprefix(FLAG_PREFIX)
+    return None
 
 
 def failure_result(

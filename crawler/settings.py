@@ -23,6 +23,10 @@ DOWNLOADER_MIDDLEWARES = {
     # Just outside Scrapy's redirect (600) and retry (550) middlewares: notes every raw response
     # and download error, so that a redirected or retried wire request gets its own decision.
     "crawler.wire.WireRecorder": 610,
+    # Scrapy's decompression, but a gzip bomb or a corrupt stream still reaches the middleware
+    # (flagged, empty) and gets its decision (crawler/compression.py).
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.compression.BoundedHttpCompressionMiddleware": 590,
 }
 
 # -- Scrapy settings the checks rely on ----------------------------------------------------------
@@ -39,6 +43,11 @@ REDIRECT_MAX_TIMES = 20
 # The middleware's document sharing and caching run on asyncio (Scrapy's default reactor).
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
+# Bodies kept, at most, in bytes — downloaded and once decompressed alike: a larger page is
+# recorded as an error ("too_large") and its download stopped. Scrapy's default (1 GiB) lets a
+# few gzip bombs at once exhaust memory; real pages are far below 32 MiB.
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 # Every request on the wire is one Scrapy sees (and Heed decides): no silent retry by Twisted's
 # connection pool (crawler/handlers.py).
 DOWNLOAD_HANDLERS = {

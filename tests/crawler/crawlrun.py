@@ -190,8 +190,12 @@ class DecisionRecorder:
 
     def closed(self, spider: Any, reason: str) -> None:
         """Write the final stats."""
+        import resource
+
         stats = self.crawler.stats.get_stats()
         stats["finish_reason"] = reason
+        # Peak resident memory of the crawl process (Linux: KiB), for the memory ceilings.
+        stats["test/maxrss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         (self.out / "stats.json").write_text(json.dumps(stats, default=str), encoding="utf-8")
         self._decisions.close()
         self._sites.close()
