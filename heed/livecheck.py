@@ -20,7 +20,6 @@ recorded. Clients honour ``HTTP_PROXY`` / ``HTTPS_PROXY`` (httpx ``trust_env``).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin
 
@@ -65,7 +64,18 @@ class HttpxGet:
         self.timeout = timeout
 
     async def __call__(self, url: str, cap: int) -> FetchResult:
-        """Return the response to GET *url* (``truncated`` past *cap* bytes), or the failure."""
+        """Return the response to GET *url* (``truncated`` past *cap* bytes), or the failure.
+
+        *timeout* bounds the whole exchange, not just each read: a server that trickles a
+        byte a second is cut off like one that never answers (a timeout defers).
+        """
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._get(url, cap)
+        except TimeoutError:
+            return FetchResult(url=url, error="timeout", final_url=url, fetched_at=now_iso())
+
+    async def _get(self, url: str, cap: int) -> FetchResult:
         try:
             async with self.client.stream("GET", url, timeout=self.timeout) as resp:
                 body = bytearray()
@@ -223,34 +233,3 @@ class LiveChecker:
         if action is not None:
             return CheckResult(url=url, decision=decision, action=action, final_url=url)
         return url, site
-
-
-async def check_urls(
-    urls: Sequence[str],
-    config: OptoutConfig,
-    *,
-    user_agent: str | None = None,
-    denylist: Denylist | None = None,
-    timeout: float = 10.0,
-    page_maxsize: int = 2 * 1024 * 1024,
-    concurrency: int = 16,
-) -> list[CheckResult]:
-    """Check every URL (origins in parallel) and return the results in input order."""
-    limits = httpx.Limits(max_connections=concurrency * 2)
-    async with httpx.AsyncClient(
-        headers={"User-Agent": user_agent or config.user_agent},
-        timeout=httpx.Timeout(timeout),
-        follow_redirects=False,
-        trust_env=True,
-        limits=limits,
-    ) as client:
-        checker = LiveChecker(
-            client, config, denylist=denylist, timeout=timeout, page_maxsize=page_maxsize
-        )
-        gate = asyncio.Semaphore(concurrency)
-
-        async def one(u: str) -> CheckResult:
-            async with gate:
-                return await checker.check(u)
-
-        return list(await asyncio.gather(*(one(u) for u in urls)))

@@ -7,13 +7,15 @@ import json
 import shutil
 import textwrap
 from functools import partial
+from typing import Any
 
 import click
 
 from crawler.config import OptoutConfig, OptoutConfigError
 from crawler.denylist import Denylist
-from heed.livecheck import CheckResult, check_urls
-from optout.decision import DEFAULT_POLICY, Crawl, Use
+from heed.checkrun import check_each
+from heed.livecheck import CheckResult
+from optout.decision import Crawl, Use
 from optout.robots import product_token
 
 #: Wrap at spaces only: URLs and rule text must stay copy-pastable.
@@ -23,20 +25,29 @@ _CRAWL_STYLE = {Crawl.ALLOW: "green", Crawl.DISALLOW: "red", Crawl.DEFER: "yello
 _USE_STYLE = {Use.NOT_RESERVED: "green", Use.RESERVED: "red", Use.UNKNOWN: "yellow"}
 
 
-def render_human(results: list[CheckResult]) -> str:
-    """Return a readable table: one row per URL, its reasons and the signals behind them."""
-    width = min(shutil.get_terminal_size((100, 20)).columns, 140)
-    url_w = max(20, min(60, max((len(r.url) for r in results), default=20)))
-    purpose = results[0].decision.purpose.value if results else DEFAULT_POLICY.purpose.value
-    use_w = max(len(f"USE ({purpose})"), 12)
-    head = f"{'URL':<{url_w}}  {'CRAWL':<8}  {f'USE ({purpose})':<{use_w}}  A CRAWL WOULD"
-    lines = [click.style(head, bold=True), "-" * min(width, len(head) + 20)]
-    for r in results:
-        d = r.decision
+class HumanTable:
+    """The readable table, printed row by row as results arrive (column widths from the URLs
+    asked, so that no row waits for the others)."""
+
+    def __init__(self, urls: list[str], purpose: str) -> None:
+        self.width = min(shutil.get_terminal_size((100, 20)).columns, 140)
+        self.url_w = max(20, min(60, max((len(u) for u in urls), default=20)))
+        self.use_w = max(len(f"USE ({purpose})"), 12)
+        self.purpose = purpose
+
+    def head(self) -> str:
+        """Return the heading and its rule."""
+        use = f"USE ({self.purpose})"
+        head = f"{'URL':<{self.url_w}}  {'CRAWL':<8}  {use:<{self.use_w}}  A CRAWL WOULD"
+        return click.style(head, bold=True) + "\n" + "-" * min(self.width, len(head) + 20)
+
+    def row(self, r: CheckResult) -> str:
+        """Return one URL's block: its verdicts, reasons, notes and the signals behind them."""
+        d, url_w, width = r.decision, self.url_w, self.width
         url = r.url if len(r.url) <= url_w else r.url[: url_w - 1] + "…"
         crawl = click.style(f"{d.crawl.value:<8}", fg=_CRAWL_STYLE[d.crawl])
-        use = click.style(f"{d.use.value:<{use_w}}", fg=_USE_STYLE[d.use])
-        lines.append(f"{url:<{url_w}}  {crawl}  {use}  {r.action.value}")
+        use = click.style(f"{d.use.value:<{self.use_w}}", fg=_USE_STYLE[d.use])
+        lines = [f"{url:<{url_w}}  {crawl}  {use}  {r.action.value}"]
         if r.final_url and r.final_url != r.url:
             lines.append(f"    redirected to {r.final_url}")
         for reason in d.reasons:
@@ -52,8 +63,7 @@ def render_human(results: list[CheckResult]) -> str:
             lines.extend(
                 _wrap(text, width - 4, initial_indent="    · ", subsequent_indent="      ")
             )
-        lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+        return "\n".join(lines) + "\n"
 
 
 def check_config(
@@ -108,6 +118,13 @@ def check_config(
     default=None,
     help="Crawler info URL in the User-Agent (default: OPTOUT_INFO_URL).",
 )
+@click.option(
+    "--deadline",
+    default=120.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds for the whole run; URLs still unanswered then defer (0: no deadline).",
+)
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A heed.toml file.")
 @click.option("-s", "--set", "set_settings", multiple=True, metavar="NAME=VALUE", help="Setting.")
 def check(
@@ -117,6 +134,7 @@ def check(
     timeout: float,
     user_agent: str | None,
     info_url: str | None,
+    deadline: float,
     config_file: str | None,
     set_settings: tuple[str, ...],
 ) -> None:
@@ -141,18 +159,27 @@ def check(
         raise click.BadParameter(
             "the User-Agent must contain the product token", param_hint="--user-agent"
         )
-    results = asyncio.run(
-        check_urls(
+    asyncio.run(
+        _run(
             list(urls),
             config,
+            as_json=as_json,
             user_agent=ua,
             denylist=denylist,
             timeout=timeout,
             page_maxsize=page_maxsize,
+            deadline=deadline or None,
         )
     )
-    if as_json:
-        for r in results:
-            click.echo(json.dumps(r.to_dict(), ensure_ascii=False))
-    else:
-        click.echo(render_human(results), nl=False)
+
+
+async def _run(urls: list[str], config: OptoutConfig, *, as_json: bool, **options: Any) -> None:
+    """Print each URL's result as soon as it is known."""
+    table = HumanTable(urls, config.policy.purpose.value)
+    if not as_json:
+        click.echo(table.head())
+    async for result in check_each(urls, config, **options):
+        if as_json:
+            click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        else:
+            click.echo(table.row(result))

@@ -25,7 +25,8 @@ given headers are sent in order (repeat a name with a list of pairs) and a given
 over ``content_type``. ``redirect`` sets Location and turns the default 200 into 302; ``gzip``
 compresses the body (mtime 0) and adds Content-Encoding. ``delay`` waits on the event loop (other
 requests go on; stop() cancels it), then ``reset`` aborts the connection with an RST and no
-response, and ``truncate`` declares the whole body's length, sends its first half and closes.
+response, ``truncate`` declares the whole body's length, sends its first half and closes, and
+``trickle`` sends the body one byte every ``trickle`` seconds.
 HEAD gets the GET headers without a body; 1xx/204/304 carry neither body nor Content-Length.
 Handlers run in a worker thread, must return a Response promptly; an exception in one answers 500
 and is recorded in ``errors`` (the ``virtual_web`` fixture fails the test at teardown if any).
@@ -324,9 +325,25 @@ class VirtualWeb:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             writer.transport.abort()
             return True
+        if wire.trickle > 0 and method != "HEAD":
+            await self._trickle(writer, wire, close)
+            return close
         self._send(writer, wire, close or wire.truncate, head_only=method == "HEAD")
         await writer.drain()
         return close or wire.truncate
+
+    @staticmethod
+    async def _trickle(writer: asyncio.StreamWriter, wire: Wire, close: bool) -> None:
+        """Send the head, then the body a byte every ``wire.trickle`` seconds (cancelled by
+        stop(), and ended when the client goes away)."""
+        writer.write(wire.to_bytes(close=close, head_only=True))
+        for i in range(len(wire.body)):
+            await writer.drain()
+            if writer.is_closing():
+                return
+            await asyncio.sleep(wire.trickle)
+            writer.write(wire.body[i : i + 1])
+        await writer.drain()
 
     async def _call(self, handler: Handler, req: Request) -> Wire:
         loop = asyncio.get_running_loop()

@@ -53,6 +53,8 @@ class Response:
     reset: bool = False
     truncate: bool = False
     delay: float = 0.0
+    #: Seconds between body bytes: the head at once, then the body one byte at a time.
+    trickle: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,7 @@ class Wire:
     delay: float = 0.0
     reset: bool = False
     truncate: bool = False
+    trickle: float = 0.0
 
     def to_bytes(self, *, close: bool, head_only: bool) -> bytes:
         """Return the bytes to send, announcing ``Connection: close`` when *close*."""
@@ -143,7 +146,8 @@ def render(resp: Response) -> Wire:
         lines.append(b"Content-Length: %d" % (max(len(body), 1) if resp.truncate else len(body)))
     if resp.truncate:
         body = body[: len(body) // 2]
-    return Wire(b"\r\n".join(lines) + b"\r\n", body, resp.delay, resp.reset, resp.truncate)
+    head = b"\r\n".join(lines) + b"\r\n"
+    return Wire(head, body, resp.delay, resp.reset, resp.truncate, resp.trickle)
 
 
 def plain(status: int, text: str) -> Wire:

@@ -77,7 +77,7 @@ def test_check_never_requests_an_evasive_spelling(virtual_web: VirtualWeb) -> No
     result = CliRunner().invoke(main, ["check", "--json", *urls])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.output.splitlines()]
-    assert [(r["url"], r["crawl"], r["action"]) for r in lines] == [
+    assert sorted((r["url"], r["crawl"], r["action"]) for r in lines) == sorted(
         (u, "disallow", "skipped-robots") for u in urls
-    ]
+    )
     assert private_requests(virtual_web) == []

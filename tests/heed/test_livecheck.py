@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from heed.cli import main
-from tests.support.virtualweb import VirtualWeb, proxy_env
+from tests.support.virtualweb import Response, VirtualWeb, proxy_env
 
 OPEN_ROBOTS = "User-agent: *\nAllow: /\n"
 
@@ -28,6 +29,12 @@ def run_check(*args: str) -> list[dict[str, Any]]:
     result = CliRunner().invoke(main, ["check", "--json", "--timeout", "2", *args])
     assert result.exit_code == 0, result.output
     return [json.loads(line) for line in result.output.splitlines() if line.strip()]
+
+
+def one_with(*args: str) -> dict[str, Any]:
+    """Check a single URL (the last argument) with options."""
+    (line,) = run_check(*args)
+    return line
 
 
 def one(url: str) -> dict[str, Any]:
@@ -274,12 +281,13 @@ def test_settings_from_config_and_set(virtual_web: VirtualWeb, tmp_path: Path) -
     lines = run_check(
         "--config", str(config), "-s", "OPTOUT_AI_TXT=False", "http://s.test/p", "http://bad.test/p"
     )
-    assert lines[0]["crawl"] == "disallow"  # OtherBot's group
-    assert lines[1]["action"] == "denylisted"
-    assert "bad.test is on" in lines[1]["reasons"][0]
+    by_url = {r["url"]: r for r in lines}
+    assert by_url["http://s.test/p"]["crawl"] == "disallow"  # OtherBot's group
+    assert by_url["http://bad.test/p"]["action"] == "denylisted"
+    assert "bad.test is on" in by_url["http://bad.test/p"]["reasons"][0]
     assert not virtual_web.requested("http://bad.test/robots.txt")
     assert not virtual_web.requested("http://s.test/ai.txt")
-    assert lines[0]["policy"]["robots_403_allow"] is False
+    assert by_url["http://s.test/p"]["policy"]["robots_403_allow"] is False
     result = CliRunner().invoke(
         main, ["check", "-s", 'OPTOUT_POLICY={"robots_403_allow": 1}', "http://s.test/p"]
     )
@@ -342,3 +350,29 @@ def test_human_output_and_subprocess(virtual_web: VirtualWeb) -> None:
     assert "disallow" in proc.stdout
     assert "Disallow: /private" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_a_trickling_server_is_cut_off(virtual_web: VirtualWeb) -> None:
+    """A robots.txt sent one byte a second: the request's whole exchange is bounded by
+    --timeout (not each read), so the URL defers instead of hanging."""
+    body = "User-agent: *\nAllow: /\n" * 10
+    virtual_web.site("trickle.test", {"/robots.txt": Response(body=body, trickle=1.0)})
+    started = time.monotonic()
+    line = one_with("--timeout", "1", "http://trickle.test/x")
+    assert line["crawl"] == "defer"
+    assert "timeout" in " ".join(line["reasons"])
+    assert time.monotonic() - started < 20
+
+
+def test_results_stream_and_the_deadline_answers_the_rest(virtual_web: VirtualWeb) -> None:
+    """Each result is printed when known (the fast URL first, whatever the argument order);
+    past --deadline the URLs still waiting defer, with the reason."""
+    virtual_web.site("fast.test", {"/robots.txt": OPEN_ROBOTS, "/p": "ok"})
+    virtual_web.add("http://stuck.test/robots.txt", body=OPEN_ROBOTS, delay=30)
+    lines = run_check(
+        "--timeout", "60", "--deadline", "1", "http://stuck.test/p", "http://fast.test/p"
+    )
+    assert [r["url"] for r in lines] == ["http://fast.test/p", "http://stuck.test/p"]
+    assert (lines[0]["crawl"], lines[0]["action"]) == ("allow", "fetched-stored")
+    assert (lines[1]["crawl"], lines[1]["action"]) == ("defer", "deferred")
+    assert "deadline" in lines[1]["reasons"][0]
