@@ -28,7 +28,7 @@ from optout.robots import PARSER, RobotsTxt, parse
 
 #: RFC 9309 §2.4: "SHOULD NOT use the cached version for more than 24 hours".
 MAX_TTL = 24 * 3600.0
-_MAX_AGE = re.compile(r"(?:^|[,\s])(?:s-)?max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+_MAX_AGE = re.compile(r"(?:^|[,\s])(?:s-)?max-age\s*=\s*\"?([0-9]+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,7 +68,7 @@ def retry_after(headers: HeaderPairs) -> float | None:
     """Return the Retry-After delay in seconds when it is given as a number (F03)."""
     for value in header_values(headers, "retry-after"):
         value = value.strip()
-        if value.isdigit():
+        if value.isascii() and value.isdigit():  # "²".isdigit() is True, float("²") fails
             return float(value)
     return None
 

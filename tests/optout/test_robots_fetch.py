@@ -128,3 +128,17 @@ def test_odd_statuses_never_crash(status: int) -> None:
     """Any status maps to an explicit verdict or to rules."""
     out = outcome(_result(status), Policy())
     assert out.robots is not None or out.crawl_all is not None
+
+
+def test_a_non_ascii_digit_in_retry_after_is_no_delay() -> None:
+    """``Retry-After: ²`` (a superscript digit: isdigit() but not a number) is ignored, never a
+    crash; the 429 still defers."""
+    from optout.robots_fetch import retry_after
+
+    assert retry_after((("retry-after", "²"),)) is None
+    assert retry_after((("retry-after", "١٢"),)) is None
+    assert retry_after((("retry-after", "120"),)) == 120.0
+    result = FetchResult(
+        url="http://a.test/robots.txt", status=429, headers=(("retry-after", "²"),)
+    )
+    assert outcome(result, Policy()).crawl_all is Crawl.DEFER
