@@ -38,6 +38,7 @@ from optout.document import FetchResult
 from optout.html_head import parse_head
 from optout.robots import PARSER, RobotsTxt, decide, named_groups, product_token
 from optout.robots_fetch import RobotsOutcome, outcome
+from optout.url import resolved_path
 from optout.urlmatch import Rule, RuleMatcher, normalize_path
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -200,6 +201,11 @@ class Site:
         if self._wildcards * len(path) > MATCH_BUDGET:
             return [self._over_budget(path)]
         allowed, rule = decide(self._matcher, path)
+        if allowed and "%" in path:
+            # A server may decode %2F before resolving dot segments: that path must be allowed too.
+            resolved = _resolved_match_path(path)
+            if resolved is not None:
+                allowed, rule = decide(self._matcher, resolved)
         return [self._robots_signal(allowed, rule)]
 
     def _over_budget(self, path: str) -> Signal:
@@ -352,3 +358,14 @@ class Site:
         # end); HTML meta lives in the head, which the first 2 MiB hold.
         complete = not response.truncated or ctype in _HTML_TYPES
         return [s for s in found if s is not None], complete
+
+
+def _resolved_match_path(path: str) -> str | None:
+    """Return the match path of normalised *path* as a server decoding ``%2F`` would resolve it
+    (:func:`optout.url.resolved_path`), or None when that changes nothing."""
+    # normalize_path encodes the query's "?" as %3F; a path's own %3F stays data either way.
+    bare, sep, query = path.partition("%3F")
+    resolved = resolved_path(bare)
+    if resolved is None:
+        return None
+    return normalize_path(resolved) + sep + query

@@ -192,6 +192,27 @@ def canonical_target(spelled: str) -> str:
     return path + "?" + _escape_unsafe(_normalize_escapes(query), _QUERY_SAFE)
 
 
+#: Escapes of the path separators a server may decode before resolving dot segments.
+_SEPARATOR_ESCAPE = re.compile(r"%(?:2[Ff]|5[Cc])")
+
+
+def resolved_path(target: str) -> str | None:
+    """Return the path a server that decodes ``%2F`` and ``%5C`` before resolving dot segments
+    (nginx does; IIS treats ``\\`` as ``/``) would serve for canonical *target*, when it differs
+    from the canonical path; else None.
+
+    The canonical form keeps ``%2F`` (a server may equally treat it as data), so the path a
+    decision is made for is checked under both readings and the stricter one wins
+    (:meth:`optout.site.Site.before_request`): ``/a%2F..%2Fprivate/x`` is checked as
+    ``/private/x`` too.
+    """
+    path = target.partition("?")[0]
+    if "%" not in path or not _SEPARATOR_ESCAPE.search(path):
+        return None
+    resolved = remove_dot_segments(_SEPARATOR_ESCAPE.sub("/", path))
+    return None if resolved == path else resolved
+
+
 def remove_dot_segments(path: str) -> str:
     """Return absolute *path* without ``.`` and ``..`` segments (RFC 3986 §5.2.4)."""
     if "." not in path:
