@@ -3,17 +3,44 @@
 One matcher serves robots.txt Allow/Disallow, AIPREF ``Content-Usage`` paths,
 ``DisallowAITraining``, TDMRep ``location``, RSL ``content url`` and ai.txt (protocols.md §16.4).
 
-Percent-normalisation and the wildcard primitive come from Protego (>= 0.7), which is right on
-both since the post-0.6.1 fixes: unreserved ``%XX`` decoded and reserved ones kept (R37-R40),
-``=`` compared equal in both spellings (D7/R42), non-ASCII and SP encoded (R36, R54), linear
-``str.find`` wildcard matching (D15). What Protego does not give — and Heed needs — is the
-matched rule itself (for evidence: its line and text) and speed on large files, so the rules of a
-group are compiled here into hash tables: literal prefixes bucketed by length, ``$``-anchored
-literals by value, and only true wildcard patterns scanned, in priority order, with early exit.
+Normalisation (both sides alike: a rule's pattern and the URL it is matched against) follows
+Protego (>= 0.7): unreserved ``%XX`` decoded, the escapes of ``/`` and ``%`` kept, every other
+reserved or non-ASCII octet percent-encoded with upper-case hex (R36-R40), ``=`` compared equal in
+both spellings (D7/R42), SP encoded (R54); patterns also keep ``*`` and a final ``$``. Two
+corrections: an escape that is not part of valid UTF-8 (``%E9`` alone, ``%FF``) stays the octet it
+names, written ``%XX`` in upper case — Protego decodes every such octet to U+FFFD, so that
+``Disallow: /a%E9`` would also block ``/a%E8`` and ``/a%FF``; and a ``%`` that starts no escape
+is the octet 0x25 itself, written ``%25`` — Protego leaves it bare, so that ``Disallow: /a%3``
+matched ``/a?`` (normalised ``/a%3F``) by ending inside an escape. The normalised form is thus a
+prefix code over the octets a pattern or path stands for: one character per unreserved or ``=``
+octet, ``%XX`` for every other octet, whatever spelling the source used (only ``%2F`` stays
+distinct from ``/``, a reserved delimiter); a literal pattern matches a path exactly when its
+code is a prefix of the path's.
+
+Specificity (RFC 9309 §2.2.2: "the most specific match is the match that has the most
+octets"): a rule's priority is the number of octets its pattern stands for, counted on the
+normalised pattern — each ``%XX`` escape is one octet (the octet it encodes), every other
+character is one octet, ``*`` and the end anchor ``$`` included (a trailing ``*`` counts, as at
+Google and in Protego: ``/fish*`` (6) outranks ``/fish`` (5), R34). The count equals the octet
+length of the pattern as written (UTF-8) with each ``%XX`` it contains read as one octet: the
+normalisation only changes spelling, never the octets, so two spellings of one pattern
+(``/~joe`` and ``/%7Ejoe``, ``/a?b`` and ``/a%3Fb``, ``/ツ`` and ``/%E3%83%84``) weigh the same and
+an Allow and a Disallow of the same pattern tie (allow wins, :func:`optout.robots.decide`).
+Protego instead ranks by the length of the *encoded* pattern, so that ``Disallow: /*?`` (read
+as ``/*%3F``, 5) outranked ``Allow: /wa/`` (4) and ``/wa/?q=1`` was refused; Google ranks by the
+pattern's length with only non-ASCII octets escaped, which agrees with this count on every
+pattern written without ``%`` escapes or non-ASCII characters.
+
+Protego's wildcard primitive (linear ``str.find`` matching, D15) is used as is. What Protego
+does not give — and Heed needs — is the matched rule itself (for evidence: its line and text)
+and speed on large files, so the rules of a group are compiled here into hash tables: literal
+prefixes bucketed by length, ``$``-anchored literals by value, and only true wildcard patterns
+scanned, in priority order, with early exit.
 
 Corrections to Protego (protocols.md §4.2): no ``index.html`` ⇒ directory rule (R44, strict
 RFC); a trailing ``$`` is only an anchor, never also a literal ``%24`` rule; patterns must start
-with ``/`` or ``*`` (R52, R53).
+with ``/`` or ``*`` (R52, R53); specificity in octets, invalid UTF-8 escapes and bare ``%`` kept
+(above).
 """
 
 from __future__ import annotations
@@ -23,16 +50,93 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+from urllib.parse import quote, urlsplit
 
 from protego._urlpattern import _URLPattern
-from protego._utils import _quote_path, _quote_pattern
 
-#: A URL or path whose path and query hold only characters normalisation leaves alone: Protego's
-#: own fast path covers query-less URLs; this one adds simple queries, which Protego would send
-#: through urlsplit and quote (``?`` and ``&`` come out as ``%3F`` and ``%26``, as here).
+#: Escapes kept as they are while normalising: the path separator, and ``%`` itself so that an
+#: escape is never doubled; patterns also keep ``*`` (a literal star is written ``%2A``).
+_KEPT = "/%"
+_PATTERN_KEPT = "/%*"
+#: Characters ``quote`` leaves verbatim: the kept ones and ``=`` (D7: ``%3D`` decodes to it).
+_SAFE = "/%="
+_PATTERN_SAFE = "/%*="
+
+#: A path or pattern that normalisation leaves unchanged (Protego's fast paths): a URL whose
+#: path holds only unreserved characters, ``/`` and ``=`` (a leading ``//`` would be read as an
+#: authority), and a pattern made of those and ``*``, with an optional final ``$``.
+_PLAIN_URL = re.compile(
+    r"(?:[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)?(/(?!/)[A-Za-z0-9_.~/=-]*)"
+).fullmatch
+_PLAIN_PATTERN = re.compile(r"[A-Za-z0-9_.~/=*-]+\$?").fullmatch
+
+#: A URL or path whose path and query hold only characters normalisation leaves alone: the fast
+#: path above plus simple queries, which would otherwise go through urlsplit and quote (``?``
+#: and ``&`` come out as ``%3F`` and ``%26``, as here).
 _SIMPLE_QUERY = re.compile(
     r"(?:[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)?(/(?!/)[A-Za-z0-9_.~/=-]*)\?([A-Za-z0-9_.~=&-]*)"
 ).fullmatch
+
+_HEX = frozenset("0123456789ABCDEFabcdef")
+#: What ``bytes.decode(errors="surrogateescape")`` makes of an octet that is not valid UTF-8.
+_STRAY_OCTET = re.compile("[\udc80-\udcff]")
+
+
+def _stray(m: re.Match[str]) -> str:
+    return f"%{ord(m[0]) - 0xDC00:02X}"
+
+
+def _unquote(text: str, kept: str) -> str:
+    """Return *text* with its ``%XX`` escapes decoded, except those of *kept* characters and of
+    octets that are not part of valid UTF-8, which stay escaped (hex upper-cased); a ``%`` that
+    starts no escape becomes ``%25``."""
+    if "%" not in text:
+        return text
+    keep = {f"{ord(c):02X}" for c in kept}
+    parts = text.split("%")
+    # surrogatepass: a lone surrogate in the input becomes invalid UTF-8, hence stays escaped.
+    out = bytearray(parts[0].encode("utf-8", "surrogatepass"))
+    for part in parts[1:]:
+        if len(part) >= 2 and part[0] in _HEX and part[1] in _HEX:
+            code = part[:2].upper()
+            if code not in keep:
+                out += bytes.fromhex(code)
+                out += part[2:].encode("utf-8", "surrogatepass")
+                continue
+            part = code + part[2:]
+            out += b"%"
+        else:
+            # A "%" that starts no escape is the octet 0x25 itself: written "%25", so that every
+            # "%" of a normalised string starts an escape (no pattern ends inside one).
+            out += b"%25"
+        out += part.encode("utf-8", "surrogatepass")
+    return _STRAY_OCTET.sub(_stray, out.decode("utf-8", "surrogateescape"))
+
+
+def _quote(text: str, kept: str, safe: str) -> str:
+    """Return *text* with its percent-encoding normalised (see the module docstring)."""
+    text = _unquote(text, kept)
+    if not text.isascii():
+        # Raw lone surrogates (never valid UTF-8) are escaped octet by octet, like stray escapes.
+        text = _STRAY_OCTET.sub(
+            _stray, text.encode("utf-8", "surrogatepass").decode("utf-8", "surrogateescape")
+        )
+    return quote(text, safe=safe)
+
+
+def _quote_path(url: str) -> str:
+    """Return the path and query of *url* normalised; scheme, authority and fragment dropped."""
+    plain = _PLAIN_URL(url)
+    if plain:
+        return plain[1]
+    url = url.partition("#")[0]
+    parts = urlsplit(url)
+    path = parts.path
+    if "?" in url:
+        # A "?" with nothing after it is still part of what rules match against.
+        path += f"?{parts.query}"
+    path = _quote(path, _KEPT, _SAFE)
+    return path if path.startswith("/") else f"/{path}"
 
 
 def normalize_path(url: str) -> str:
@@ -55,16 +159,31 @@ def normalize_path(url: str) -> str:
 def normalize_pattern(pattern: str) -> str | None:
     """Return *pattern* normalised for matching, or None if it can never be a valid rule.
 
-    A valid pattern starts with ``/`` or (RFC 9309 §5.1's own example) ``*``.
+    A valid pattern starts with ``/`` or (RFC 9309 §5.1's own example) ``*``. A final ``$`` is
+    the end anchor and stays as it is; a ``$`` anywhere else is an ordinary character.
     """
     pattern = pattern.strip()
     if not pattern or pattern[0] not in "/*":
         return None
+    if _PLAIN_PATTERN(pattern):
+        return pattern
+    anchor = "$" if pattern.endswith("$") else ""
+    body = pattern[:-1] if anchor else pattern
     try:
-        quoted = _quote_pattern(pattern)
+        quoted = _quote(body, _PATTERN_KEPT, _PATTERN_SAFE) + anchor
     except ValueError:
         return None
     return quoted or None
+
+
+def specificity(pattern: str) -> int:
+    """Return the number of octets normalised *pattern* stands for (RFC 9309 §2.2.2).
+
+    Each ``%XX`` escape is one octet; every other character (``*`` and a final ``$`` included)
+    is one. See the module docstring for why this is the octet count of the pattern as written.
+    """
+    # Every "%" of a normalised pattern starts a three-character escape (_unquote).
+    return len(pattern) - 2 * pattern.count("%")
 
 
 class Rule(NamedTuple):
@@ -87,8 +206,8 @@ class Rule(NamedTuple):
 
     @property
     def priority(self) -> int:
-        """Return the rule's specificity: its normalised length, wildcards and ``$`` counted."""
-        return len(self.pattern)
+        """Return the rule's specificity: the octets its pattern stands for (:func:`specificity`)."""
+        return specificity(self.pattern)
 
 
 #: Wildcard patterns per compiled alternation: keeps regex compilation bounded on hostile files.
@@ -228,26 +347,25 @@ class RuleMatcher:
         top = -1
         exact = c.exact.get(path)
         if exact:
-            top = len(path) + 1
+            top = exact[0].priority
             found = list(exact)
         n_path = len(path)
         key = path[:_K]
         literal = c.literal
+        # A literal's priority never exceeds its length (escapes weigh one octet for three
+        # characters), so lengths are tried longest first down to the best priority so far.
         for lengths in (c.buckets.get(key, ()), c.short):
-            hit = None
             for n in lengths:
                 if n < top:
                     break
                 if n <= n_path:
                     hit = literal[n].get(path[:n])
                     if hit:
-                        if n > top:
-                            top, found = n, list(hit)
-                        else:
+                        priority = hit[0].priority  # one pattern, one priority
+                        if priority > top:
+                            top, found = priority, list(hit)
+                        elif priority == top:
                             found.extend(hit)
-                        break
-            if hit:
-                break
         for alternation in (c.wild_buckets.get(key), c.wild_general):
             if alternation is None:
                 continue

@@ -2,11 +2,13 @@
 
 Heed compiles rules into hash tables and regex alternations for speed; these property tests hold
 it to Protego's reading on generated rule sets and URLs, outside the documented corrections
-(index.html directories R44, ``$`` doubled as a literal ``%24`` rule).
+(index.html directories R44, ``$`` doubled as a literal ``%24`` rule, invalid UTF-8 escapes kept
+and specificity in octets: tests/optout/test_urlmatch_octets.py).
 """
 
 from __future__ import annotations
 
+import re
 import string
 
 from hypothesis import assume, given, settings
@@ -70,15 +72,18 @@ def test_group_matching_agrees_with_protego(data: st.DataObject) -> None:
 def test_normalize_path_equals_protego(path: str) -> None:
     """Heed's fast paths produce exactly Protego's normalisation."""
     url = "http://h.example/" + path.lstrip("/")
-    assert normalize_path(url) == _quote_path(url)
+    theirs = _quote_path(url)
+    if "%EF%BF%BD" in theirs or re.search("%(?![0-9A-Fa-f]{2})", path):
+        # An escape that is not valid UTF-8 (Protego: U+FFFD, Heed: the octet kept) or a "%"
+        # that starts no escape (Heed: "%25"): tests/optout/test_urlmatch_octets.py.
+        return
+    assert normalize_path(url) == theirs
 
 
 @settings(max_examples=300, deadline=None)
 @given(patterns(), st.text(alphabet=string.ascii_lowercase + "/.-", max_size=30))
 def test_wildcard_regex_equals_protego_matcher(pattern: str, path: str) -> None:
     """The compiled wildcard regex matches exactly where Protego's linear matcher does."""
-    import re
-
     from protego._urlpattern import _URLPattern
 
     normalized = normalize_pattern(pattern)

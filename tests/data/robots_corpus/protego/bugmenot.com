@@ -1,0 +1,3 @@
+User-agent: *
+Disallow: /vote.php
+Disallow: /removal.php
