@@ -12,15 +12,18 @@ base64 and its ``decision`` as a short summary (field serializers), so any expor
 from __future__ import annotations
 
 import base64
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from scrapy.http import Response, TextResponse
+from scrapy.selector import Selector
 
 from crawler.adapters import header_pairs
 from crawler.documents import now_iso
+from optout.charset import codec_name, decode_html, starts_with_markup
 from optout.decision import Decision
 from optout.document import HeaderPairs
 
@@ -109,15 +112,40 @@ class PageItem:
 
 
 def extract_text(response: Response, content_type: str) -> str | None:
-    """Return the text a reader sees in *response*, or None when it is not a text type."""
-    if not isinstance(response, TextResponse):
-        return None
-    if content_type in _HTML_TYPES or (not content_type and response.selector.type == "html"):
-        root = response.selector.root
+    """Return the text a reader sees in *response*, or None when it is not a text type.
+
+    HTML is decoded exactly as the reservation check read it (:func:`optout.charset.decode_html`:
+    BOM, Content-Type charset, ``<meta charset>``, default), so that the text stored is the text
+    whose head was checked.
+    """
+    body = response.body
+    if content_type in _HTML_TYPES or (not content_type and starts_with_markup(body)):
+        raw_type = response.headers.get(b"Content-Type")
+        decoded = decode_html(body, raw_type.decode("latin-1") if raw_type else None)
+        root = _html_root(response, decoded.encoding, decoded.text)
         nodes = root.xpath(_VISIBLE_TEXT) if root is not None else []
         if not nodes and root is not None:
             nodes = root.xpath("//text()[not(ancestor::script or ancestor::style)]")
         return _SPACE.sub(" ", " ".join(str(n) for n in nodes)).strip()
+    if not isinstance(response, TextResponse):
+        return None
     if content_type.startswith(_TEXT_TYPES) or content_type.endswith(("+json", "+xml")):
         return response.text
     return None
+
+
+def _html_root(response: Response, encoding: str, text: str) -> Any:
+    """Return the parsed tree of *text*: Scrapy's own when it decoded the body the same way."""
+    if isinstance(response, TextResponse) and _same_codec(response.encoding, encoding):
+        return response.selector.root
+    return Selector(text=text, type="html").root
+
+
+def _same_codec(scrapy_encoding: str, encoding: str) -> bool:
+    codec = codec_name(encoding)
+    if codec is None:
+        return False
+    try:
+        return codecs.lookup(scrapy_encoding).name == codecs.lookup(codec).name
+    except LookupError:
+        return False

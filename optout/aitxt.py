@@ -8,7 +8,9 @@ matched with the shared :mod:`optout.urlmatch` matcher, which accepts the genera
 
 There is no status-code specification; Heed's reading follows RFC 9309's and the fail-closed
 rule: 404/410 (and other 4xx except 401/403) = no file, no signal (S04); 401/403, 429, 5xx, any
-network error or a truncated body = the file may exist but could not be read ⇒ train-ai DEFER.
+network error, a truncated body or one that is not text (NUL or control bytes; a BOM names a
+UTF-16 or UTF-32 file, as for robots.txt) = the file may exist but could not be read ⇒ train-ai
+DEFER.
 A 200 whose body is an HTML page (an error page served as 200) has no rules and is flagged (S05).
 """
 
@@ -113,6 +115,11 @@ def parse(result: FetchResult, *, policy: Policy = DEFAULT_POLICY) -> AiTxt:
     if deferred is not None:
         return AiTxt(url=result.url, status=status, fetched_at=result.fetched_at, deferred=deferred)
     robots = parse_robots(result.body, limit=policy.robots_parse_limit)
+    if "undecodable" in robots.notes:
+        # Not text (NUL or control bytes): rules may be there that cannot be read.
+        return AiTxt(
+            url=result.url, status=status, fetched_at=result.fetched_at, deferred="undecodable"
+        )
     flags: list[str] = [n for n in robots.notes if n in ("truncated", "html_body", "non_utf8")]
     offset = 0
     if not robots.groups and _has_rules(result.body):

@@ -12,6 +12,10 @@ the I/O layer. This module maps what was extracted:
 * a PLUS ``DataMining`` value (``http://ns.useplus.org/ldf/vocab/DMI-…``), read by its ``DMI-``
   suffix so namespace variants do not matter, or found in an XMP packet.
 
+Metadata read only in part fails closed: more DataMining values than ``MAX_VALUES``, or a
+DataMining property past the first ``MAX_XMP_BYTES`` of the data, gives a signal that DEFERs every
+purpose the values read do not reserve (flag ``incomplete``).
+
 Heed's train-ai covers generative and, conservatively, all AI training: a reservation of
 generative training only reserves train-ai and is flagged ``generative_only`` (M01, M08).
 Absence of metadata means nothing: CDNs strip it.
@@ -33,6 +37,9 @@ PARSER = "heed-asset-meta/1"
 PLUS_NS = "http://ns.useplus.org/ldf/xmp/1.0/"
 #: Bytes of an XMP packet read; real packets are a few KiB (padding included).
 MAX_XMP_BYTES = 4 * 1024 * 1024
+#: DataMining values examined per packet; more ⇒ the read is not complete (DEFER).
+MAX_VALUES = 16
+_NAME = b"DataMining"
 MAX_RULE_CHARS = 1024
 
 _LABELS = {"cawg.training-mining": False, "c2pa.training-mining": True}
@@ -277,12 +284,32 @@ def from_xmp(
         "fetched_at": fetched_at,
         "sha256": digest,
     }
-    values, flags = _xmp_values(data)
+    values, flags, more = _xmp_values(data)
     signals = [s for v in values if (s := from_iptc_data_mining(v, flags=flags, **evidence))]
+    why = None
+    if more:
+        why = f"more than {MAX_VALUES} DataMining values, the rest not examined"
+    elif len(xmp) > MAX_XMP_BYTES and bytes(xmp).find(_NAME, MAX_XMP_BYTES - len(_NAME)) >= 0:
+        why = f"a DataMining property past the first {MAX_XMP_BYTES} bytes not read"
+    if why is not None:
+        return _incomplete(why, signals, flags, **evidence)
     if not signals:
         return None
     # Several values (rdf:Bag, repeated descriptions): the most restrictive one speaks.
     return max(signals, key=lambda s: _rank(s.purposes))
+
+
+def _incomplete(why: str, signals: list[Signal], flags: tuple[str, ...], **evidence: Any) -> Signal:
+    """Return the signal of metadata read only in part: what was read reserves, the rest DEFERs."""
+    reserved = {p for s in signals for p, v in s.purposes.items() if v is Verdict.RESERVED}
+    purposes = {p: Verdict.RESERVED if p in reserved else Verdict.DEFER for p in _ALL}
+    reason = f"XMP not read to its end ({why}): PLUS DataMining check deferred"
+    if reserved:
+        reason = f"{_describe('PLUS DataMining', purposes)}; {reason}"
+    rule = " ".join(s.rule for s in signals if s.rule)
+    return _signal(
+        Protocol.IPTC, purposes, reason, [*flags, "incomplete"], rule=rule or why, **evidence
+    )
 
 
 def _rank(purposes: Mapping[Purpose, Verdict]) -> tuple[int, int]:
@@ -290,8 +317,9 @@ def _rank(purposes: Mapping[Purpose, Verdict]) -> tuple[int, int]:
     return (reserved, len(purposes))
 
 
-def _xmp_values(data: bytes) -> tuple[list[str], tuple[str, ...]]:
-    """Return the DataMining values in an XMP packet, and lenience flags."""
+def _xmp_values(data: bytes) -> tuple[list[str], tuple[str, ...], bool]:
+    """Return the DataMining values in an XMP packet (at most :data:`MAX_VALUES`), lenience
+    flags, and whether there were more values than that."""
     start = min(
         (i for i in (data.find(b"<x:xmpmeta"), data.find(b"<rdf:RDF")) if i >= 0), default=0
     )
@@ -308,11 +336,11 @@ def _xmp_values(data: bytes) -> tuple[list[str], tuple[str, ...]]:
             for m in _DMI.finditer(text)
             if "DataMining" in text[max(0, m.start() - 300) : m.start()]
         ]
-        return found[:16], ("lenient",)
+        return found[:MAX_VALUES], ("lenient",), len(found) > MAX_VALUES
     values: list[str] = []
     flags: list[str] = []
     for element in root.iter():
-        if len(values) >= 16:
+        if len(values) > MAX_VALUES:
             break
         for key, value in element.attrib.items():
             if _is_data_mining(key, flags):
@@ -321,7 +349,7 @@ def _xmp_values(data: bytes) -> tuple[list[str], tuple[str, ...]]:
             resource = next((v for k, v in element.attrib.items() if k.endswith("}resource")), None)
             inner = " ".join(t.strip() for t in element.itertext() if t.strip())
             values.append(resource or inner)
-    return values, tuple(dict.fromkeys(flags))
+    return values[:MAX_VALUES], tuple(dict.fromkeys(flags)), len(values) > MAX_VALUES
 
 
 def _is_data_mining(name: str, flags: list[str]) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
@@ -332,6 +332,7 @@ def combine(
     *,
     policy: Policy = DEFAULT_POLICY,
     complete: bool = True,
+    gaps: Sequence[str] = (),
 ) -> Decision:
     """Fold *signals* into one :class:`Decision` (protocols.md §2.3).
 
@@ -340,8 +341,12 @@ def combine(
     must already have been applied by the TDMRep module (it emits one effective signal).
     *complete* says whether every check that applies was made; if not, a purpose nobody reserved
     is UNKNOWN rather than NOT-RESERVED, since the missing check might have reserved it.
+    *gaps* say why a check that was made is not complete (a page-level source read only in
+    part: "HTML head not read to its end (…)"); any gap makes the decision not complete, and the
+    gaps are its notes when the use is not reserved.
     """
     sigs = tuple(signals)
+    complete = complete and not gaps
     crawl = Crawl.ALLOW
     per_purpose: dict[Purpose, Verdict] = dict.fromkeys(_PURPOSES, Verdict.UNKNOWN)
     licence_required = False
@@ -367,6 +372,8 @@ def combine(
         use = Use.UNKNOWN
         if crawl is not Crawl.ALLOW:
             notes = (f"{policy.purpose.value}: not checked, the URL may not be crawled",)
+        elif gaps:
+            notes = tuple(f"{policy.purpose.value}: not complete, {gap}" for gap in gaps)
         elif target is Verdict.DEFER:
             notes = (f"{policy.purpose.value}: a signal source could not be read",)
         else:

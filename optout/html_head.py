@@ -4,12 +4,29 @@ Shared by TDMRep (``tdm-reservation``/``tdm-policy`` meta), robots meta (``noai`
 (``<link rel="license">``). Lenient on purpose: elements misplaced in ``<body>`` still count
 (N13), broken markup never raises, and only the first *limit* bytes are read so a hostile page
 cannot make parsing expensive.
+
+Bounded, but never silently short (fail closed). The result says whether the read is complete
+(:attr:`HtmlHead.incomplete` is None) — that is, whether every element that can carry a
+page-level signal was seen:
+
+* the head must be seen to end within the bytes read: ``</head>``, ``<body>``, or whatever else
+  ends it in an HTML parser (another element's start tag, text outside the head's own elements).
+  A head still open where the scan stopped — the *limit* reached inside ``<head>`` or inside one
+  of its ``<script>``/``<style>`` elements, a body the I/O layer cut short (*truncated*), markup
+  the parser gave up on — leaves the read incomplete, with the reason. A document read to its
+  end is complete wherever its head ends; a head that ends within the limit is complete
+  whatever follows it;
+* bytes are decoded as browsers decode them (:mod:`optout.charset`); bytes that cannot be read
+  in the encoding so determined leave the read incomplete too. The elements that could be read
+  are still returned, so that a reservation that is there still counts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+
+from optout.charset import decode_html
 
 #: Bytes of a page read for meta/link elements: heads are rarely above a few KiB; 512 KiB leaves
 #: room for pages that inline large scripts before their meta tags.
@@ -44,7 +61,16 @@ class HtmlHead:
 
     metas: tuple[Meta, ...] = ()
     links: tuple[Link, ...] = ()
+    #: The document is longer than the bytes (or characters) read.
     truncated: bool = False
+    #: The end of the head was seen within what was read.
+    head_ended: bool = False
+    #: Why the read is not complete (a page-level signal may have been missed), or None.
+    incomplete: str | None = None
+    #: The encoding the bytes were read in and where it came from (``bom``, ``content-type``,
+    #: ``meta``, ``xml-declaration``, ``default``); empty for text passed as ``str``.
+    encoding: str = ""
+    encoding_source: str = ""
     _by_name: dict[str, list[Meta]] = field(default_factory=dict, repr=False, compare=False)
 
     def meta(self, name: str) -> list[Meta]:
@@ -55,13 +81,61 @@ class HtmlHead:
         return self._by_name.get(name.lower(), [])
 
 
+#: Elements that may stand in a head (WHATWG "in head" insertion mode); any other start tag,
+#: ``<body>`` included, ends the head.
+_HEAD_ELEMENTS = frozenset(
+    {"html", "head", "base", "basefont", "bgsound", "link", "meta", "title", "noscript"}
+    | {"noframes", "style", "script", "template"}
+)
+#: Head elements whose content is text (or, for ``<template>`` and ``<noscript>`` with scripting
+#: on, never part of the head's own markup): nothing inside them ends the head.
+_TEXT_ELEMENTS = frozenset({"title", "noscript", "noframes", "style", "script", "template"})
+#: End tags that end the head.
+_HEAD_ENDS = frozenset({"head", "body", "html", "br"})
+_SPACE = " \t\n\f\r"
+
+
 class _Collector(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.metas: list[Meta] = []
         self.links: list[Link] = []
+        self.head_ended = False
+        #: The head element whose text content the parser is in (``style``, ``script``, …),
+        #: and how deeply it is nested in itself (``<template>`` in ``<template>``).
+        self.inside: str | None = None
+        self.depth = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._collect(tag, attrs)
+        if self.head_ended:
+            return
+        if self.inside is not None:
+            # Markup inside <title>, <noscript>, <template> is their content, as in browsers.
+            self.depth += tag == self.inside
+        elif tag not in _HEAD_ELEMENTS:
+            self.head_ended = True
+        elif tag in _TEXT_ELEMENTS:
+            self.inside, self.depth = tag, 1
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._collect(tag, attrs)
+        if not self.head_ended and self.inside is None and tag not in _HEAD_ELEMENTS:
+            self.head_ended = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self.inside:
+            self.depth -= 1
+            if self.depth == 0:
+                self.inside = None
+        elif self.inside is None and tag in _HEAD_ENDS:
+            self.head_ended = True
+
+    def handle_data(self, data: str) -> None:
+        if not self.head_ended and self.inside is None and data.strip(_SPACE):
+            self.head_ended = True  # text outside the head's own elements starts the body
+
+    def _collect(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ("meta", "link"):
             return
         a = {k.lower(): (v or "") for k, v in attrs}
@@ -78,26 +152,57 @@ class _Collector(HTMLParser):
                     Link(rel, a.get("href", "").strip(), a.get("type", "").lower(), line)
                 )
 
-    handle_startendtag = handle_starttag
 
+def parse_head(
+    body: bytes | str,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    content_type: str | None = None,
+    truncated: bool = False,
+) -> HtmlHead:
+    """Return the meta and link elements in the first *limit* bytes of an HTML document.
 
-def _decode(body: bytes) -> str:
-    # Meta names and values we look for are ASCII; a wrong guess for other bytes is harmless.
-    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return body.decode("utf-16", errors="replace")
-    return body.decode("utf-8", errors="replace")
-
-
-def parse_head(body: bytes | str, *, limit: int = DEFAULT_LIMIT) -> HtmlHead:
-    """Return the meta and link elements in the first *limit* bytes of an HTML document."""
+    *content_type* is the response's ``Content-Type`` value (its ``charset`` counts, see
+    :mod:`optout.charset`); *truncated* says *body* is itself only the start of the document (the
+    I/O layer's size cap). :attr:`HtmlHead.incomplete` says why the read may have missed an
+    element, if it may have.
+    """
+    encoding = source = ""
+    problem: str | None = None
     if isinstance(body, str):
-        text, truncated = body[:limit], len(body) > limit
+        text, cut = body[:limit], len(body) > limit
     else:
-        text, truncated = _decode(body[:limit]), len(body) > limit
+        cut = len(body) > limit
+        decoded = decode_html(body, content_type, limit=limit, truncated=truncated)
+        text, problem = decoded.text, decoded.error
+        encoding, source = decoded.encoding, decoded.source
     collector = _Collector()
+    failed = False
     try:
         collector.feed(text)
         collector.close()
-    except Exception:  # noqa: BLE001, S110 - hostile markup: keep what was collected
-        pass
-    return HtmlHead(tuple(collector.metas), tuple(collector.links), truncated)
+    except Exception:  # noqa: BLE001 - hostile markup: keep what was collected
+        failed = True
+    ended = collector.head_ended
+    incomplete: str | None = None
+    if problem is not None:
+        incomplete = f"HTML page not decodable: {problem}"
+    elif not ended and (cut or truncated or failed):
+        where = f"<{collector.inside}>" if collector.inside else "<head>"
+        if failed:
+            why = f"the parser gave up inside {where}"
+        elif cut:
+            unit = "characters" if isinstance(body, str) else "bytes"
+            why = f"scan limit of {limit} {unit} reached inside {where}"
+        else:
+            why = f"body cut at the download size limit inside {where}"
+        incomplete = f"HTML head not read to its end ({why})"
+    return HtmlHead(
+        tuple(collector.metas),
+        tuple(collector.links),
+        cut or truncated,
+        head_ended=ended,
+        incomplete=incomplete,
+        encoding=encoding,
+        encoding_source=source,
+    )

@@ -9,8 +9,10 @@ line (D5, R07/R62), and group selection is exact-token, not substring (D1, R56/R
 * a user-agent value is cut at the first character outside ``[A-Za-z_-]`` (``Foo Bar`` → ``foo``,
   ``ExampleBot/1.0`` → ``examplebot``); ``*`` followed by anything is the global token (R55);
 * same-token groups merge; a specific group never inherits from ``*`` (R14);
-* BOM stripped, CR / LF / CRLF line ends, lines cut at 16,663 bytes (Google's limit, R49), the
-  file parsed up to ``Policy.robots_parse_limit`` (≥ 500 KiB, RFC 9309 §2.5);
+* BOM stripped (a UTF-16 or UTF-32 BOM names the file's encoding; bytes that are not text are
+  noted ``undecodable``: :func:`optout.charset.decode_robots`), CR / LF / CRLF line ends, lines
+  cut at 16,663 bytes (Google's limit, R49), the file parsed up to ``Policy.robots_parse_limit``
+  (≥ 500 KiB, RFC 9309 §2.5);
 * lines without a colon are read as ``key value`` when they have exactly two words (R04, Google).
 
 Path matching inside the selected group is :mod:`optout.urlmatch` (Protego's normalisation and
@@ -25,6 +27,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from optout.charset import decode_robots
 from optout.decision import sha256_hex
 from optout.urlmatch import Rule, RuleMatcher, normalize_pattern
 
@@ -120,7 +123,8 @@ class RobotsTxt:
     size: int
     #: Lines that could not be read as a record (counted, RFC 9309 §2.3.1.5: skip and go on).
     invalid_lines: int = 0
-    #: Notes for the evidence log: ``bom``, ``non_utf8``, ``truncated``, ``html_body``.
+    #: Notes for the evidence log: ``bom``, ``encoding_utf-16le`` (…), ``non_utf8``,
+    #: ``undecodable``, ``truncated``, ``html_body``.
     notes: tuple[str, ...] = ()
     _matchers: dict[str, RuleMatcher] = field(default_factory=dict)
 
@@ -181,27 +185,9 @@ def _rescope(line: PreferenceLine, scope: str) -> PreferenceLine:
 
 
 def decode(body: bytes, limit: int) -> tuple[str, tuple[str, ...]]:
-    """Return the text of a robots.txt body and notes: BOM stripped, cut at *limit*, UTF-8."""
-    notes: list[str] = []
-    if body.startswith(b"\xef\xbb\xbf"):
-        body = body[3:]
-        notes.append("bom")
-    elif body[:2] == b"\xef\xbb" or body[:1] == b"\xef":
-        # A partial BOM (GRT robots_test.cc BOM cases): skip what there is of it.
-        body = body[2:] if body[:2] == b"\xef\xbb" else body[1:]
-        notes.append("bom")
-    if len(body) > limit:
-        # Drop the partial last line: a cut rule could say something it did not.
-        body = body[:limit]
-        cut = max(body.rfind(b"\n"), body.rfind(b"\r"))
-        body = body[: cut + 1] if cut >= 0 else b""
-        notes.append("truncated")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        text = body.decode("utf-8", errors="replace")
-        notes.append("non_utf8")
-    return text, tuple(notes)
+    """Return the text of a robots.txt body and notes (:func:`optout.charset.decode_robots`):
+    BOM stripped (UTF-8, UTF-16, UTF-32), cut at *limit*, UTF-8 otherwise."""
+    return decode_robots(body, limit)
 
 
 def _split_record(line: str) -> tuple[str, str] | None:

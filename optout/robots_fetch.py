@@ -12,7 +12,17 @@ middleware gets wrong (it parses 5xx bodies and treats network errors as allow-a
 other 4xx                  unavailable ⇒ ALLOW all (F01)
 5xx, network error,        unreachable ⇒ DEFER: "MUST assume complete disallow" (§2.3.1.4)
 truncated body
+2xx not readable as text   DEFER, as unreachable (below)
 =========================  =============================================================
+
+Decoding (:func:`optout.charset.decode_robots`): RFC 9309 §2.3 says the file is UTF-8. A
+byte-order mark names the encoding actually used (UTF-8, UTF-16LE/BE, UTF-32LE/BE) and is
+honoured. Without one the file is read as UTF-8, a stray non-UTF-8 byte becoming U+FFFD (flag
+``robots_non_utf8``), as before: URL normalisation maps such a byte in a URL to U+FFFD as well,
+so a rule written in Latin-1 keeps matching the URLs written with its bytes. A 2xx body that is not text at all (NUL characters —
+UTF-16 without a BOM, binary data — or many control characters) is not "an empty robots.txt":
+rules may be there that Heed cannot read, so the origin is deferred like an unreachable file
+(flag ``robots_undecodable``) and the file fetched again later.
 
 Caching helpers: TTL = min(24 h, max-age) (F09, F10) and keep-last-good on refresh errors (F11).
 """
@@ -112,6 +122,15 @@ def outcome(result: FetchResult, policy: Policy) -> RobotsOutcome:
     if 200 <= status < 300:
         robots = parse(result.body, limit=policy.robots_parse_limit)
         flags = tuple(f"robots_{n}" for n in robots.notes)
+        if "undecodable" in robots.notes:
+            # NUL or control bytes: UTF-16/32 without a BOM, or not text at all. Rules it may
+            # hold cannot be read, so it cannot be "empty": unreadable ⇒ complete disallow.
+            return verdict(
+                Crawl.DEFER,
+                "robots.txt is not readable as text (NUL or control bytes; RFC 9309: UTF-8)",
+                ttl=3600.0,
+                flags=flags,
+            )
         if "html_body" in robots.notes and policy.robots_html_strict:
             return verdict(Crawl.DEFER, "robots.txt answered with an HTML page", ttl=3600.0)
         return RobotsOutcome(

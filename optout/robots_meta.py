@@ -13,6 +13,10 @@ Index controls (``noindex``, ``nofollow``, …) are not AI reservations and are 
 X15). Microsoft gives ``noarchive``/``nocache`` an AI-training meaning for its own models (BING);
 they are logged as ``microsoft_ai_optout`` and count as a train-ai reservation only with
 ``Policy.microsoft_noarchive_as_reservation`` (N12). Mojeek's proposed ``noml`` is logged.
+
+A page read only in part (:attr:`optout.html_head.HtmlHead.incomplete`: the head not read to
+its end, bytes not decodable) adds a DEFER signal for each AI purpose no directive that was read
+reserves (flag ``incomplete``): the meta not read might have said ``noai``.
 """
 
 from __future__ import annotations
@@ -148,6 +152,23 @@ def from_html(
                 for d in parse_value(meta.content, scoped=False)
             ]
             signals.extend(ctx.build(found, ours, meta.text, meta.line, ()))
+    if head.incomplete is not None:
+        # Part of the page was not read: a noai meta may be there (fail closed).
+        reserved = {p for s in signals for p, v in s.purposes.items() if v is Verdict.RESERVED}
+        open_purposes = [p for p in _AI_PURPOSES if p not in reserved]
+        if open_purposes:
+            signals.append(
+                Signal(
+                    protocol=Protocol.ROBOTS_META,
+                    purposes=dict.fromkeys(open_purposes, Verdict.DEFER),
+                    reason=f"{head.incomplete}: robots meta check deferred",
+                    source=source,
+                    status=status,
+                    parser=PARSER,
+                    flags=("incomplete",),
+                    fetched_at=fetched_at,
+                )
+            )
     return signals
 
 

@@ -23,6 +23,7 @@ from functools import partial
 
 from optout import ai_training, aipref, aitxt, asset_meta, content_signal, robots_meta, rsl, tdmrep
 from optout.ai_tokens import AI_OTHER, TRAINING
+from optout.charset import starts_with_markup
 from optout.decision import (
     DEFAULT_POLICY,
     Crawl,
@@ -53,6 +54,8 @@ MATCH_BUDGET = 1_000_000
 #: event loop (5,000: 0.2 s, once per origin). A group with more is not applied: every URL of the
 #: origin defers (a file that cannot be applied is never read as "allow").
 MAX_WILDCARD_RULES = 5_000
+#: Signals read from a file's embedded metadata (HTML's own gaps come from its head).
+_ASSET_PROTOCOLS = frozenset({Protocol.TDMREP_PDF, Protocol.TDMREP_EPUB, Protocol.IPTC})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -290,6 +293,10 @@ class Site:
     ) -> Decision:
         """Return the complete decision for *url* given its *response*.
 
+        Not ``complete`` when a page-level source was read only in part (an HTML head that did
+        not end within the scan, bytes that cannot be decoded, more XMP packets than examined, a
+        body cut at the size cap): such a decision says why, and its use is never not-reserved.
+
         *via* lists the (site, URL) of earlier redirect hops: their origins' TDMRep files count
         too, most restrictively (T24).
         """
@@ -305,18 +312,20 @@ class Site:
                 s for s in hop_site._site_signals(hop_path) if s.protocol is Protocol.TDMREP_FILE
             )
         signals.extend(s for s in site if s.protocol is not Protocol.TDMREP_FILE)
-        page, complete = self._page_signals(url, response, file_layers)
+        page, gaps = self._page_signals(url, response, file_layers)
         signals.extend(page)
-        return combine(url, signals, policy=self.policy, complete=complete)
+        return combine(url, signals, policy=self.policy, gaps=gaps)
 
     def _page_signals(
         self, url: str, response: FetchResult, file_layers: list[Signal]
-    ) -> tuple[list[Signal], bool]:
+    ) -> tuple[list[Signal], list[str]]:
+        """Return the page-level signals and why their read is not complete (empty: it is)."""
         policy, token, status, when = self.policy, self.token, response.status, response.fetched_at
         file_sig = tdmrep.most_restrictive_file(file_layers)
         if response.error is not None or status is None or status >= 400:
             # No usable representation: page-level signals could not be read.
-            return ([file_sig] if file_sig else []), False
+            why = response.error or (f"HTTP {status}" if status is not None else "no response")
+            return ([file_sig] if file_sig else []), [f"page-level signals not read ({why})"]
         ctype = response.content_type
         is_image = ctype.startswith("image/")
         found: list[Signal | None] = [
@@ -351,8 +360,18 @@ class Site:
             ),
         ]
         body = response.body
-        if ctype in _HTML_TYPES or (not ctype and body.lstrip()[:1] == b"<"):
-            head = parse_head(body)
+        #: Why the page-level read is not complete, if it is not (each one a reason).
+        gaps: list[str] = []
+        is_html = ctype in _HTML_TYPES or (not ctype and starts_with_markup(body))
+        if is_html:
+            content_type = response.header("content-type")
+            head = parse_head(
+                body,
+                content_type=content_type[-1] if content_type else None,
+                truncated=response.truncated,
+            )
+            if head.incomplete is not None:
+                gaps.append(head.incomplete)
             layers.append(
                 tdmrep.from_html(
                     head,
@@ -377,10 +396,17 @@ class Site:
         if is_image and body:
             found.append(asset_meta.from_xmp(body, source=url, status=status, fetched_at=when))
         found.append(tdmrep.resolve(layers))
-        # A body cut at the size cap may hide metadata past the cut (PDF XMP often sits at the
-        # end); HTML meta lives in the head, which the first 2 MiB hold.
-        complete = not response.truncated or ctype in _HTML_TYPES
-        return [s for s in found if s is not None], complete
+        # Embedded metadata read only in part (more XMP packets or values than examined).
+        gaps.extend(
+            s.reason
+            for s in [*found, *layers]
+            if s is not None and "incomplete" in s.flags and s.protocol in _ASSET_PROTOCOLS
+        )
+        if response.truncated and not is_html:
+            # A body cut at the size cap may hide metadata past the cut (PDF XMP often sits at
+            # the end). HTML is judged by its head: complete if the head ended before the cut.
+            gaps.append("body cut at the download size limit: metadata past the cut not read")
+        return [s for s in found if s is not None], list(dict.fromkeys(gaps))
 
 
 def _resolved_match_path(path: str) -> str | None:

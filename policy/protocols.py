@@ -286,8 +286,13 @@ def robots_features() -> list[str]:
             "AllowAITraining and License (RSL) records read as rights reservations"
         ),
         (
-            "UTF-8 with a byte-order mark accepted; CR, LF and CRLF line ends; unparseable lines "
-            "skipped and the rest applied (RFC 9309 §2.3.1.5)"
+            "UTF-8, with or without a byte-order mark; UTF-16 and UTF-32 when a byte-order mark "
+            "says so; CR, LF and CRLF line ends; unparseable lines skipped and the rest applied "
+            "(RFC 9309 §2.3.1.5)"
+        ),
+        (
+            "A robots.txt that is not text at all (NUL or control bytes, e.g. UTF-16 without a "
+            "byte-order mark) cannot be read: complete disallow for the origin until it can"
         ),
     ]
 

@@ -13,20 +13,23 @@ Choices (recorded in flags):
   spelling of 1 under the same policy.
 * PDF XMP is found by scanning the raw bytes for uncompressed packets (as XMP recommends metadata
   streams be written); a packet inside a compressed object stream is not seen. Several packets:
-  the most restrictive.
+  the most restrictive. Only packets that mention ``tdm`` are parsed, at most ``MAX_PACKETS``;
+  more of them than that and the PDF DEFERs (flag ``incomplete``) unless one read reserves.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import replace
 from xml.etree.ElementTree import Element
 
 from defusedxml.ElementTree import fromstring
 
-from optout.decision import DEFAULT_POLICY, Policy, Protocol, Signal, Verdict, sha256_hex
+from optout.decision import DEFAULT_POLICY, Policy, Protocol, Purpose, Signal, Verdict, sha256_hex
 from optout.tdmrep.values import (
     PARSER,
     Where,
@@ -40,8 +43,10 @@ from optout.tdmrep.values import (
 TDM_NAMESPACES = ("http://www.w3.org/ns/tdmrep/", "http://www.w3.org/ns/tdmrep#")
 #: Largest XMP packet, EPUB container.xml or OPF parsed; metadata is a few KiB.
 MAX_XML = 1024 * 1024
-#: XMP packets examined per PDF (document metadata, incremental updates, embedded images).
+#: XMP packets naming TDMRep examined per PDF (document metadata, incremental updates, embedded
+#: images); a PDF with more is not read completely: DEFER.
 MAX_PACKETS = 32
+_TDM = re.compile(rb"tdm", re.IGNORECASE)
 _PREFIX_DECL = re.compile(r"([A-Za-z_][\w.-]*):\s+(\S+)")
 _KEYS = ("reservation", "policy")
 _PACKET_MARKS = (
@@ -231,19 +236,41 @@ def from_epub(
     )
 
 
-def find_xmp_packets(body: bytes) -> list[bytes]:
-    """Return the uncompressed XMP packets (``<x:xmpmeta>`` … ``</x:xmpmeta>``) in *body*."""
-    packets: list[bytes] = []
+def _packet_spans(body: bytes) -> Iterator[tuple[int, int]]:
+    """Yield the (start, end) of every uncompressed XMP packet in *body*, in one linear pass."""
+    found = False
     for opener, closer in _PACKET_MARKS:
-        if opener == b"<rdf:RDF" and packets:
-            break  # rdf:RDF is only a fallback, for packets written without x:xmpmeta
+        if opener == b"<rdf:RDF" and found:
+            return  # rdf:RDF is only a fallback, for packets written without x:xmpmeta
         pos = 0
-        while len(packets) < MAX_PACKETS and (start := body.find(opener, pos)) >= 0:
+        while (start := body.find(opener, pos)) >= 0:
             end = body.find(closer, start, start + MAX_XML)
             # An unterminated packet is kept cut: if it names TDMRep it will DEFER, not vanish.
             pos = end + len(closer) if end >= 0 else min(len(body), start + MAX_XML)
-            packets.append(body[start:pos])
-    return packets
+            found = True
+            yield start, pos
+
+
+def find_xmp_packets(body: bytes) -> list[bytes]:
+    """Return the first :data:`MAX_PACKETS` uncompressed XMP packets (``<x:xmpmeta>`` …) in *body*."""
+    return [body[a:b] for a, b in itertools.islice(_packet_spans(body), MAX_PACKETS)]
+
+
+def tdm_packets(body: bytes) -> tuple[list[bytes], bool]:
+    """Return the XMP packets of *body* that mention TDMRep (at most :data:`MAX_PACKETS`), and
+    whether there are more of them than that.
+
+    A packet that does not contain ``tdm`` can neither hold a TDMRep property nor fail to parse
+    in a way that matters, so only the others count towards the limit.
+    """
+    packets: list[bytes] = []
+    for start, end in _packet_spans(body):
+        if _TDM.search(body, start, end) is None:
+            continue
+        if len(packets) == MAX_PACKETS:
+            return packets, True
+        packets.append(body[start:end])
+    return packets, False
 
 
 def from_pdf(
@@ -254,17 +281,29 @@ def from_pdf(
     fetched_at: str | None = None,
     policy: Policy = DEFAULT_POLICY,
 ) -> Signal | None:
-    """Return the TDMRep signal of a whole PDF: most restrictive over its XMP packets."""
+    """Return the TDMRep signal of a whole PDF: most restrictive over its XMP packets.
+
+    More packets naming TDMRep than :data:`MAX_PACKETS` ⇒ the read is not complete: DEFER (flag
+    ``incomplete``), unless a packet examined reserves.
+    """
     if not isinstance(body, bytes | bytearray):
         raise TypeError("body must be bytes")
     if b"ns/tdmrep" not in body:
         return None  # no packet can hold a TDMRep property without naming its namespace
     sha = sha256_hex(bytes(body))
-    return strictest(
+    packets, more = tdm_packets(bytes(body))
+    sig = strictest(
         [
             from_pdf_xmp(
                 p, source=source, status=status, fetched_at=fetched_at, sha256=sha, policy=policy
             )
-            for p in find_xmp_packets(bytes(body))
+            for p in packets
         ]
     )
+    if not more:
+        return sig
+    if sig is not None and sig.purposes.get(Purpose.TDM) is Verdict.RESERVED:
+        return add_flag(sig, "incomplete")
+    why = f"PDF has more than {MAX_PACKETS} XMP packets naming TDMRep, the rest not examined"
+    at = Where(source=source, status=status, fetched_at=fetched_at, sha256=sha)
+    return _deferred(Protocol.TDMREP_PDF, why, at, "incomplete")

@@ -7,6 +7,8 @@ A page's own statements (vectors T11-T19, T24) may override what the origin's fi
 Choices (recorded in the signal's flags):
 
 * HTTP headers and HTML meta are text tokens and stay strict (T14, :mod:`optout.tdmrep.values`).
+* HTML read only in part (:attr:`optout.html_head.HtmlHead.incomplete`): the meta layer DEFERs
+  unless what was read already reserves (flag ``incomplete``).
 * Precedence (§6.4, :func:`resolve`): file < header < HTML meta / EPUB / PDF; a later value wins
   even when it says 0, absence never resets. HTML meta covers only the page it is in (T17): the
   caller passes it only for that page's own URL, never for embedded media.
@@ -23,7 +25,7 @@ from dataclasses import replace
 from optout.decision import DEFAULT_POLICY, Policy, Protocol, Purpose, Signal, Verdict
 from optout.document import FetchResult, normalize_headers
 from optout.html_head import HtmlHead
-from optout.tdmrep.values import Where, add_flag, statement, strictest
+from optout.tdmrep.values import PARSER, Where, add_flag, statement, strictest, verdict_purposes
 
 
 def from_headers(
@@ -65,8 +67,26 @@ def from_html(
     label, rule = '<meta name="tdm-reservation">', " ".join(m.text for m in metas)
     line = metas[0].line if metas else None
     contents = [m.content for m in res], [m.content for m in pol]
-    return statement(
+    sig = statement(
         Protocol.TDMREP_META, *contents, label=label, rule=rule, at=at, line=line, split=False
+    )
+    if head.incomplete is None:
+        return sig
+    if sig is not None and sig.purposes.get(Purpose.TDM) is Verdict.RESERVED:
+        return add_flag(sig, "incomplete")  # a reservation read stands, however much was read
+    # Part of the page was not read: a tdm-reservation meta may be there (fail closed).
+    return Signal(
+        protocol=Protocol.TDMREP_META,
+        purposes=verdict_purposes(Verdict.DEFER),
+        reason=f"{head.incomplete}: TDMRep meta check deferred",
+        source=source,
+        status=status,
+        rule=rule or None,
+        line=line,
+        sha256=sha256,
+        parser=PARSER,
+        flags=("incomplete",),
+        fetched_at=fetched_at,
     )
 
 
