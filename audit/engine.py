@@ -7,7 +7,9 @@ the current directory. A value without ``://`` is a SQLite file path. ``postgres
 SQLite runs in WAL mode with ``synchronous=NORMAL``: a committed transaction survives a crash of
 the process (the case the writer's ordering guarantee is about); after a power loss the last
 transactions before the failure may be rolled back, never half-applied. Use ``synchronous="FULL"``
-to survive power loss as well, at the cost of an fsync per commit.
+to survive power loss as well, at the cost of an fsync per commit. WAL mode, which is stored in
+the file, is set only on a new database or a Heed audit database: opening another application's
+file (to refuse it) leaves it as it was.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Engine, create_engine, event, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from audit.errors import DatabaseURLError
 
@@ -27,7 +29,6 @@ ENV_VAR = "HEED_DB"
 DEFAULT_SQLITE_FILE = "heed.db"
 
 _SQLITE_PRAGMAS = (
-    "journal_mode=WAL",
     "busy_timeout=30000",
     "temp_store=MEMORY",
     # 128 MiB of page cache: the decision index stays in memory while the writer inserts.
@@ -35,6 +36,10 @@ _SQLITE_PRAGMAS = (
     "mmap_size=268435456",
     # Checkpoint every ~40 MiB of WAL instead of ~4 MiB: fewer, larger checkpoints at high rates.
     "wal_autocheckpoint=10000",
+)
+#: True for a new, empty SQLite database or a Heed audit database (the ones put in WAL mode).
+_NEW_OR_HEED = (
+    "SELECT count(*) = 0 OR sum(name = 'crawl_run') > 0 FROM sqlite_master WHERE type = 'table'"
 )
 
 
@@ -63,6 +68,14 @@ def describe(url: URL) -> str:
     """Return *url* for messages: a SQLite file's path, else the URL without its password."""
     path = sqlite_path(url)
     return str(path) if path is not None else url.render_as_string(hide_password=True)
+
+
+def database_message(url: URL | None, exc: DBAPIError) -> str:
+    """Return one line saying that the database at *url* failed with *exc* (driver's words)."""
+    detail = str(exc.orig).strip() if exc.orig is not None else ""
+    detail = (detail or str(exc).strip()).splitlines()[0]
+    where = describe(url) if url is not None else "the audit database"
+    return f"cannot use database {where}: {detail}"
 
 
 def sqlite_path(url: URL) -> Path | None:
@@ -122,6 +135,9 @@ def _configure_sqlite(engine: Engine, *, writer: bool, synchronous: str, fks: bo
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
+            wal = cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            if not wal and cursor.execute(_NEW_OR_HEED).fetchone()[0]:
+                cursor.execute("PRAGMA journal_mode=WAL")
             for pragma in (
                 *_SQLITE_PRAGMAS,
                 f"synchronous={synchronous}",

@@ -1,5 +1,8 @@
 """``heed db check``: verify that the audit trail is what the writer wrote (regulation.md AC-20).
 
+First the file itself (:func:`storage_problems`: SQLite's ``PRAGMA integrity_check``): a
+damaged file is reported as such, and nothing in it is trusted. Then the rows:
+
 * every document's bytes hash to their sha256 key;
 * every content-addressed row (origin, signal, outcome) still hashes to its id and digest, so
   an edited signal or outcome is detected;
@@ -17,6 +20,7 @@ import json
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import DBAPIError
 
 from audit.models import DOCUMENT_T, ORIGIN_T, OUTCOME_T, SIGNAL_T, Base
 from audit.rows import canonical_digest, digest_id, hash_id
@@ -37,6 +41,27 @@ class CheckReport:
     def ok(self) -> bool:
         """Return whether nothing failed."""
         return not self.problems
+
+
+def storage_problems(engine: Engine) -> tuple[str, ...]:
+    """Return what the database's own consistency check finds wrong with its storage.
+
+    On SQLite, the lines of ``PRAGMA integrity_check`` (garbled pages, broken b-trees, indexes
+    out of step with their tables), or the error that stopped it (a file that is not a
+    database): ``()`` when it says ``ok``. PostgreSQL checks its pages itself: ``()``.
+    """
+    if engine.dialect.name != "sqlite":
+        return ()
+    try:
+        with engine.connect() as conn:
+            found = conn.exec_driver_sql(f"PRAGMA integrity_check({_MAX_LISTED})").scalars().all()
+    except DBAPIError as exc:
+        return (str(exc.orig or exc).strip().splitlines()[0],)
+    if list(found) == ["ok"]:
+        return ()
+    # A row may hold several lines, under a "*** in database main ***" heading.
+    lines = (line.strip() for row in found for line in str(row).splitlines())
+    return tuple(line for line in lines if line and not line.startswith("***"))
 
 
 def check(engine: Engine) -> CheckReport:

@@ -4,6 +4,8 @@ The alembic environment ships inside the package (``audit/migrations``), so upgr
 any directory after ``pip install``; no ``alembic.ini`` is needed. A new, empty database is
 upgraded automatically on first use by a writer; an existing database at an older revision is
 never changed behind the operator's back: the writer refuses it until ``heed db upgrade`` runs.
+A database that is not empty and has no Heed schema revision (another application's) is never
+written to: every open refuses it.
 """
 
 from __future__ import annotations
@@ -16,9 +18,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from audit.engine import describe
+from audit.engine import database_message, describe
 from audit.errors import DatabaseURLError, SchemaError
-from audit.models import Base
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -28,6 +29,10 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 HEAD = "0004"
 #: PostgreSQL advisory lock taken while checking or migrating, so two first users don't race.
 _PG_LOCK = 0x48454544  # "HEED"
+#: Table names a refusal lists before only counting the rest.
+_NAMES_SHOWN = 5
+#: A table every revision of Heed's schema has: an alembic revision without it is not Heed's.
+_HEED_TABLE = "crawl_run"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -73,13 +78,12 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
         with engine.connect() as conn, _foreign_keys_checked_at_end(conn), conn.begin():
             _lock(conn)
             before = current_revision(conn)
-            if before is None:
-                _refuse_foreign_tables(conn, engine)
+            _refuse_foreign(conn, engine, before)
             alembic_command().upgrade(alembic_config(conn), revision)
             _check_foreign_keys(conn)
             after = current_revision(conn)
     except DBAPIError as exc:
-        raise DatabaseURLError(_db_message(engine, exc)) from exc
+        raise DatabaseURLError(database_message(engine.url, exc)) from exc
     return before, after
 
 
@@ -128,12 +132,12 @@ def ensure_schema(engine: Engine, *, create: bool) -> None:
             revision = current_revision(conn)
             if revision == HEAD:
                 return
+            _refuse_foreign(conn, engine, revision)
             if revision is None and create:
-                _refuse_foreign_tables(conn, engine)
                 alembic_command().upgrade(alembic_config(conn), "head")
                 return
     except DBAPIError as exc:
-        raise DatabaseURLError(_db_message(engine, exc)) from exc
+        raise DatabaseURLError(database_message(engine.url, exc)) from exc
     where = describe(engine.url)
     if revision is None:
         raise SchemaError(f"no Heed audit schema in {where}; run: heed db upgrade --db …")
@@ -150,15 +154,30 @@ def _lock(conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
 
 
-def _refuse_foreign_tables(conn: Connection, engine: Engine) -> None:
-    existing = set(inspect(conn).get_table_names()) & set(Base.metadata.tables)
-    if existing:
+def _refuse_foreign(conn: Connection, engine: Engine, revision: str | None) -> None:
+    """Raise SchemaError unless the database is empty or a Heed audit database.
+
+    Heed's schema goes only into an empty database (its default schema, on PostgreSQL), never
+    beside another application's tables: a database with tables or views and no revision, or
+    with an alembic revision but none of Heed's tables, belongs to someone else.
+    """
+    where = describe(engine.url)
+    if revision is not None:
+        if not conn.dialect.has_table(conn, _HEED_TABLE):
+            raise SchemaError(
+                f"{where} is not a Heed audit database (its alembic revision {revision!r} is "
+                "another application's); use another --db"
+            )
+        return
+    inspector = inspect(conn)
+    found = sorted(
+        {*inspector.get_table_names(), *inspector.get_view_names()} - {"alembic_version"}
+    )
+    if found:
+        shown = ", ".join(found[:_NAMES_SHOWN])
+        if len(found) > _NAMES_SHOWN:
+            shown += f" and {len(found) - _NAMES_SHOWN} more"
         raise SchemaError(
-            f"{describe(engine.url)} has tables {sorted(existing)} but no alembic revision: "
-            "not a Heed audit database, or one created outside the migrations"
+            f"{where} is not a Heed audit database (it has tables {shown} and no Heed schema "
+            "revision); use another --db"
         )
-
-
-def _db_message(engine: Engine, exc: DBAPIError) -> str:
-    detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
-    return f"cannot use database {describe(engine.url)}: {detail}"

@@ -7,11 +7,13 @@ switches the middleware off, with Scrapy's ``NotConfigured``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from crawler import defaults as d
+from crawler.denylist import Denylist
 from optout.decision import Policy, PolicyError, policy_from_knobs
 from optout.robots import product_token, user_agent
 
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
 MIN_ROBOTS_MAXSIZE = 500 * 1024
 #: Statuses that mean "not for you": retrying them, with or without variations, is circumvention.
 ACCESS_STATUSES = frozenset({401, 402, 403})
+
+_T = TypeVar("_T")
 
 
 class OptoutConfigError(ValueError):
@@ -74,31 +78,33 @@ class OptoutConfig:
                 f"OPTOUT_USER_AGENT_TOKEN {token!r}: a product token uses only letters, '-' and "
                 "'_' (RFC 9309 §2.2.1)"
             )
-        robots_maxsize = settings.getint("OPTOUT_ROBOTS_MAXSIZE", d.OPTOUT_ROBOTS_MAXSIZE)
+        robots_maxsize = _read(settings.getint, "OPTOUT_ROBOTS_MAXSIZE", d.OPTOUT_ROBOTS_MAXSIZE)
         if robots_maxsize < MIN_ROBOTS_MAXSIZE:
             raise OptoutConfigError(
                 f"OPTOUT_ROBOTS_MAXSIZE {robots_maxsize}: RFC 9309 §2.5 requires parsing at least "
                 f"{MIN_ROBOTS_MAXSIZE} bytes"
             )
-        policy = policy_from(settings.getdict("OPTOUT_POLICY", d.OPTOUT_POLICY), robots_maxsize)
-        redirects = settings.getint("OPTOUT_MAX_PAGE_REDIRECTS", d.OPTOUT_MAX_PAGE_REDIRECTS)
+        policy = policy_from(
+            _read(settings.getdict, "OPTOUT_POLICY", d.OPTOUT_POLICY), robots_maxsize
+        )
+        redirects = _read(settings.getint, "OPTOUT_MAX_PAGE_REDIRECTS", d.OPTOUT_MAX_PAGE_REDIRECTS)
         # Scrapy raises IgnoreRequest itself past REDIRECT_MAX_TIMES, where the middleware never
         # sees it; stopping one hop earlier keeps "one decision per attempt" true.
-        redirects = max(0, min(redirects, settings.getint("REDIRECT_MAX_TIMES", 20) - 1))
+        redirects = max(0, min(redirects, _read(settings.getint, "REDIRECT_MAX_TIMES", 20) - 1))
         numbers = {
-            "OPTOUT_CRAWL_DELAY_MAX": settings.getfloat(
-                "OPTOUT_CRAWL_DELAY_MAX", d.OPTOUT_CRAWL_DELAY_MAX
+            "OPTOUT_CRAWL_DELAY_MAX": _read(
+                settings.getfloat, "OPTOUT_CRAWL_DELAY_MAX", d.OPTOUT_CRAWL_DELAY_MAX
             ),
-            "OPTOUT_CACHE_SIZE": settings.getint("OPTOUT_CACHE_SIZE", d.OPTOUT_CACHE_SIZE),
-            "OPTOUT_DOCUMENT_MAXSIZE": settings.getint(
-                "OPTOUT_DOCUMENT_MAXSIZE", d.OPTOUT_DOCUMENT_MAXSIZE
+            "OPTOUT_CACHE_SIZE": _read(settings.getint, "OPTOUT_CACHE_SIZE", d.OPTOUT_CACHE_SIZE),
+            "OPTOUT_DOCUMENT_MAXSIZE": _read(
+                settings.getint, "OPTOUT_DOCUMENT_MAXSIZE", d.OPTOUT_DOCUMENT_MAXSIZE
             ),
-            "OPTOUT_DOCUMENT_TIMEOUT": settings.getfloat(
-                "OPTOUT_DOCUMENT_TIMEOUT", d.OPTOUT_DOCUMENT_TIMEOUT
+            "OPTOUT_DOCUMENT_TIMEOUT": _read(
+                settings.getfloat, "OPTOUT_DOCUMENT_TIMEOUT", d.OPTOUT_DOCUMENT_TIMEOUT
             ),
-            "OPTOUT_DEFER_TTL": settings.getfloat("OPTOUT_DEFER_TTL", d.OPTOUT_DEFER_TTL),
-            "OPTOUT_CACHE_MIN_TTL": settings.getfloat(
-                "OPTOUT_CACHE_MIN_TTL", d.OPTOUT_CACHE_MIN_TTL
+            "OPTOUT_DEFER_TTL": _read(settings.getfloat, "OPTOUT_DEFER_TTL", d.OPTOUT_DEFER_TTL),
+            "OPTOUT_CACHE_MIN_TTL": _read(
+                settings.getfloat, "OPTOUT_CACHE_MIN_TTL", d.OPTOUT_CACHE_MIN_TTL
             ),
         }
         for name, value in numbers.items():
@@ -118,10 +124,27 @@ class OptoutConfig:
             document_timeout=numbers["OPTOUT_DOCUMENT_TIMEOUT"],
             defer_ttl=numbers["OPTOUT_DEFER_TTL"],
             min_ttl=max(0.0, numbers["OPTOUT_CACHE_MIN_TTL"]),
-            fetch_ai_txt=settings.getbool("OPTOUT_AI_TXT", d.OPTOUT_AI_TXT),
-            max_licences=max(0, settings.getint("OPTOUT_RSL_LICENCES", d.OPTOUT_RSL_LICENCES)),
+            fetch_ai_txt=_read(settings.getbool, "OPTOUT_AI_TXT", d.OPTOUT_AI_TXT),
+            max_licences=max(
+                0, _read(settings.getint, "OPTOUT_RSL_LICENCES", d.OPTOUT_RSL_LICENCES)
+            ),
             max_page_redirects=redirects,
         )
+
+    def load_denylist(self) -> Denylist | None:
+        """Return the denylist in the ``OPTOUT_DENYLIST`` file (None when there is none).
+
+        Raise OptoutConfigError if the file cannot be read: a denylist that was asked for is
+        never silently dropped.
+        """
+        if not self.denylist:
+            return None
+        try:
+            return Denylist.load(self.denylist)
+        except OSError as exc:
+            raise OptoutConfigError(
+                f"OPTOUT_DENYLIST {self.denylist!r}: cannot read it: {exc.strerror or exc}"
+            ) from exc
 
 
 def policy_from(knobs: dict[str, Any], robots_maxsize: int) -> Policy:
@@ -132,9 +155,18 @@ def policy_from(knobs: dict[str, Any], robots_maxsize: int) -> Policy:
         raise OptoutConfigError(f"OPTOUT_POLICY: {exc}") from None
 
 
+def _read(get: Callable[[str, Any], _T], name: str, default: Any) -> _T:
+    """Return ``get(name, default)``; a value of the wrong type is an OptoutConfigError naming
+    the setting (``-s OPTOUT_CACHE_SIZE=lots``)."""
+    try:
+        return get(name, default)
+    except (ValueError, TypeError) as exc:
+        raise OptoutConfigError(f"{name}: {exc}") from None
+
+
 def check_scrapy_settings(settings: BaseSettings) -> None:
     """Raise OptoutConfigError if Scrapy settings would undo what the middleware guarantees."""
-    if settings.getbool("ROBOTSTXT_OBEY"):
+    if _read(settings.getbool, "ROBOTSTXT_OBEY", False):
         # The stock middleware would fetch robots.txt a second time, fail open on errors, and
         # its robots.txt request would reach Heed's middleware as a page.
         raise OptoutConfigError(
@@ -142,13 +174,17 @@ def check_scrapy_settings(settings: BaseSettings) -> None:
             "RobotsTxtMiddleware (which fails open on 5xx and network errors) and still obeys "
             "robots.txt"
         )
-    if settings.getbool("COOKIES_ENABLED"):
+    if _read(settings.getbool, "COOKIES_ENABLED", False):
         # Code of Practice Measure 1.2(1)(a): no session replay around access controls.
         raise OptoutConfigError(
             "COOKIES_ENABLED must be False: Heed's crawler sends no cookies, so that no session "
             "is replayed around a login wall or paywall"
         )
-    retried = ACCESS_STATUSES & {int(c) for c in settings.getlist("RETRY_HTTP_CODES")}
+    try:
+        codes = {int(c) for c in settings.getlist("RETRY_HTTP_CODES")}
+    except (ValueError, TypeError) as exc:
+        raise OptoutConfigError(f"RETRY_HTTP_CODES: {exc}") from None
+    retried = ACCESS_STATUSES & codes
     if retried:
         raise OptoutConfigError(
             f"RETRY_HTTP_CODES must not contain {sorted(retried)}: access restrictions are "

@@ -101,12 +101,7 @@ class RightsReservationMiddleware:
         self.crawler = crawler
         self.config = config = OptoutConfig.from_settings(crawler.settings)
         self.policy = config.policy
-        self.denylist: Denylist | None = None
-        if config.denylist:
-            try:
-                self.denylist = Denylist.load(config.denylist)
-            except OSError as exc:
-                raise OptoutConfigError(f"OPTOUT_DENYLIST {config.denylist!r}: {exc}") from exc
+        self.denylist: Denylist | None = config.load_denylist()
         self.fetcher = DocumentFetcher(
             crawler,
             user_agent=config.user_agent,

@@ -22,11 +22,17 @@ command-line options. A ``heed.toml``::
     OPTOUT_DENYLIST = "denylist.txt"
     OPTOUT_POLICY = { robots_403_allow = false }
 
+Before Scrapy starts, :func:`prepare` checks what would otherwise stop the crawl during
+start-up — settings the middleware refuses, an unreadable denylist, seeds of which none is
+valid, an audit database that cannot be used — with the same code the components run, so that
+a bad configuration is one line, not a traceback from inside Scrapy.
+
 The Twisted reactor runs once per process: :func:`run` crawls once.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -35,12 +41,14 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.settings import Settings
 
-from crawler.config import user_agent_for
+from crawler.config import OptoutConfig, OptoutConfigError, user_agent_for
 from crawler.items import STORE_MODES
-from crawler.spiders.web import SCOPES, WebSpider
+from crawler.seeds import read_seeds
+from crawler.spiders.web import SCOPES, WebSpider, no_valid_seed
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from twisted.python.failure import Failure
 
 #: Tables of heed.toml holding the provider's statements for the published documents, read by
 #: policy/provider.py (tests/test_docs.py keeps the two lists equal).
@@ -66,8 +74,20 @@ CRAWL_KEYS = frozenset(
 )
 
 
+#: Where tomllib's messages say the error is.
+_TOML_WHERE = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+
+
 class CrawlConfigError(ValueError):
     """The crawl options or the configuration file cannot be used."""
+
+
+class NoValidSeed(CrawlConfigError):
+    """Seeds were given, but every one of them was skipped; :attr:`problems` says why."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(no_valid_seed(problems))
+        self.problems = problems
 
 
 @dataclass(kw_only=True)
@@ -113,11 +133,20 @@ class CrawlOptions:
 def load_config(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """Return the ``[crawl]`` and ``[settings]`` tables of the TOML file at *path*."""
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise CrawlConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        source = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise CrawlConfigError(
+            f"{path}:{line}: not a TOML file: not UTF-8 text (byte {exc.start + 1})"
+        ) from None
+    try:
+        data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
-        raise CrawlConfigError(f"{path}: {exc}") from exc
+        raise CrawlConfigError(toml_error(path, source, exc)) from None
     known_tables = {"crawl", "settings", *PROVIDER_TABLES}
     unknown_tables = sorted(set(data) - known_tables)
     if unknown_tables:
@@ -135,6 +164,19 @@ def load_config(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
     if isinstance(crawl.get("seeds"), str):
         crawl["seeds"] = crawl["seeds"].split()
     return crawl, settings
+
+
+def toml_error(path: str | Path, source: str, exc: tomllib.TOMLDecodeError) -> str:
+    """Return tomllib's *exc* about the file *path* as ``FILE:LINE: message (column N)``."""
+    message = str(exc)
+    where = _TOML_WHERE.search(message)
+    if where:
+        line, column = where.groups()
+        return f"{path}:{line}: {message[: where.start()]} (column {column})"
+    if message.endswith("(at end of document)"):
+        line = str(source.count("\n") + (not source.endswith("\n")))
+        return f"{path}:{line}: {message.removesuffix(' (at end of document)')} (at the end)"
+    return f"{path}: {message}"
 
 
 def parse_setting(text: str) -> tuple[str, str]:
@@ -202,6 +244,43 @@ def build_settings(options: CrawlOptions) -> Settings:
     return settings
 
 
+def prepare(options: CrawlOptions, extra: dict[str, Any] | None = None) -> Settings:
+    """Return the crawl's settings once what would stop it during start-up has been checked.
+
+    Raise CrawlConfigError for settings the rights-reservation middleware refuses (the same
+    :meth:`OptoutConfig.from_settings` it runs), an unreadable denylist, or seeds of which none
+    is valid (:class:`NoValidSeed`); raise :class:`audit.AuditError` (or a database error) if
+    the audit database cannot be used: missing directory, damaged file, another application's
+    database, a schema to upgrade. A new database gets its schema here, as the crawl would.
+    """
+    settings = build_settings(options)
+    if extra:
+        settings.update(extra, priority="cmdline")
+    checked, audited = (
+        _switch(settings, name) for name in ("OPTOUT_ENABLED", "HEED_AUDIT_ENABLED")
+    )
+    if checked:  # else the middleware and the audit trail are off (NotConfigured)
+        try:
+            OptoutConfig.from_settings(settings).load_denylist()
+        except OptoutConfigError as exc:
+            raise CrawlConfigError(str(exc)) from None
+    seeds = read_seeds(options.seeds_file, options.seeds)
+    if seeds.problems and not seeds.entries:
+        raise NoValidSeed(seeds.problems)
+    if checked and audited:
+        from audit import AuditStore  # SQLAlchemy: only when crawling
+
+        AuditStore.open(settings.get("HEED_DB") or None).close()
+    return settings
+
+
+def _switch(settings: Settings, name: str) -> bool:
+    try:
+        return settings.getbool(name, True)
+    except ValueError as exc:
+        raise CrawlConfigError(f"{name}: {exc}") from None
+
+
 def spider_arguments(options: CrawlOptions) -> dict[str, Any]:
     """Return the ``web`` spider's arguments for *options*."""
     return {
@@ -235,17 +314,24 @@ def run(
     """Crawl with *options* (and *extra* settings) in this process; return how it ended.
 
     *setup* is called with the crawler before it starts (e.g. to connect signal handlers).
+    What :func:`prepare` checks raises before Scrapy starts; a component that still refuses
+    to start (OptoutConfigError) raises CrawlConfigError once the reactor has stopped.
     """
     from scrapy.crawler import CrawlerProcess  # imports Twisted; keep `heed --help` light
 
-    settings = build_settings(options)
-    if extra:
-        settings.update(extra, priority="cmdline")
+    settings = prepare(options, extra)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(WebSpider)
     if setup is not None:
         setup(crawler)
-    process.crawl(crawler, **spider_arguments(options))
+    failures: list[Failure] = []
+    # Kept here, not logged by Twisted as "Unhandled error in Deferred" with a traceback.
+    process.crawl(crawler, **spider_arguments(options)).addErrback(failures.append)
     process.start()
+    if failures:
+        error = failures[0].value
+        if isinstance(error, OptoutConfigError):
+            raise CrawlConfigError(str(error)) from error
+        failures[0].raiseException()
     stats = dict(crawler.stats.get_stats()) if crawler.stats is not None else {}
     return CrawlOutcome(reason=str(stats.get("finish_reason", "not started")), stats=stats)

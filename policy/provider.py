@@ -185,6 +185,10 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise ProviderConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ProviderConfigError(
+            f"{path}: not a TOML file: not UTF-8 text (byte {exc.start + 1})"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ProviderConfigError(f"{path}: {exc}") from exc
 

@@ -10,6 +10,10 @@ Arguments (``scrapy crawl web -a name=value``; ``heed crawl`` passes the same):
 * ``seeds`` — a file of start URLs, one per line (``#`` comments), or JSON lines
   ``{"url": ..., "meta": {...}}``;
 * ``urls`` — start URLs separated by spaces (or commas before a scheme);
+
+  a bad seed (:mod:`crawler.seeds`) is skipped with a warning ``FILE:LINE: reason`` (or
+  ``argument N: reason``), counted in the stats (``web/seeds/invalid``), and the others are
+  crawled; when seeds were given but none is valid, the spider refuses to start (ValueError);
 * ``scope`` — ``seeds`` (default): follow links within the registrable domains of the seeds
   (``news.example.co.uk`` → ``example.co.uk``); ``all``: follow every http(s) link;
 * ``depth`` — link depth followed from the seeds (``0``: the seeds only; default: no limit);
@@ -23,10 +27,8 @@ What the items keep (text and/or body) is the ``HEED_STORE`` setting.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import scrapy
@@ -41,6 +43,7 @@ from audit.urls import registrable_domain
 from crawler import signals as optout_signals
 from crawler.items import STORE_MODES, PageItem
 from crawler.middleware import DECISION_META
+from crawler.seeds import read_seeds
 from optout.url import InvalidURL, host_of
 
 if TYPE_CHECKING:
@@ -79,14 +82,11 @@ class WebSpider(scrapy.Spider):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.seed_entries: list[dict[str, Any]] = []
-        if seeds:
-            for line in Path(seeds).read_text(encoding="utf-8").splitlines():
-                line = line.strip()
-                if line and not line.startswith("#"):
-                    self.seed_entries.append(json.loads(line) if line[0] == "{" else {"url": line})
         given = _URL_SEPARATOR.split(urls) if isinstance(urls, str) else list(urls or ())
-        self.seed_entries.extend({"url": u.strip()} for u in given if u.strip())
+        self.seeds = read_seeds(seeds, given)
+        self.seed_entries: list[dict[str, Any]] = self.seeds.entries
+        if self.seeds.problems and not self.seed_entries:
+            raise ValueError(no_valid_seed(self.seeds.problems))
         if scope not in SCOPES:
             raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}")
         self.scope = scope
@@ -128,7 +128,12 @@ class WebSpider(scrapy.Spider):
     store = "text"
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        """Yield one request per seed."""
+        """Yield one request per valid seed, once the invalid ones are logged and counted."""
+        if self.seeds.problems:
+            for problem in self.seeds.listed_problems():
+                self.logger.warning("%s (seed skipped)", problem)
+            if self.crawler.stats is not None:
+                self.crawler.stats.set_value("web/seeds/invalid", len(self.seeds.problems))
         for entry in self.seed_entries:
             # Filtered like links (unlike Scrapy's default start requests): a link back to a
             # seed is not fetched twice, and a crawl resumed from JOBDIR does not refetch seeds.
@@ -215,6 +220,13 @@ class WebSpider(scrapy.Spider):
                 yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.dropped)
             elif self.max_pages is None or self.pages_scheduled < self.max_pages:
                 yield scrapy.Request(url, callback=self.parse, errback=self.dropped)
+
+
+def no_valid_seed(problems: list[str]) -> str:
+    """Return the one line refusing a crawl whose seeds were all skipped as *problems*."""
+    if len(problems) == 1:
+        return f"no valid seed: {problems[0]}"
+    return f"no valid seed: all {len(problems)} were skipped; the first: {problems[0]}"
 
 
 def _host(entry: dict[str, Any]) -> str | None:

@@ -14,6 +14,7 @@ import click
 from crawler.config import OptoutConfig, OptoutConfigError
 from crawler.denylist import Denylist
 from heed.checkrun import check_each
+from heed.cli.errors import ConfigRefused
 from heed.livecheck import CheckResult
 from optout.decision import Crawl, Use
 from optout.robots import product_token
@@ -75,6 +76,9 @@ def check_config(
 
     try:
         crawl_table, overrides = load_config(config_file) if config_file else ({}, {})
+    except CrawlConfigError as exc:
+        raise ConfigRefused(str(exc)) from None
+    try:
         overrides = dict(overrides) | dict(parse_setting(s) for s in set_settings)
     except CrawlConfigError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -86,15 +90,14 @@ def check_config(
     settings = project_settings(overrides)
     try:
         config = OptoutConfig.from_settings(settings)
+        denylist = config.load_denylist()
     except OptoutConfigError as exc:
-        raise click.UsageError(str(exc)) from exc
-    denylist = None
-    if config.denylist:
-        try:
-            denylist = Denylist.load(config.denylist)
-        except OSError as exc:
-            raise click.UsageError(f"OPTOUT_DENYLIST {config.denylist!r}: {exc}") from exc
-    return config, denylist, settings.getint("DOWNLOAD_MAXSIZE")
+        raise ConfigRefused(str(exc)) from None
+    try:
+        page_maxsize = settings.getint("DOWNLOAD_MAXSIZE")
+    except ValueError as exc:
+        raise ConfigRefused(f"DOWNLOAD_MAXSIZE: {exc}") from None
+    return config, denylist, page_maxsize
 
 
 @click.command()

@@ -6,7 +6,16 @@ from typing import Any
 
 import click
 
-from crawler.run import CrawlConfigError, CrawlOutcome, load_config, make_options, parse_setting
+from crawler.run import (
+    CrawlConfigError,
+    CrawlOutcome,
+    NoValidSeed,
+    load_config,
+    make_options,
+    parse_setting,
+)
+from crawler.seeds import listed
+from heed.cli.errors import ConfigRefused
 
 #: Actions in the summary, in this order, with their labels.
 ACTION_LABELS = (
@@ -21,6 +30,13 @@ ACTION_LABELS = (
     ("error", "error"),
 )
 
+#: What a finish reason of Heed's own means, after the reason in the last line of a failed crawl.
+REASONS = {
+    "audit_unavailable": ": the audit database could not be used, nothing was requested; "
+    "the error is logged above",
+    "audit_failed": ": the audit database failed during the crawl; the error is logged above",
+}
+
 
 def summary(outcome: CrawlOutcome) -> str:
     """Return the end-of-crawl report: attempts by action, the dataset and the audit run."""
@@ -33,6 +49,9 @@ def summary(outcome: CrawlOutcome) -> str:
         n = int(stats.get(f"optout/action/{action}", 0))
         if n:
             lines.append(f"  {n:>8,}  {action:<20} {label}")
+    invalid = int(stats.get("web/seeds/invalid", 0))
+    if invalid:
+        lines.append(f"Seeds:   {invalid:,} skipped as invalid (see the warnings)")
     if "heed/dataset/lines" in stats or "item_scraped_count" in stats:
         written = int(stats.get("heed/dataset/lines", stats.get("item_scraped_count", 0)))
         lines.append(f"Dataset: {written:,} pages written")
@@ -84,12 +103,21 @@ def crawl(config_file: str | None, set_settings: tuple[str, ...], **given: Any) 
     dataset.jsonl) only after its decision is durable. HTTP_PROXY / HTTPS_PROXY are honoured.
     Stop with Ctrl-C; with --jobdir, run the same command again to resume.
 
+    A bad seed (a line of the seeds file, or a URL argument) is skipped with a warning naming
+    it (FILE:LINE, or argument N); the other seeds are crawled. A configuration that cannot
+    work (settings that would weaken compliance, a missing denylist, no valid seed) stops
+    before anything is requested, exit status 2; an audit database that cannot be used
+    (damaged, another application's, to be upgraded), exit status 1.
+
     \b
     Example:
       heed crawl https://news.example/ --depth 2 --db heed.db --out data
     """
     try:
         config, settings = load_config(config_file) if config_file else ({}, {})
+    except CrawlConfigError as exc:
+        raise ConfigRefused(str(exc)) from None
+    try:
         overrides = dict(parse_setting(s) for s in set_settings)
         if given.get("log_level"):
             given["log_level"] = given["log_level"].upper()
@@ -97,12 +125,22 @@ def crawl(config_file: str | None, set_settings: tuple[str, ...], **given: Any) 
     except CrawlConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     from crawler.run import run  # imports Scrapy and Twisted: only when crawling
+    from heed.cli.db import audit_errors
 
-    outcome = run(options)
+    try:
+        with audit_errors(options.db or options.settings.get("HEED_DB")):
+            outcome = run(options)
+    except NoValidSeed as exc:
+        for problem in listed(exc.problems):
+            click.echo(f"skipped: {problem}", err=True)
+        raise ConfigRefused(str(exc)) from None
+    except CrawlConfigError as exc:
+        raise ConfigRefused(str(exc)) from None
     click.echo(summary(outcome))
     if outcome.reason == "shutdown" and options.jobdir:
         raise click.ClickException(
             f"stopped; run the same command (with --jobdir {options.jobdir}) to resume"
         )
     if not outcome.ok:
-        raise click.ClickException(f"the crawl did not finish normally ({outcome.reason})")
+        why = outcome.reason + REASONS.get(outcome.reason, "")
+        raise click.ClickException(f"the crawl did not finish normally ({why})")

@@ -11,10 +11,12 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
-from audit.engine import describe, make_engine, resolve_url
-from audit.errors import AuditError, IntegrityError
-from audit.integrity import check
+from audit.engine import database_message, describe, make_engine, resolve_url
+from audit.errors import AuditError, DatabaseURLError, IntegrityError
+from audit.integrity import check, storage_problems
 from audit.migrate import HEAD, upgrade
 from audit.queries import open_reader
 
@@ -25,12 +27,13 @@ DB_HELP = (
     "Default: $HEED_DB, else the SQLite file heed.db in the current directory."
 )
 
-#: Exit status when stored evidence fails verification (1 is any other error, 2 bad usage).
+#: Exit status when stored evidence fails verification (1 is any other error, among them a
+#: database that cannot be used at all; 2 bad usage).
 EXIT_INTEGRITY = 3
 
 
 class AuditFailure(click.ClickException):
-    """An audit error shown as one line (exit status 1)."""
+    """An audit error shown as one line (exit status 1: the database is not usable)."""
 
 
 class IntegrityFailure(AuditFailure):
@@ -45,14 +48,36 @@ def db_option(fn: _F) -> _F:
 
 
 @contextmanager
-def audit_errors() -> Iterator[None]:
-    """Turn audit errors into one-line CLI errors (never a traceback)."""
+def audit_errors(db: str | None = None) -> Iterator[None]:
+    """Turn audit errors into one-line CLI errors (never a traceback).
+
+    An error the database itself raises (a damaged SQLite file, a server that went away) is
+    one too, naming the database *db* (the ``--db`` value).
+    """
     try:
         yield
     except IntegrityError as exc:
         raise IntegrityFailure(str(exc)) from None
     except AuditError as exc:
         raise AuditFailure(str(exc)) from None
+    except DBAPIError as exc:
+        try:
+            url = resolve_url(db)
+        except DatabaseURLError:  # pragma: no cover - the URL was usable to get this far
+            url = None
+        raise AuditFailure(database_message(url, exc)) from None
+
+
+def refuse_damaged(engine: Engine) -> None:
+    """Print what SQLite's integrity check finds wrong with the file, and fail (exit status 1)."""
+    damage = storage_problems(engine)
+    if damage:
+        for line in damage:
+            click.echo(f"problem: {line}", err=True)
+        raise AuditFailure(
+            f"{describe(engine.url)} is damaged: SQLite's integrity check failed ({damage[0]}); "
+            "the database is not usable"
+        )
 
 
 @click.group("db")
@@ -66,12 +91,14 @@ def upgrade_command(db: str | None) -> None:
     """Create the audit schema, or upgrade it to this Heed's revision.
 
     Writers (the crawler) create the schema of a new, empty database by themselves; an
-    existing database is only ever upgraded by this command.
+    existing database is only ever upgraded by this command. A damaged SQLite file, or a
+    database of another application, is refused (exit status 1).
     """
-    with audit_errors():
+    with audit_errors(db):
         url = resolve_url(db)
         engine = make_engine(url)
         try:
+            refuse_damaged(engine)  # a migration rewrites tables: never on a damaged file
             before, after = upgrade(engine)
         finally:
             engine.dispose()
@@ -87,9 +114,19 @@ def upgrade_command(db: str | None) -> None:
 @db.command("check")
 @db_option
 def check_command(db: str | None) -> None:
-    """Verify the audit trail: every document's sha256, and every reference between rows."""
-    with audit_errors():
-        engine = open_reader(db)
+    """Verify the audit trail: the database file, every document's sha256, every reference.
+
+    A damaged SQLite file (SQLite's integrity check fails) is reported with exit status 1;
+    evidence that fails verification, with exit status 3.
+    """
+    with audit_errors(db):
+        url = resolve_url(db)
+        engine = make_engine(url, must_exist=True)
+        try:
+            refuse_damaged(engine)
+        finally:
+            engine.dispose()
+        engine = open_reader(url)
         try:
             report = check(engine)
         finally:

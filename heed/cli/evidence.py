@@ -27,7 +27,7 @@ def evidence(sha256: str, db: str | None, body_only: bool, as_json: bool) -> Non
     headers and time of every retrieval of these bytes, a separator line, then the bytes
     unchanged. --body prints the bytes alone (e.g. to pipe into sha256sum).
     """
-    with audit_errors():
+    with audit_errors(db):
         engine = open_reader(db)
         try:
             doc = load_evidence(engine, sha256)

@@ -42,7 +42,7 @@ def status(
     every signal with the document it was read from, and whether content was stored. Times are
     UTC. Print a signal document with: heed evidence SHA256.
     """
-    with audit_errors():
+    with audit_errors(db):
         parsed = parse_target(target)
         start = parse_when(since) if since else None
         end = parse_when(until, end=True) if until else None

@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,16 +58,26 @@ def db_url(
         if os.environ.get("HEED_TEST_REQUIRE_SERVICES"):
             pytest.fail(f"{PG_ENV} is not set but HEED_TEST_REQUIRE_SERVICES is (CI)")
         pytest.skip(f"{PG_ENV} is not set")
+    with postgres_schema(os.environ[PG_ENV], pg_admin) as (url, _, _):
+        yield url
+
+
+@contextmanager
+def postgres_schema(base: str, admin: Engine | None = None) -> Iterator[tuple[str, Engine, str]]:
+    """Create a schema of its own on the server at *base*; yield ``(URL, admin engine, schema)``,
+    the URL's ``search_path`` being that schema; drop it afterwards."""
+    engine = admin or create_engine(_driver(base))
     schema = f"heed_test_{uuid.uuid4().hex[:16]}"
-    with pg_admin.begin() as conn:
+    with engine.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    base = os.environ[PG_ENV]
     sep = "&" if "?" in base else "?"
     try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+        yield f"{base}{sep}options=-csearch_path%3D{schema}", engine, schema
     finally:
-        with pg_admin.begin() as conn:
+        with engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        if admin is None:
+            engine.dispose()
 
 
 @pytest.fixture

@@ -5,6 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+import random
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -198,3 +204,92 @@ def test_default_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert "denylisted" in heed("status", "example.com", env={"HEED_DB": str(other)}).output
     assert heed("status", "example.com").exit_code == 1  # ./heed.db is gone: not re-created
     assert not (tmp_path / "heed.db").exists()
+
+
+def garble(path: Path, pages: Iterable[int], page_size: int = 4096) -> None:
+    """Write random bytes over *pages* (numbered from 1) of the SQLite file at *path*."""
+    rng = random.Random(7)
+    with path.open("r+b") as f:
+        for page in pages:
+            f.seek((page - 1) * page_size)
+            f.write(rng.randbytes(page_size))
+
+
+def heed_process(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m heed ARGS...`` in a subprocess (real stderr, real exit status)."""
+    env = {k: v for k, v in os.environ.items() if k != "HEED_DB"}
+    return subprocess.run(
+        [sys.executable, "-m", "heed", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_damaged_sqlite_file_is_one_line_everywhere(tmp_path: Path) -> None:
+    """Garbage over the pages of a real audit database's tables: every command that opens it
+    says so in one line, exit 1; `heed db check` prints what SQLite's integrity check finds."""
+    db = tmp_path / "audit.db"
+    with AuditStore.open(str(db)) as store:
+        run = store.start_run(crawler_name="HeedBot", product_token="HeedBot", user_agent="UA")
+        for n in range(40):
+            doc = robots_fetch(f"https://www{n}.example.com", body=AWKWARD + str(n).encode())
+            store.record_document(doc, kind="robots.txt", run_id=run)
+            url = f"https://www{n}.example.com/page"
+            store.record_decision(run, decide(url, robots_signal(doc)), Action.SKIPPED_ROBOTS)
+    sha = robots_fetch("https://www0.example.com", body=AWKWARD + b"0").sha256
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        # Every table and index but the schema revision: what alembic reads still reads.
+        roots = conn.execute(
+            "SELECT rootpage FROM sqlite_master WHERE rootpage > 0 "
+            "AND tbl_name <> 'alembic_version'"
+        ).fetchall()
+    conn.close()
+    assert heed_process("status", "example.com", "--db", str(db), cwd=tmp_path).returncode == 0
+    garble(db, sorted(page for (page,) in roots))
+    malformed = f"Error: cannot use database {db}: database disk image is malformed"
+    damaged = f"Error: {db} is damaged: SQLite's integrity check failed ("
+    for args, error in (
+        (["status", "example.com"], malformed),
+        (["evidence", sha], malformed),
+        (["db", "upgrade"], damaged),  # checked before any migration rewrites a table
+        (["report", "summary"], malformed),
+        (["report", "policy", "--out", "policy.md"], malformed),
+        (["report", "crawler-info", "--out", "info.json"], malformed),
+    ):
+        proc = heed_process(*args, "--db", str(db), cwd=tmp_path)
+        assert proc.returncode == 1, (args, proc.stderr)
+        errors = [line for line in proc.stderr.splitlines() if not line.startswith("problem: ")]
+        assert len(errors) == 1, (args, proc.stderr)
+        assert errors[0].startswith(error), (args, proc.stderr)
+    check = heed_process("db", "check", "--db", str(db), cwd=tmp_path)
+    assert check.returncode == 1
+    assert check.stdout == ""
+    *problems, error = check.stderr.splitlines()
+    assert problems
+    assert all(line.startswith("problem: ") for line in problems)
+    assert any("btreeInitPage" in line or "malformed" in line for line in problems), problems
+    assert error == (
+        f"Error: {db} is damaged: SQLite's integrity check failed ({problems[0][9:]}); "
+        "the database is not usable"
+    )
+    assert not (tmp_path / "policy.md").exists()
+
+
+def test_db_check_and_upgrade_refuse_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    """Not SQLite at all: `heed db check` and `heed db upgrade` say so in one line, exit 1."""
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database" * 400)
+    for args in (["db", "check"], ["db", "upgrade"]):
+        result = heed(*args, "--db", str(junk))
+        assert result.exit_code == 1, result.output
+        damaged = f"{junk} is damaged: SQLite's integrity check failed (file is not a database)"
+        assert result.output.splitlines() == [
+            "problem: file is not a database",
+            f"Error: {damaged}; the database is not usable",
+        ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -92,8 +94,94 @@ def test_foreign_tables_without_a_revision_are_refused(engine: Engine, db_url: s
     """Tables named like Heed's but without an alembic revision are not adopted."""
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE decision (x INTEGER)"))
-    with pytest.raises(SchemaError, match="no alembic revision"):
+    with pytest.raises(SchemaError, match=r"not a Heed audit database \(it has tables decision"):
         AuditStore.open(db_url)
+
+
+def _tables(engine: Engine) -> list[str]:
+    inspector = inspect(engine)
+    return sorted([*inspector.get_table_names(), *inspector.get_view_names()])
+
+
+def test_a_foreign_database_is_never_written(engine: Engine, db_url: str) -> None:
+    """Another application's database (tables, no Heed revision): every door refuses it in one
+    line (exit 1) and Heed's schema is never added beside its tables."""
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+        conn.execute(text("CREATE VIEW recent AS SELECT * FROM notes"))
+        for n in range(6):
+            conn.execute(text(f"CREATE TABLE extra{n} (x INTEGER)"))
+        conn.execute(text("INSERT INTO notes (id, body) VALUES (1, 'mine')"))
+    before = _tables(engine)
+    refusal = (
+        " is not a Heed audit database (it has tables extra0, extra1, extra2, extra3, extra4 and "
+        "3 more and no Heed schema revision); use another --db"
+    )
+    for attempt in (
+        lambda: AuditStore.open(db_url),
+        lambda: open_reader(db_url),
+        lambda: upgrade(engine),
+        lambda: ensure_schema(engine, create=True),
+    ):
+        with pytest.raises(SchemaError) as raised:
+            attempt()
+        assert str(raised.value).endswith(refusal)
+    runner = CliRunner()
+    for args in (["db", "upgrade"], ["status", "example.com"], ["db", "check"]):
+        result = runner.invoke(main, [*args, "--db", db_url])
+        assert result.exit_code == 1, (args, result.output)
+        assert result.output.endswith(refusal + "\n")
+        assert len(result.output.splitlines()) == 1
+    assert _tables(engine) == before
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT body FROM notes")).scalars().all() == ["mine"]
+
+
+def test_another_applications_alembic_revision_is_refused(engine: Engine, db_url: str) -> None:
+    """An alembic revision, but none of Heed's tables: someone else's migrated database."""
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+        conn.execute(text("INSERT INTO alembic_version VALUES ('1a2b3c4d')"))
+        conn.execute(text("CREATE TABLE users (id INTEGER)"))
+    message = "not a Heed audit database (its alembic revision '1a2b3c4d' is another application's)"
+    with pytest.raises(SchemaError, match=re.escape(message)):
+        AuditStore.open(db_url)
+    with pytest.raises(SchemaError, match=re.escape(message)):
+        upgrade(engine)
+    with pytest.raises(SchemaError, match=re.escape(message)):
+        open_reader(db_url)
+    assert _tables(engine) == ["alembic_version", "users"]
+
+
+def test_an_empty_database_is_not_foreign(engine: Engine, db_url: str) -> None:
+    """An empty database, or one whose Heed schema was downgraded away (an empty
+    alembic_version left behind), still gets the schema."""
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+    with AuditStore.open(db_url):
+        pass
+    with engine.connect() as conn:
+        assert current_revision(conn) == HEAD
+
+
+def test_opening_a_foreign_sqlite_file_leaves_its_bytes_alone(tmp_path: Path) -> None:
+    """Refusing another application's SQLite file does not even switch it to WAL mode."""
+    path = tmp_path / "notes.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)")
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(SchemaError, match="not a Heed audit database"):
+        AuditStore.open(str(path))
+    with pytest.raises(SchemaError, match="not a Heed audit database"):
+        open_reader(str(path))
+    assert path.read_bytes() == before
+    fresh = tmp_path / "fresh.db"
+    with AuditStore.open(str(fresh)):
+        pass
+    with sqlite3.connect(fresh) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    conn.close()
 
 
 def test_append_only_triggers_are_installed(engine: Engine) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import random
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 
+from audit import AuditStore
 from crawler.run import (
     CrawlConfigError,
     build_settings,
@@ -17,7 +21,9 @@ from crawler.run import (
     make_options,
     spider_arguments,
 )
+from crawler.seeds import read_seeds
 from heed.cli import main
+from tests.audit.conftest import PG_ENV, postgres_schema
 from tests.crawler.crawlrun import ROOT, heed_env, query, read_dataset, run_heed
 from tests.support.virtualweb import VirtualWeb
 
@@ -104,11 +110,25 @@ def test_bad_command_lines_are_usage_errors(
 
 
 def test_unavailable_audit_database_means_no_request(tmp_path: Path) -> None:
-    """No audit trail, no crawl: the spider closes before any request is sent."""
+    """No audit trail, no crawl: `heed crawl` says so in one line before Scrapy starts, and
+    the spider of `scrapy crawl web` closes before any request is sent."""
+    missing = str(tmp_path / "no/dir/h.db")
     with VirtualWeb() as web:
         web.site("site.test", {"/robots.txt": "", "/": "<html>hi</html>"})
-        proc = run_heed(web, "crawl", "http://site.test/", "--db", str(tmp_path / "no/dir/h.db"))
+        proc = run_heed(web, "crawl", "http://site.test/", "--db", missing)
         assert proc.returncode == 1
+        assert proc.stderr == f"Error: directory does not exist: {tmp_path / 'no/dir'}\n"
+        assert web.requests == []
+        command = [sys.executable, "-m", "scrapy", "crawl", "web", "-a", "urls=http://site.test/"]
+        proc = subprocess.run(
+            [*command, "-s", f"HEED_DB={missing}"],
+            cwd=ROOT,
+            env=heed_env(web),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert "audit_unavailable" in proc.stderr + proc.stdout
         assert web.requests == []
 
@@ -184,3 +204,297 @@ def test_gc_tuning_is_applied_while_crawling_and_restored() -> None:
         extension.spider_closed(None, "finished")  # type: ignore[arg-type]
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+# -- bad input: one line, the rest of the work goes on ---------------------------------------------
+
+#: A seeds file with a bad seed of every kind between good ones; line numbers matter.
+SEEDS = (
+    b"\xef\xbb\xbf# seeds\n"  # 1 (a UTF-8 byte order mark is not part of the text)
+    b"http://site.test/a\n"  # 2
+    b"{bad json\n"  # 3
+    b'{"meta": {"x": 1}}\n'  # 4
+    b"ftp://site.test/c\n"  # 5
+    b"http://site.test:99999/d\n"  # 6
+    b"http://site.test/\xff\xfe\n"  # 7
+    b'{"url": "http://site.test/b", "meta": {"k": 1}}\n'  # 8
+    b"http://bad_host!.test/\n"  # 9
+    b'{"url": "http://site.test/m", "meta": [1]}\r\n'  # 10
+)
+SEED_PROBLEMS = [
+    "seeds.txt:3: bad JSON: Expecting property name enclosed in double quotes (column 2)",
+    'seeds.txt:4: JSON seed without a "url" string',
+    "seeds.txt:5: not an http(s) URL: 'ftp://site.test/c'",
+    "seeds.txt:6: bad port in URL: 'http://site.test:99999'",
+    "seeds.txt:7: not UTF-8 text",
+    "seeds.txt:9: bad host name 'bad_host!.test' in 'http://bad_host!.test/'",
+    'seeds.txt:10: "meta" of a JSON seed must be an object',
+]
+
+
+def test_seeds_are_checked_one_by_one(tmp_path: Path) -> None:
+    """Every bad seed is a problem naming its line (or argument); the good ones are kept."""
+    (tmp_path / "seeds.txt").write_bytes(SEEDS)
+    seeds = read_seeds(tmp_path / "seeds.txt", ["http://site.test/", "mailto:x@y", "site.test/"])
+    assert [e["url"] for e in seeds.entries] == [
+        "http://site.test/a",
+        "http://site.test/b",
+        "http://site.test/",
+    ]
+    assert seeds.entries[1]["meta"] == {"k": 1}
+    assert seeds.problems == [
+        *(f"{tmp_path}/{p}" for p in SEED_PROBLEMS),
+        "argument 2: not an absolute URL: 'mailto:x@y'",
+        "argument 3: not an absolute URL: 'site.test/'",
+    ]
+    unreadable = read_seeds(tmp_path, [])  # a directory
+    assert unreadable.entries == []
+    assert unreadable.problems == [f"{tmp_path}: cannot read the seeds file: Is a directory"]
+
+
+def test_the_spider_skips_bad_seeds_and_refuses_when_none_is_left(tmp_path: Path) -> None:
+    """`scrapy crawl web` reads seeds the same way; no valid seed at all is a ValueError."""
+    from crawler.spiders.web import WebSpider
+
+    spider = WebSpider(urls="http://site.test/ ftp://site.test/")
+    assert spider.seed_entries == [{"url": "http://site.test/"}]
+    assert spider.seeds.problems == ["argument 2: not an http(s) URL: 'ftp://site.test/'"]
+    assert spider.run_arguments["seeds"] == ["http://site.test/"]
+    with pytest.raises(ValueError, match=r"no valid seed: all 2 were skipped; the first: arg"):
+        WebSpider(urls=["ftp://a.test/", "http://b.test:0x/"])
+
+
+def test_bad_seeds_are_skipped_with_a_warning_and_the_rest_crawled(tmp_path: Path) -> None:
+    """A bad line of --seeds FILE, or a bad URL argument: a warning FILE:LINE (argument N),
+    counted in the stats and the summary; the good seeds are crawled and recorded."""
+    (tmp_path / "seeds.txt").write_bytes(SEEDS)
+    with VirtualWeb() as web:
+        page = "<html><body>words</body></html>"
+        web.site("site.test", {"/robots.txt": "", "/": page, "/a": page, "/b": page})
+        proc = run_heed(
+            web,
+            "crawl", "--seeds", "seeds.txt", "http://site.test/", "http://:80/",
+            "--db", "heed.db", "--out", "data", "--depth", "0",
+            cwd=tmp_path,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    warnings = [line.partition("WARNING: ")[2] for line in proc.stderr.splitlines()]
+    for problem in [*SEED_PROBLEMS, "argument 2: URL without a host: 'http://:80'"]:
+        assert f"{problem} (seed skipped)" in warnings, problem
+    assert "Traceback" not in proc.stderr
+    assert "Seeds:   8 skipped as invalid" in proc.stdout
+    lines, _ = read_dataset(tmp_path / "data" / "dataset.jsonl")
+    crawled = {"http://site.test/", "http://site.test/a", "http://site.test/b"}
+    assert {line["url"] for line in lines} == crawled
+    assert {url for (url,) in query(tmp_path / "heed.db", "SELECT url FROM decision")} == crawled
+
+
+def test_no_valid_seed_refuses_to_start(tmp_path: Path) -> None:
+    """Seeds given, none valid: each skipped seed, then one error line; exit 2, no request,
+    no database."""
+    (tmp_path / "seeds.txt").write_bytes(b"{oops\nftp://site.test/\n")
+    with VirtualWeb() as web:
+        proc = run_heed(web, "crawl", "--seeds", "seeds.txt", "gopher://x/", cwd=tmp_path)
+        assert web.requests == []
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    bad_json = "seeds.txt:1: bad JSON: Expecting property name enclosed in double quotes (column 2)"
+    assert proc.stderr.splitlines() == [
+        f"skipped: {bad_json}",
+        "skipped: seeds.txt:2: not an http(s) URL: 'ftp://site.test/'",
+        "skipped: argument 1: not an http(s) URL: 'gopher://x/'",
+        f"Error: no valid seed: all 3 were skipped; the first: {bad_json}",
+    ]
+    assert not (tmp_path / "heed.db").exists()
+    with VirtualWeb() as web:
+        proc = run_heed(web, "crawl", "http://:8080/", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[-1] == (
+        "Error: no valid seed: argument 1: URL without a host: 'http://:8080'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "files", "message"),
+    [
+        (["-s", "ROBOTSTXT_OBEY=True"], {}, "ROBOTSTXT_OBEY must be False"),
+        (["-s", "COOKIES_ENABLED=1"], {}, "COOKIES_ENABLED must be False"),
+        (["-s", "RETRY_HTTP_CODES=500,403"], {}, "RETRY_HTTP_CODES must not contain [403]"),
+        (
+            ["-s", "OPTOUT_DENYLIST=missing.txt"],
+            {},
+            "OPTOUT_DENYLIST 'missing.txt': cannot read it: No such file or directory",
+        ),
+        (
+            ["--config", "heed.toml"],
+            {"heed.toml": "[settings]\nOPTOUT_POLICY = { robots_403_alow = true }\n"},
+            "OPTOUT_POLICY: unknown knobs ['robots_403_alow']",
+        ),
+        (["-s", 'OPTOUT_POLICY={"purpose": tdm}'], {}, "OPTOUT_POLICY: Expecting value"),
+        (
+            ["--config", "heed.toml"],
+            {"heed.toml": '[crawl]\ntoken = "Heed Bot/1.0"\n'},
+            "OPTOUT_USER_AGENT_TOKEN 'Heed Bot/1.0': a product token uses only letters",
+        ),
+        (["-s", "OPTOUT_CACHE_SIZE=lots"], {}, "OPTOUT_CACHE_SIZE: invalid literal for int()"),
+        (
+            ["--config", "heed.toml"],
+            {"heed.toml": b"[crawl]\ndepth = 2\n\x00\xff\xfe\x89PNG"},
+            "heed.toml:3: not a TOML file: not UTF-8 text (byte 20)",
+        ),
+        (
+            ["--config", "heed.toml"],
+            {"heed.toml": "[crawl]\ndepth = 2\nscope = \n"},
+            "heed.toml:3: Invalid value (column 9)",
+        ),
+        (
+            ["--config", "heed.toml"],
+            {"heed.toml": '[crawl]\nseeds = ["http://site.test/"\n'},
+            "heed.toml:2: Unclosed array (at the end)",
+        ),
+    ],
+)
+def test_a_configuration_that_refuses_to_start_is_one_line(
+    tmp_path: Path, args: list[str], files: dict[str, str | bytes], message: str
+) -> None:
+    """What the middleware would refuse during Scrapy's start-up (and an unreadable or broken
+    heed.toml) is checked before Scrapy starts: `Error: <reason>`, exit 2, nothing requested,
+    no database written."""
+    for name, content in files.items():
+        path = tmp_path / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with VirtualWeb() as web:
+        web.site("site.test", {"/robots.txt": "", "/": "hi"})
+        proc = run_heed(web, "crawl", "http://site.test/", *args, cwd=tmp_path, timeout=30)
+        assert web.requests == []
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert proc.stderr.startswith("Error: ")
+    assert message in proc.stderr
+    assert not (tmp_path / "heed.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "heed.toml:1: not a TOML file: not UTF-8 text (byte 1)"),
+        (b"[settings]\nCOOKIES_ENABLED = yes\n", "heed.toml:2: Invalid value (column 19)"),
+        (b"[settings]\nCOOKIES_ENABLED = true\n", "COOKIES_ENABLED must be False"),
+    ],
+)
+def test_heed_check_config_errors_are_one_line(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    """`heed check --config` reads heed.toml with the same loader: the same one-line errors."""
+    (tmp_path / "heed.toml").write_bytes(content)
+    with VirtualWeb() as web:
+        proc = run_heed(web, "check", "http://site.test/", "--config", "heed.toml", cwd=tmp_path)
+        assert web.requests == []
+    assert proc.returncode == 2
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert proc.stderr.startswith(f"Error: {message}")
+
+
+def test_a_component_that_still_refuses_to_start_is_one_line(tmp_path: Path) -> None:
+    """A refusal only a component can make (the middleware needs the asyncio reactor) ends
+    the crawl with one line, exit 2, not Twisted's "Unhandled error in Deferred"."""
+    reactor = "TWISTED_REACTOR=twisted.internet.pollreactor.PollReactor"
+    with VirtualWeb() as web:
+        proc = run_heed(web, "crawl", "http://site.test/", "-s", reactor, cwd=tmp_path)
+        assert web.requests == []
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[-1] == (
+        "Error: RightsReservationMiddleware needs Scrapy's asyncio support"
+    )
+    assert "Traceback" not in proc.stderr
+    assert "Unhandled error" not in proc.stderr
+
+
+def garble(path: Path, pages: range, page_size: int = 4096) -> None:
+    """Write random bytes over *pages* (numbered from 1) of the SQLite file at *path*."""
+    rng = random.Random(11)
+    with path.open("r+b") as f:
+        for page in pages:
+            f.seek((page - 1) * page_size)
+            f.write(rng.randbytes(page_size))
+
+
+def test_heed_crawl_refuses_a_damaged_or_foreign_database(tmp_path: Path) -> None:
+    """A damaged audit database, or another application's: one line, exit 1, no request, and
+    the foreign database keeps exactly its own tables."""
+    damaged = tmp_path / "damaged.db"
+    with AuditStore.open(str(damaged)) as store:
+        store.start_run(crawler_name="heed/web", product_token="HeedBot", user_agent="UA")
+    garble(damaged, range(2, query(damaged, "PRAGMA page_count")[0][0] + 1))
+    foreign = tmp_path / "notes.db"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+        conn.execute("INSERT INTO notes (text) VALUES ('mine')")
+    conn.close()
+    before = foreign.read_bytes()
+    with VirtualWeb() as web:
+        web.site("site.test", {"/robots.txt": "", "/": "hi"})
+        bad = run_heed(web, "crawl", "http://site.test/", "--db", str(damaged), cwd=tmp_path)
+        other = run_heed(web, "crawl", "http://site.test/", "--db", "notes.db", cwd=tmp_path)
+        assert web.requests == []
+    assert (bad.returncode, bad.stdout) == (1, "")
+    assert bad.stderr == f"Error: cannot use database {damaged}: database disk image is malformed\n"
+    assert (other.returncode, other.stdout) == (1, "")
+    assert other.stderr == (
+        "Error: notes.db is not a Heed audit database (it has tables notes and no Heed schema "
+        "revision); use another --db\n"
+    )
+    assert foreign.read_bytes() == before
+
+
+def test_heed_crawl_on_damaged_tables_stops_before_any_request(tmp_path: Path) -> None:
+    """Damage the schema check does not read (the tables' pages): the run cannot be recorded,
+    so nothing is requested; the reason is logged and the last line says what happened."""
+    db = tmp_path / "audit.db"
+    with AuditStore.open(str(db)):
+        pass
+    roots = query(db, "SELECT rootpage FROM sqlite_master WHERE tbl_name <> 'alembic_version'")
+    garble(db, sorted(page for (page,) in roots if page))
+    with VirtualWeb() as web:
+        web.site("site.test", {"/robots.txt": "", "/": "hi"})
+        proc = run_heed(web, "crawl", "http://site.test/", "--db", str(db), cwd=tmp_path)
+        assert web.requests == []
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    errors = [
+        line
+        for line in proc.stderr.splitlines()
+        if "] ERROR: " in line or line.startswith("Error: ")
+    ]
+    assert errors[0].endswith(
+        f"ERROR: Audit database {db} unavailable, not crawling: (sqlite3.DatabaseError) "
+        "database disk image is malformed"
+    )
+    assert errors[-1] == (
+        "Error: the crawl did not finish normally (audit_unavailable: the audit database could "
+        "not be used, nothing was requested; the error is logged above)"
+    )
+
+
+def test_heed_crawl_refuses_a_foreign_postgresql_database(tmp_path: Path) -> None:
+    """The same on PostgreSQL: a schema with another application's tables gets no Heed table."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        if os.environ.get("HEED_TEST_REQUIRE_SERVICES"):
+            pytest.fail(f"{PG_ENV} is not set but HEED_TEST_REQUIRE_SERVICES is (CI)")
+        pytest.skip(f"{PG_ENV} is not set")
+    with postgres_schema(base) as (url, admin, schema):
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE TABLE "{schema}".invoices (id integer)'))
+        with VirtualWeb() as web:
+            proc = run_heed(web, "crawl", "http://site.test/", "--db", url, cwd=tmp_path)
+            assert web.requests == []
+        assert proc.returncode == 1
+        assert len(proc.stderr.splitlines()) == 1
+        assert "is not a Heed audit database (it has tables invoices" in proc.stderr
+        with admin.connect() as conn:
+            tables = conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
+            )
+            assert tables.scalars().all() == ["invoices"]

@@ -230,6 +230,12 @@ def test_cli_errors(tmp_path: Path) -> None:
     unreadable = heed("report", "policy", "--db", db, "--config", str(tmp_path / "no.toml"))
     assert unreadable.exit_code == 1
     assert "cannot read" in unreadable.output
+    binary = tmp_path / "heed.toml"
+    binary.write_bytes(b"[provider]\n\x89PNG\xff\x00")
+    for command in ("policy", "crawler-info"):
+        result = heed("report", command, "--db", db, "--config", str(binary), "--preview")
+        assert result.exit_code == 1
+        assert result.output == f"Error: {binary}: not a TOML file: not UTF-8 text (byte 12)\n"
 
 
 def test_preview_publishes_nothing(tmp_path: Path) -> None:

@@ -33,9 +33,10 @@ def crawler_defaults() -> CrawlerDefaults:
 
 
 @contextmanager
-def report_errors() -> Iterator[None]:
-    """Turn audit and configuration errors into one-line CLI errors (exit status 1)."""
-    with audit_errors():
+def report_errors(db: str | None = None) -> Iterator[None]:
+    """Turn audit and configuration errors into one-line CLI errors (exit status 1); *db* is
+    the ``--db`` value, named when the database itself fails."""
+    with audit_errors(db):
         try:
             yield
         except InputError as exc:

@@ -57,7 +57,7 @@ def crawler_info(
     version, a new version is recorded in the database with what changed; the feed lists every
     version, newest first. Running it again with nothing changed publishes nothing new.
     """
-    with report_errors():
+    with report_errors(db):
         engine = open_publisher(db)
         try:
             document, feed, page = _generate(engine, config, base_url, preview)

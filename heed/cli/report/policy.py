@@ -68,7 +68,7 @@ def policy(
     A changed document is recorded as a new version (kind policy, or policy-public).
     """
     chosen = fmt or (_SUFFIXES.get(Path(out).suffix.lower()) if out else None) or "md"
-    with report_errors():
+    with report_errors(db):
         engine = open_publisher(db)
         try:
             document = _generate(engine, config, public, preview)

@@ -80,7 +80,7 @@ def summary(
     summary's JSON form as a new version in the audit database when its content changed (the
     same content keeps its version), then writes the summary.
     """
-    with audit_errors(), _config_errors():
+    with audit_errors(db), _config_errors():
         config = _load_config(config_path)
         reader = open_reader(db)
         try:
