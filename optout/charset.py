@@ -502,6 +502,19 @@ def xml_declaration(data: bytes) -> str | None:
 # -- robots.txt --------------------------------------------------------------------------------
 
 
+def _percent_octets(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: each undecodable byte as its percent-escape (``%E9``)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    return "".join(f"%{b:02X}" for b in bad), error.end
+
+
+#: The name the handler is registered under (codecs' registry is process-wide: one name).
+_AS_OCTETS = "heed.percent-octets"
+codecs.register_error(_AS_OCTETS, _percent_octets)
+
+
 def decode_robots(body: bytes, limit: int) -> tuple[str, tuple[str, ...]]:
     """Return the text of a robots.txt body (its first *limit* bytes) and notes.
 
@@ -509,10 +522,10 @@ def decode_robots(body: bytes, limit: int) -> tuple[str, tuple[str, ...]]:
 
     * a byte-order mark names the encoding: UTF-8 (a partial one is skipped too, as Google
       does), UTF-16LE/BE or UTF-32LE/BE (notes ``bom`` and the encoding when not UTF-8);
-    * without one, UTF-8; a byte that is not UTF-8 becomes U+FFFD (note ``non_utf8``). That is
-      already conservative, so it is kept: URL normalisation (:mod:`optout.urlmatch`) turns a
-      percent-escaped byte that is not UTF-8 into U+FFFD too, so a rule written in Latin-1
-      still matches the URLs written with the same bytes (and any other non-UTF-8 byte there);
+    * without one, UTF-8; a byte that is not UTF-8 is kept as its percent-escaped octet
+      (``\xe9`` → ``%E9``, note ``non_utf8``): path matching compares octets
+      (:mod:`optout.urlmatch` keeps an escape that is not UTF-8 as it is), so a rule written in
+      Latin-1 matches exactly the URLs written with the same bytes;
     * text that is not text at all — NUL characters (UTF-16 without a BOM, binary data) or
       control characters making up more than 1 % of it — is ``undecodable``: the caller treats
       the file as unreadable (the origin is deferred), since rules it holds cannot be read.
@@ -539,7 +552,7 @@ def decode_robots(body: bytes, limit: int) -> tuple[str, tuple[str, ...]]:
         try:
             text = codecs.getincrementaldecoder("utf-8")().decode(data, not cut)
         except UnicodeDecodeError:
-            text = codecs.getincrementaldecoder("utf-8")("replace").decode(data, not cut)
+            text = codecs.getincrementaldecoder("utf-8")(_AS_OCTETS).decode(data, not cut)
             notes.append("non_utf8")
     else:
         text, error = decode(data, encoding, final=not cut)

@@ -235,10 +235,11 @@ def test_robots_bom_names_the_encoding(python: str) -> None:
     assert "undecodable" not in notes
 
 
-def test_robots_non_utf8_bytes_are_replaced_and_noted() -> None:
-    """Without a BOM a non-UTF-8 byte becomes U+FFFD, as before, noted non_utf8."""
+def test_robots_non_utf8_bytes_are_kept_as_octets_and_noted() -> None:
+    """Without a BOM a non-UTF-8 byte becomes its percent-escaped octet, noted non_utf8 (path
+    matching compares octets, so the rule still means exactly the bytes written)."""
     text, notes = decode_robots(b"User-agent: *\nDisallow: /caf\xe9\n", 1 << 20)
-    assert text == "User-agent: *\nDisallow: /caf\ufffd\n"
+    assert text == "User-agent: *\nDisallow: /caf%E9\n"
     assert notes == ("non_utf8",)
 
 

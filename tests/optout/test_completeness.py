@@ -411,8 +411,8 @@ def test_robots_that_is_not_text_defers_the_origin(body: bytes) -> None:
 
 
 def test_robots_in_latin1_keeps_its_rules() -> None:
-    """Today's reading of a non-UTF-8 file is kept, being conservative: a Latin-1 rule still
-    matches the URLs written with its bytes, and the ASCII rules are unaffected."""
+    """A non-UTF-8 byte is read as its octet: a Latin-1 rule matches the URLs written with its
+    bytes (path matching compares octets), and the ASCII rules are unaffected."""
     site = _site(b"User-agent: *\nDisallow: /caf\xe9\nDisallow: /private/\n")
     assert not site.robots_allows(ORIGIN + "/caf%E9/menu")
     assert not site.robots_allows(ORIGIN + "/private/x")
