@@ -74,7 +74,49 @@ EVASIVE = (
     "/a%5C..%5Cprivate/x",
 )
 
+LATE_META = (
+    "<!doctype html><html><head><style>"
+    + "/*" + "x" * (600 * 1024) + "*/"
+    + '</style><meta name="tdm-reservation" content="1"></head>'
+    + f"<body><p>{RESERVED_MARK}: late meta</p></body></html>"
+)  # fmt: skip
+UTF16_PAGE = (
+    '<html><head><meta name="robots" content="noai"></head>'
+    f"<body><p>{RESERVED_MARK}: UTF-16</p></body></html>"
+).encode("utf-16-le")
+
 SITES: tuple[HostileSite, ...] = (
+    HostileSite(
+        "latemeta.test",  # a reservation behind 600 KiB of inline style: not complete, not kept
+        {"/robots.txt": ALLOW, "/": Response(body=LATE_META, content_type="text/html")},
+    ),
+    HostileSite(
+        "utf16.test",  # a page in UTF-16LE declared in Content-Type: its noai is read
+        {
+            "/robots.txt": ALLOW,
+            "/": Response(body=UTF16_PAGE, content_type="text/html; charset=utf-16le"),
+        },
+    ),
+    HostileSite(
+        "bomrobots.test",  # robots.txt in UTF-16 with a byte-order mark: obeyed
+        {
+            "/robots.txt": Response(
+                body="User-agent: *\nDisallow: /private/\n".encode("utf-16"),
+                content_type="text/plain",
+            ),
+            "/private/x": reserved("private"),
+        },
+        seeds=("/private/x",),
+        never=("/private/",),
+    ),
+    HostileSite(
+        "binrobots.test",  # a robots.txt that is not text: the origin defers
+        {
+            "/robots.txt": Response(body=bytes(range(256)) * 8, content_type="text/plain"),
+            "/": reserved("binary robots"),
+        },
+        never=("/",),
+    ),
     HostileSite(
         "evasive.test",
         {
