@@ -88,18 +88,24 @@ async def fetch_document(
     """Return the retrieval of the *kind* document at *url*, redirects followed; never raise."""
     cap, max_redirects = limits.cap(kind), limits.max_redirects(kind)
     hops, current = 0, url
+    earlier: list[FetchResult] = []  # the redirect responses followed, each a wire request
     while True:
         if refuse is not None and refuse(current):
             if count is not None:
                 count(f"{kind}/error/refused")
             return FetchResult(
-                url=url, error="refused", redirects=hops, final_url=current, fetched_at=now_iso()
+                url=url,
+                error="refused",
+                redirects=hops,
+                final_url=current,
+                fetched_at=now_iso(),
+                hops=tuple(earlier),
             )
         hop = await get_once(current, cap)
         if hop.status is None:
             if count is not None:
                 count(f"{kind}/error/{hop.error}")
-            return replace(hop, url=url, redirects=hops, final_url=current)
+            return replace(hop, url=url, redirects=hops, final_url=current, hops=tuple(earlier))
         if count is not None:
             count(f"{kind}/status/{hop.status}")
         location = next(iter(hop.header("location")), "").strip()
@@ -114,6 +120,7 @@ async def fetch_document(
                     redirects=hops + 1,
                     final_url=current,
                     fetched_at=hop.fetched_at,
+                    hops=tuple(earlier),
                 )
             if not target.startswith(("http://", "https://")):
                 return FetchResult(
@@ -123,7 +130,9 @@ async def fetch_document(
                     redirects=hops + 1,
                     final_url=target,
                     fetched_at=hop.fetched_at,
+                    hops=tuple(earlier),
                 )
+            earlier.append(hop)
             current, hops = target, hops + 1
             continue
-        return replace(hop, url=url, redirects=hops, final_url=current)
+        return replace(hop, url=url, redirects=hops, final_url=current, hops=tuple(earlier))

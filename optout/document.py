@@ -47,6 +47,9 @@ class FetchResult:
     fetched_at: str | None = None
     #: The body was cut at the I/O layer's size cap (the part received is in ``body``).
     truncated: bool = False
+    #: The redirect responses that led here, in order (each a 3xx with its Location): every
+    #: request on the wire is evidence, not only the last.
+    hops: tuple[FetchResult, ...] = ()
     _sha256: list[str] = field(default_factory=list, repr=False, compare=False)
 
     @property

@@ -197,6 +197,8 @@ class AuditExtension:
         found.extend(("robots.txt", doc) for doc in documents.licence_robots.values())
         try:
             for kind, doc in found:
+                for hop in doc.hops:  # each redirect on the way was a request of its own
+                    store.record_document(hop, kind=kind, run_id=self.run_id)
                 store.record_document(doc, kind=kind, run_id=self.run_id)
         except Exception as exc:  # noqa: BLE001 - _fail logs it and stops the crawl
             self._fail(exc)

@@ -45,11 +45,11 @@ def test_every_promise_holds_on_the_hostile_web(virtual_web: VirtualWeb, tmp_pat
     assert kept <= {"http://evasive.test/", "http://bombs.test/", "http://flaky.test/"}
 
     # 3. The audit trail: the multiset of requests the server received equals the decisions on
-    #    the wire plus the site documents' retrievals (none of them redirected here).
+    #    the wire plus the site documents' retrievals (each redirect hop a row of its own).
     served = Counter(f"http://{r.host}{r.path}" for r in virtual_web.requests)
     recorded = Counter(str(d["request_url"]) for d in out.decisions if on_wire(d))
     for url, status, error in query(
-        tmp_path / "heed.db", "SELECT url, status, error FROM document_fetch"
+        tmp_path / "heed.db", "SELECT COALESCE(final_url, url), status, error FROM document_fetch"
     ):
         if status is not None or error not in NOT_SENT:
             recorded[url] += 1

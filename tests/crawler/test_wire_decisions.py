@@ -77,9 +77,12 @@ def test_every_wire_request_is_answerable(virtual_web: VirtualWeb, tmp_path: Pat
         )
         if on_wire:
             recorded[("GET", d["url"])] += 1
-    # Site documents: one retrieval row each (none was redirected here); a file robots.txt
+    # Site documents: one retrieval row per request (each redirect hop its own row, the last
+    # one at its final URL); a file robots.txt
     # forbids is recorded without a request (its error says so).
-    for url, status, error in query(db, "SELECT url, status, error FROM document_fetch"):
+    for url, status, error in query(
+        db, "SELECT COALESCE(final_url, url), status, error FROM document_fetch"
+    ):
         if status is not None or error not in ("disallowed_by_robots_txt",):
             recorded[("GET", url)] += 1
     assert recorded == served, (recorded, served)

@@ -110,6 +110,17 @@ SITES: tuple[HostileSite, ...] = (
         never=("/private/",),
     ),
     HostileSite(
+        "hops.test",  # robots.txt behind two redirects: every hop is a recorded retrieval
+        {
+            "/robots.txt": Response(status=301, redirect="/r1"),
+            "/r1": Response(status=302, redirect="/r2"),
+            "/r2": "User-agent: *\nDisallow: /private/\n",
+            "/private/x": reserved("private"),
+        },
+        seeds=("/private/x",),
+        never=("/private/",),
+    ),
+    HostileSite(
         "binrobots.test",  # a robots.txt that is not text: the origin defers
         {
             "/robots.txt": Response(body=bytes(range(256)) * 8, content_type="text/plain"),
