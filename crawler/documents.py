@@ -126,9 +126,9 @@ async def fetch_document(
                 return FetchResult(
                     url=url,
                     status=hop.status,
-                    error="invalid_redirect",
+                    error="invalid_redirect",  # the Location header names the target
                     redirects=hops + 1,
-                    final_url=target,
+                    final_url=current,
                     fetched_at=hop.fetched_at,
                     hops=tuple(earlier),
                 )

@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,23 @@ class CrawlOutput:
     sites: list[dict[str, Any]]
     stats: dict[str, Any]
     log: str
+    #: Where the crawl wrote its files (``heed.db``, ``dataset/``, …).
+    workdir: Path | None = None
+
+    def wire_requests(self) -> Counter[str]:
+        """Return the requests the audit trail answers for, as URLs with their counts: every
+        decision about a request that went on the wire, and every site document retrieval (each
+        redirect hop its own row, the last at its final URL; a file never sent is left out)."""
+        found: Counter[str] = Counter(str(d["request_url"]) for d in self.decisions if on_wire(d))
+        assert self.workdir is not None
+        rows = query(
+            self.workdir / "heed.db",
+            "SELECT COALESCE(final_url, url), status, error FROM document_fetch",
+        )
+        for url, status, error in rows:
+            if status is not None or error not in NOT_SENT:
+                found[url] += 1
+        return found
 
     def decision(self, url: str) -> dict[str, Any]:
         """Return the final decision of the attempt that started at *url* (a seed or a link):
@@ -58,6 +76,25 @@ class CrawlOutput:
     def item_urls(self) -> set[str]:
         """Return the URLs of the items the spider yielded."""
         return {i["url"] for i in self.items}
+
+
+#: Errors of site documents that were never requested (recorded, but not sent).
+NOT_SENT = ("disallowed_by_robots_txt", "refused", "invalid_url")
+
+
+def on_wire(decision: dict[str, Any]) -> bool:
+    """Return True if *decision* is about a request that went on the wire (it got a response,
+    failed in transit, or was followed up by a redirect or a retry)."""
+    return (
+        decision["action"] in ("fetched-stored", "fetched-excluded", "redirected")
+        or decision["status"] is not None
+        or any("download failed" in r for r in decision["reasons"])
+    )
+
+
+def served_requests(web: VirtualWeb) -> Counter[str]:
+    """Return the requests *web* received, as URLs with their counts."""
+    return Counter(f"http://{r.host}{r.path}" for r in web.requests)
 
 
 def is_follow_up(decision: dict[str, Any]) -> bool:
@@ -117,6 +154,7 @@ def run_crawl(
         sites=_jsonl(workdir / "sites.jsonl"),
         stats=json.loads(stats_file.read_text(encoding="utf-8")),
         log=log,
+        workdir=workdir,
     )
 
 

@@ -25,6 +25,7 @@ from tests.crawler.crawlrun import (
     chain_start,
     is_follow_up,
     run_crawl,
+    served_requests,
 )
 from tests.support.virtualweb import Response, VirtualWeb
 
@@ -254,6 +255,15 @@ def test_every_attempt_has_exactly_one_final_decision(
     by_action = {k: v for k, v in out.stats.items() if k.startswith("optout/action/")}
     assert sum(by_action.values()) == len(out.decisions)
     assert out.stats["optout/action/redirected"] >= 1
+
+
+def test_the_server_log_equals_the_audit_trail(crawl: tuple[VirtualWeb, CrawlOutput]) -> None:
+    """Host by host, the requests the server received (method GET, URL) are exactly the
+    requests the audit trail answers for: decisions on the wire plus site document retrievals."""
+    web, out = crawl
+    served, recorded = served_requests(web), out.wire_requests()
+    assert {r.method for r in web.requests} == {"GET"}
+    assert recorded == served, (recorded - served, served - recorded)
 
 
 def test_every_requested_page_has_a_decision(crawl: tuple[VirtualWeb, CrawlOutput]) -> None:

@@ -8,25 +8,11 @@ three 128 MiB gzip bombs and a 40 MiB page arrive at once.
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
-from tests.crawler.crawlrun import CrawlOutput, query, run_crawl
+from tests.crawler.crawlrun import CrawlOutput, run_crawl, served_requests
 from tests.support import hostileweb
 from tests.support.virtualweb import VirtualWeb
-
-#: Errors of site documents that are not requests (never sent).
-NOT_SENT = ("disallowed_by_robots_txt",)
-
-
-def on_wire(decision: dict[str, object]) -> bool:
-    """Return True if the decision is about a request that went on the wire."""
-    reasons = " ".join(decision["reasons"])  # type: ignore[arg-type]
-    return (
-        decision["action"] in ("fetched-stored", "fetched-excluded", "redirected")
-        or decision["status"] is not None
-        or "download failed" in reasons
-    )
 
 
 def test_every_promise_holds_on_the_hostile_web(virtual_web: VirtualWeb, tmp_path: Path) -> None:
@@ -46,13 +32,8 @@ def test_every_promise_holds_on_the_hostile_web(virtual_web: VirtualWeb, tmp_pat
 
     # 3. The audit trail: the multiset of requests the server received equals the decisions on
     #    the wire plus the site documents' retrievals (each redirect hop a row of its own).
-    served = Counter(f"http://{r.host}{r.path}" for r in virtual_web.requests)
-    recorded = Counter(str(d["request_url"]) for d in out.decisions if on_wire(d))
-    for url, status, error in query(
-        tmp_path / "heed.db", "SELECT COALESCE(final_url, url), status, error FROM document_fetch"
-    ):
-        if status is not None or error not in NOT_SENT:
-            recorded[url] += 1
+    served = served_requests(virtual_web)
+    recorded = out.wire_requests()
     assert recorded == served, (recorded - served, served - recorded)
 
     # 4. Memory: every body is capped (DOWNLOAD_MAXSIZE), bombs included.
