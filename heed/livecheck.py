@@ -36,6 +36,9 @@ from optout.document import FetchResult, normalize_headers
 from optout.site import Site
 from optout.url import URL, InvalidURL, parse_url
 
+#: An origin's documents must load within this many requests' time (``--timeout`` each).
+ORIGIN_REQUESTS = 4
+
 #: The statuses Scrapy's RedirectMiddleware follows (with a Location), so the check follows them too.
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
@@ -180,10 +183,26 @@ class LiveChecker:
         gate = self._gate(url)
         if not isinstance(gate, URL):
             return CheckResult(url=url, decision=gate[0], action=gate[1])
-        result = await self._check(str(gate), await self.cache.get(gate.origin))
+        site = await self._site(gate.origin, url)
+        if not isinstance(site, Site):
+            return CheckResult(url=url, decision=site, action=Action.DEFERRED)
+        result = await self._check(str(gate), site)
         if gate.spelled is not None:
             result.notes.insert(0, f"requested in canonical form {gate}")
         return replace(result, url=url)
+
+    async def _site(self, origin: str, url: str) -> Site | Decision:
+        """Return *origin*'s site, or *url*'s DEFER decision when its documents took longer than
+        the per-origin deadline (:data:`ORIGIN_REQUESTS` requests' time: robots.txt, the
+        signal files and a licence with its own robots.txt, each bounded by ``--timeout``,
+        but redirect hops could add more)."""
+        deadline = ORIGIN_REQUESTS * self._get.timeout
+        try:
+            async with asyncio.timeout(deadline):
+                return await self.cache.get(origin)
+        except TimeoutError:
+            why = f"site documents of {origin} not loaded within {deadline:g} s: deferred"
+            return unchecked(url, why, self.policy, Crawl.DEFER)
 
     async def _check(self, url: str, site: Site) -> CheckResult:
         decision = site.before_request(url)
@@ -223,7 +242,9 @@ class LiveChecker:
         gate = self._gate(url)
         if not isinstance(gate, URL):
             return CheckResult(url=url, decision=gate[0], action=gate[1], final_url=url)
-        site = await self.cache.get(gate.origin)
+        site = await self._site(gate.origin, url)
+        if not isinstance(site, Site):
+            return CheckResult(url=url, decision=site, action=Action.DEFERRED, final_url=url)
         url = str(gate)
         decision = with_note(site.before_request(url), f"redirect hop from {source}")
         action = before_action(decision, self.policy)

@@ -376,3 +376,16 @@ def test_results_stream_and_the_deadline_answers_the_rest(virtual_web: VirtualWe
     assert (lines[0]["crawl"], lines[0]["action"]) == ("allow", "fetched-stored")
     assert (lines[1]["crawl"], lines[1]["action"]) == ("defer", "deferred")
     assert "deadline" in lines[1]["reasons"][0]
+
+
+def test_an_origin_whose_documents_never_finish_loading_defers(virtual_web: VirtualWeb) -> None:
+    """Each request within --timeout, but robots.txt behind a slow redirect chain: the origin's
+    documents must load within four requests' time, else its URLs defer."""
+    hops = {"/robots.txt": Response(status=301, redirect="/r1", delay=0.7)}
+    for i in range(1, 5):
+        hops[f"/r{i}"] = Response(status=301, redirect=f"/r{i + 1}", delay=0.7)
+    hops["/r5"] = Response(body=OPEN_ROBOTS, delay=0.7)
+    virtual_web.site("chain.test", hops)
+    line = one_with("--timeout", "1", "http://chain.test/p")
+    assert (line["crawl"], line["action"]) == ("defer", "deferred")
+    assert "not loaded within 4 s" in line["reasons"][0]
