@@ -1,4 +1,4 @@
-"""Load the spec's machine-readable test vectors (protocols.md §0.2)."""
+"""Load the protocol test vectors, vendored in tests/data/vectors/ (see its PROVENANCE.md)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "vectors"
+VECTORS = Path(__file__).resolve().parents[1] / "data" / "vectors"
 
 
 def load(name: str) -> list[dict[str, Any]]:
