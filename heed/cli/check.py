@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import sys
 import textwrap
 from functools import partial
 from typing import Any
@@ -148,6 +149,9 @@ def check(
     some URL may be crawled; a page is requested only where a crawl would request it, and its
     headers and HTML meta are read. Nothing is recorded. Honours HTTP_PROXY / HTTPS_PROXY.
 
+    Exit status: 0 when every URL may be crawled and used for the configured purpose, 1 when
+    any is disallowed, deferred, reserved or unknown, 2 on a usage or configuration error.
+
     \b
     Example:
       heed check https://example.org/article --json
@@ -162,7 +166,7 @@ def check(
         raise click.BadParameter(
             "the User-Agent must contain the product token", param_hint="--user-agent"
         )
-    asyncio.run(
+    usable = asyncio.run(
         _run(
             list(urls),
             config,
@@ -174,15 +178,22 @@ def check(
             deadline=deadline or None,
         )
     )
+    if not usable:
+        sys.exit(1)  # some URL may not be crawled, or its use is reserved or unknown
 
 
-async def _run(urls: list[str], config: OptoutConfig, *, as_json: bool, **options: Any) -> None:
-    """Print each URL's result as soon as it is known."""
+async def _run(urls: list[str], config: OptoutConfig, *, as_json: bool, **options: Any) -> bool:
+    """Print each URL's result as soon as it is known; return True if every URL may be crawled
+    and used for the configured purpose."""
     table = HumanTable(urls, config.policy.purpose.value)
     if not as_json:
         click.echo(table.head())
+    usable = True
     async for result in check_each(urls, config, **options):
+        decision = result.decision
+        usable = usable and decision.crawl is Crawl.ALLOW and decision.use is Use.NOT_RESERVED
         if as_json:
             click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         else:
             click.echo(table.row(result))
+    return usable

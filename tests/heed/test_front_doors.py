@@ -83,7 +83,7 @@ def build(web: VirtualWeb) -> dict[str, str]:
 def check_lines(*args: str) -> list[dict[str, Any]]:
     """Run ``heed check --json`` in-process and return its lines."""
     result = CliRunner().invoke(main, ["check", "--json", "--timeout", "5", *args])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code in (0, 1), result.output  # 1: some URL not usable
     return [json.loads(line) for line in result.output.splitlines() if line.strip()]
 
 
