@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from heed.cli.errors import ConfigRefused
+
 if TYPE_CHECKING:
     from heed.demo.runner import DemoResult, DemoRow
 
@@ -124,7 +126,7 @@ def next_steps(result: DemoResult) -> list[str]:
     default="heed-demo",
     show_default=True,
     type=click.Path(file_okay=False),
-    help="Where the demo's audit database and dataset go (their files are recreated each run).",
+    help="Where the demo's files go: a new or empty directory, or an earlier demo's (recreated).",
 )
 def demo(directory: str) -> None:
     """Crawl a local demo web and show what was stored, what was skipped, and why.
@@ -138,7 +140,12 @@ def demo(directory: str) -> None:
     provider (DIR/heed.toml) to DIR/published/. Running it again starts afresh.
     """
     from heed.demo.documents import publish_demo_documents
-    from heed.demo.runner import run_demo  # imports Scrapy: only when running
+    from heed.demo.runner import DemoDirectoryError, check_directory, run_demo  # imports Scrapy
+
+    try:
+        check_directory(Path(directory))
+    except DemoDirectoryError as exc:
+        raise ConfigRefused(str(exc)) from None
 
     click.echo(
         f"Heed demo: crawling a local demo web of 11 sites into {directory}/ "

@@ -104,9 +104,35 @@ class DemoResult:
         )
 
 
+#: Written into the demo's directory: only a directory that has it (or is empty) is reused.
+MARKER = ".heed-demo"
+
+
+class DemoDirectoryError(ValueError):
+    """The demo's directory holds files that are not a previous demo's: it is left alone."""
+
+
+def check_directory(directory: Path) -> None:
+    """Raise DemoDirectoryError unless *directory* is new, empty, or a previous demo's."""
+    if not directory.exists():
+        return
+    if not directory.is_dir():
+        raise DemoDirectoryError(f"{directory} is not a directory")
+    if (directory / MARKER).is_file() or not any(directory.iterdir()):
+        return
+    raise DemoDirectoryError(
+        f"{directory} holds files that are not a previous Heed demo's (no {MARKER}): the demo "
+        "recreates its audit database, dataset and heed.toml, so it only uses a new or empty "
+        "directory, or its own; give another --dir"
+    )
+
+
 def prepare(directory: Path) -> None:
-    """Remove what an earlier demo run left in *directory* (only the demo's own files)."""
+    """Remove what an earlier demo run left in *directory* (only the demo's own files), after
+    checking the directory is the demo's (:func:`check_directory`)."""
+    check_directory(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    (directory / MARKER).write_text("A Heed demo's directory: `heed demo` recreates it.\n")
     for name in (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", f"{DB_FILE}-journal", DENYLIST_FILE):
         (directory / name).unlink(missing_ok=True)
     shutil.rmtree(directory / DATASET_DIR, ignore_errors=True)

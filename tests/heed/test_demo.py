@@ -79,3 +79,31 @@ def test_demo_shows_every_behaviour_and_starts_afresh(tmp_path: Path) -> None:
     assert table_rows(second.stdout) == rows
     assert query(demo / "heed.db", "SELECT count(*) FROM crawl_run") == [(1,)]
     assert len(read_dataset(demo / "dataset" / "dataset.jsonl")[0]) == len(stored)
+
+
+def test_demo_refuses_a_directory_that_is_not_its_own(tmp_path: Path) -> None:
+    """``heed demo --dir .`` in a directory with someone's files: refused in one line (exit 2),
+    and nothing there is touched; an empty directory is fine (and becomes the demo's)."""
+    from click.testing import CliRunner
+
+    from heed.cli import main
+
+    theirs = tmp_path / "project"
+    theirs.mkdir()
+    (theirs / "heed.db").write_bytes(b"precious")
+    (theirs / "heed.toml").write_text("[provider]\nname = 'Mine'\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["demo", "--dir", str(theirs)])
+    assert result.exit_code == 2, result.output
+    assert "not a previous Heed demo's" in result.output
+    assert "Traceback" not in result.output
+    assert (theirs / "heed.db").read_bytes() == b"precious"
+    assert sorted(p.name for p in theirs.iterdir()) == ["heed.db", "heed.toml"]
+
+    from heed.demo.runner import MARKER, check_directory, prepare
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    check_directory(empty)
+    prepare(empty)
+    assert (empty / MARKER).is_file()
+    check_directory(empty)  # now the demo's own: reused
