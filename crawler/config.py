@@ -7,6 +7,7 @@ switches the middleware off, with Scrapy's ``NotConfigured``).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -20,6 +21,8 @@ from optout.robots import product_token, user_agent
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
+#: The prefixes of Heed's own settings: every such name must be one crawler/defaults.py defines.
+HEED_PREFIXES = ("OPTOUT_", "HEED_")
 #: RFC 9309 §2.5: the parsing limit "MUST be at least 500 kibibytes".
 MIN_ROBOTS_MAXSIZE = 500 * 1024
 #: Statuses that mean "not for you": retrying them, with or without variations, is circumvention.
@@ -71,6 +74,7 @@ class OptoutConfig:
         A missing ``OPTOUT_*`` setting takes its value from crawler/defaults.py, so the
         middleware keeps Heed's defaults when enabled in another Scrapy project.
         """
+        check_heed_names(settings)
         check_scrapy_settings(settings)
         token = str(settings.get("OPTOUT_USER_AGENT_TOKEN") or d.OPTOUT_USER_AGENT_TOKEN)
         if not token or token == "*" or product_token(token) != token.lower():
@@ -162,6 +166,17 @@ def _read(get: Callable[[str, Any], _T], name: str, default: Any) -> _T:
         return get(name, default)
     except (ValueError, TypeError) as exc:
         raise OptoutConfigError(f"{name}: {exc}") from None
+
+
+def check_heed_names(settings: BaseSettings) -> None:
+    """Raise OptoutConfigError for an ``OPTOUT_*``/``HEED_*`` setting Heed does not have: a typo
+    (``OPTOUT_ENABLEDD``) would otherwise leave the default silently in place."""
+    known = {name for name in vars(d) if name.startswith(HEED_PREFIXES)}
+    for name in sorted(str(key) for key in settings):
+        if name.startswith(HEED_PREFIXES) and name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+            hint = f"; did you mean {close[0]}?" if close else " (see crawler/defaults.py)"
+            raise OptoutConfigError(f"unknown setting {name}{hint}")
 
 
 def check_scrapy_settings(settings: BaseSettings) -> None:

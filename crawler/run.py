@@ -103,10 +103,12 @@ class CrawlOptions:
     sitemaps: bool = False
     db: str | None = None
     out: str | None = None
-    store: str = "text"
+    #: None: the setting (``HEED_STORE``) decides; an option given wins over it.
+    store: str | None = None
     warc: bool = False
     jobdir: str | None = None
-    log_level: str = "INFO"
+    #: None: the setting (``LOG_LEVEL``) decides.
+    log_level: str | None = None
     #: Seconds between progress lines (None: the setting's default).
     progress: float | None = None
     #: Settings by name (from ``[settings]`` and ``-s``), applied before the options above.
@@ -120,7 +122,7 @@ class CrawlOptions:
             raise CrawlConfigError(f"seeds file not found: {self.seeds_file}")
         if self.scope not in SCOPES:
             raise CrawlConfigError(f"scope must be one of {SCOPES}, got {self.scope!r}")
-        if self.store not in STORE_MODES:
+        if self.store is not None and self.store not in STORE_MODES:
             raise CrawlConfigError(f"store must be one of {STORE_MODES}, got {self.store!r}")
         for name in ("depth", "max_pages"):
             value = getattr(self, name)
@@ -225,7 +227,13 @@ def project_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
 def build_settings(options: CrawlOptions) -> Settings:
     """Return the Scrapy settings of a crawl with *options*."""
     settings = project_settings(options.settings)
-    chosen: dict[str, Any] = {"LOG_LEVEL": options.log_level, "HEED_STORE": options.store}
+    # Only what was asked for: a command default never replaces a setting given with -s, in
+    # [settings] or in the project (Scrapy's precedence: defaults < project < cmdline).
+    chosen: dict[str, Any] = {}
+    if options.log_level:
+        chosen["LOG_LEVEL"] = options.log_level
+    if options.store:
+        chosen["HEED_STORE"] = options.store
     if options.token:
         info_url = settings.get("OPTOUT_INFO_URL")
         chosen["OPTOUT_USER_AGENT_TOKEN"] = options.token

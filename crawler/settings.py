@@ -55,6 +55,10 @@ DOWNLOAD_HANDLERS = {
     "https": "crawler.handlers.VisibleRetriesHTTPDownloadHandler",
 }
 
+# Heed's own progress lines and warnings, not Scrapy's debug output (`--log-level` or
+# `-s LOG_LEVEL=DEBUG` bring it back).
+LOG_LEVEL = "INFO"
+
 # -- Remote access: off ------------------------------------------------------------------------
 
 # The telnet console and RemoteControl (on by default since Scrapy 2.19) run code sent to them

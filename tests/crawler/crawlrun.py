@@ -186,8 +186,8 @@ class DecisionRecorder:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> DecisionRecorder:
-        """Build the recorder writing into ``HEED_TEST_OUT``."""
-        return cls(crawler, Path(crawler.settings.get("HEED_TEST_OUT")))
+        """Build the recorder writing into ``TESTS_CRAWL_OUT``."""
+        return cls(crawler, Path(crawler.settings.get("TESTS_CRAWL_OUT")))
 
     def decided(self, decision: Any, action: Any, request: Any, response: Any, spider: Any) -> None:
         """Record one optout_decided emission."""
@@ -254,7 +254,7 @@ def main(config_path: str) -> None:
     settings.setdict(
         {
             "EXTENSIONS": extensions,
-            "HEED_TEST_OUT": str(out),
+            "TESTS_CRAWL_OUT": str(out),
             "HEED_DB": str(out / "heed.db"),
             "HEED_OUT": str(out / "dataset"),
             "FEEDS": {str(out / "items.jsonl"): {"format": "jsonlines"}},

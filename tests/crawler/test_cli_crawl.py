@@ -44,6 +44,42 @@ OPTOUT_POLICY = { robots_403_allow = true }
 """
 
 
+def test_command_defaults_never_override_an_explicit_setting() -> None:
+    """-s HEED_STORE=both and -s LOG_LEVEL=WARNING stay as given when --store and --log-level
+    are not; an option that is given wins (Scrapy's order: defaults < project < -s < options)."""
+    given = {"HEED_STORE": "both", "LOG_LEVEL": "WARNING"}
+    options = make_options({}, {}, seeds=["http://a.test/"], set_settings=given)
+    scrapy_settings = build_settings(options)
+    assert scrapy_settings.get("HEED_STORE") == "both"
+    assert scrapy_settings.get("LOG_LEVEL") == "WARNING"
+    options = make_options(
+        {}, {}, seeds=["http://a.test/"], set_settings=given, store="body", log_level="ERROR"
+    )
+    scrapy_settings = build_settings(options)
+    assert (scrapy_settings.get("HEED_STORE"), scrapy_settings.get("LOG_LEVEL")) == (
+        "body",
+        "ERROR",
+    )
+    plain = build_settings(make_options({}, {}, seeds=["http://a.test/"]))
+    assert (plain.get("HEED_STORE"), plain.get("LOG_LEVEL")) == ("text", "INFO")
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("OPTOUT_ENABLEDD", "did you mean OPTOUT_ENABLED?"),
+        ("HEED_STOR", "did you mean HEED_STORE?"),
+    ],
+)
+def test_a_misspelt_heed_setting_is_refused_with_a_hint(name: str, hint: str) -> None:
+    """An OPTOUT_*/HEED_* name Heed does not have is refused in one line with the nearest
+    name, never silently ignored (which would leave the default in place)."""
+    result = CliRunner().invoke(main, ["crawl", "http://a.test/", "-s", f"{name}=False"])
+    assert result.exit_code == 2, result.output
+    assert f"unknown setting {name}; {hint}" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_config_file_then_command_line(tmp_path: Path) -> None:
     """[settings], then [crawl], then -s, then options: later wins; the token sets the UA."""
     path = tmp_path / "heed.toml"
