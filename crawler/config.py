@@ -66,6 +66,9 @@ class OptoutConfig:
     fetch_ai_txt: bool
     max_licences: int
     max_page_redirects: int
+    #: True when the crawl keeps what it fetches (``HEED_OUT`` or a Scrapy ``FEEDS`` export);
+    #: without one, a usable page is recorded ``fetched-not-kept``, never "stored".
+    keeps_dataset: bool = True
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> OptoutConfig:
@@ -133,6 +136,7 @@ class OptoutConfig:
                 0, _read(settings.getint, "OPTOUT_RSL_LICENCES", d.OPTOUT_RSL_LICENCES)
             ),
             max_page_redirects=redirects,
+            keeps_dataset=bool(settings.get("HEED_OUT") or settings.getdict("FEEDS")),
         )
 
     def load_denylist(self) -> Denylist | None:

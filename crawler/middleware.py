@@ -86,6 +86,8 @@ logger = logging.getLogger(__name__)
 
 #: Request meta key holding the Decision of a response handed to the spider.
 DECISION_META = "optout_decision"
+#: Request meta key set on a usable response that the crawl keeps nowhere (no item is made).
+NOT_KEPT_META = "optout_not_kept"
 #: Request meta key holding the URL as a link spelled it, on its canonical replacement.
 SPELLED_META = "optout_spelled_url"
 
@@ -275,7 +277,10 @@ class RightsReservationMiddleware:
         decision = site.after_response(url, fetched, via=await self._via(request))
         decision, action = after_action(decision, fetched)
         if action is Action.FETCHED_STORED:
-            request.meta[DECISION_META] = decision
+            request.meta[DECISION_META] = decision  # the spider makes its item from it
+            if not self.config.keeps_dataset:
+                action = Action.FETCHED_NOT_KEPT  # usable, but nothing keeps it: not "stored"
+                request.meta[NOT_KEPT_META] = True
             await self._emit(request, decision, action, response)
             return response
         await self._drop(request, decision, action, response)

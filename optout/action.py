@@ -22,6 +22,8 @@ class Action(StrEnum):
 
     #: Fetched, and the content entered the dataset.
     FETCHED_STORED = "fetched-stored"
+    #: Fetched, and usable, but the crawl keeps no dataset (no output was given): not stored.
+    FETCHED_NOT_KEPT = "fetched-not-kept"
     #: Fetched, but a page-level signal (header, meta, licence) excluded it from the dataset.
     FETCHED_EXCLUDED = "fetched-excluded"
     #: Fetched, and the server redirected: the target is a request (and a decision) of its own.

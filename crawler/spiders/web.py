@@ -42,7 +42,7 @@ from twisted.python.failure import Failure
 from audit.urls import registrable_domain
 from crawler import signals as optout_signals
 from crawler.items import STORE_MODES, PageItem
-from crawler.middleware import DECISION_META
+from crawler.middleware import DECISION_META, NOT_KEPT_META
 from crawler.seeds import read_seeds
 from optout.url import InvalidURL, host_of
 
@@ -145,7 +145,10 @@ class WebSpider(scrapy.Spider):
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         """Yield the page's item, then requests for its links in scope and depth."""
-        yield PageItem.from_response(response, response.meta.get(DECISION_META), store=self.store)
+        if not response.meta.get(NOT_KEPT_META):  # fetched-not-kept: the crawl keeps no dataset
+            yield PageItem.from_response(
+                response, response.meta.get(DECISION_META), store=self.store
+            )
         if not isinstance(response, TextResponse) or not self._may_follow(response):
             return
         for href in response.css("a::attr(href)").getall():

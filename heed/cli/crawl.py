@@ -20,6 +20,7 @@ from heed.cli.errors import ConfigRefused
 #: Actions in the summary, in this order, with their labels.
 ACTION_LABELS = (
     ("fetched-stored", "stored in the dataset"),
+    ("fetched-not-kept", "fetched, usable, not kept: no dataset destination (--out)"),
     ("fetched-excluded", "fetched, excluded by a page-level reservation"),
     ("redirected", "redirected (the target is a request of its own)"),
     ("skipped-robots", "not requested: robots.txt"),
@@ -55,6 +56,10 @@ def summary(outcome: CrawlOutcome) -> str:
     if "heed/dataset/lines" in stats or "item_scraped_count" in stats:
         written = int(stats.get("heed/dataset/lines", stats.get("item_scraped_count", 0)))
         lines.append(f"Dataset: {written:,} pages written")
+    elif stats.get("optout/action/fetched-not-kept"):
+        lines.append(
+            "Dataset: none — no --out (or HEED_OUT / FEEDS) was given, so nothing was kept"
+        )
     if "heed/audit/run_id" in stats:
         lines.append(
             f"Audit:   {stats.get('heed/audit/db')} — run {stats['heed/audit/run_id']} "

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 #: How each action reads in the table, and its colour.
 ACTION_TEXT = {
     "fetched-stored": ("stored", "green"),
+    "fetched-not-kept": ("not kept", "yellow"),
     "fetched-excluded": ("fetched, excluded", "red"),
     "redirected": ("redirected", "cyan"),
     "skipped-robots": ("skipped: robots.txt", "red"),

@@ -534,3 +534,18 @@ def test_heed_crawl_refuses_a_foreign_postgresql_database(tmp_path: Path) -> Non
                 text("SELECT tablename FROM pg_tables WHERE schemaname = :s"), {"s": schema}
             )
             assert tables.scalars().all() == ["invoices"]
+
+
+def test_a_crawl_without_a_dataset_keeps_nothing_and_says_so(tmp_path: Path) -> None:
+    """No --out, HEED_OUT or FEEDS: usable pages are recorded fetched-not-kept, never "stored";
+    no stored item exists for the EU summary to count; the final report says nothing was kept."""
+    with VirtualWeb() as web:
+        web.site("keep.test", {"/robots.txt": "User-agent: *\nAllow: /\n", "/": "<p>page</p>"})
+        db = tmp_path / "h.db"
+        proc = run_heed(web, "crawl", "http://keep.test/", "--db", str(db), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert query(db, "SELECT action FROM decision") == [("fetched-not-kept",)]
+    assert query(db, "SELECT count(*) FROM stored_item") == [(0,)]
+    assert "fetched-not-kept" in proc.stdout
+    assert "Dataset: none" in proc.stdout
+    assert "stored in the dataset" not in proc.stdout

@@ -56,6 +56,9 @@ OPEN = {A + "/robots.txt": ok(A + "/robots.txt", "User-agent: *\nDisallow: /priv
 def project_settings(**over: Any) -> dict[str, Any]:
     """Return crawler/settings.py's values (reactor left to get_crawler) with *over* applied."""
     values = {k: v for k, v in vars(project).items() if k.isupper() and k != "TWISTED_REACTOR"}
+    # A dataset destination, so that usable pages are "stored" (the crawler is never started:
+    # nothing is written there).
+    values["HEED_OUT"] = "unused-dataset"
     return values | over
 
 
