@@ -165,7 +165,27 @@ def load_config(path: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:
         )
     if isinstance(crawl.get("seeds"), str):
         crawl["seeds"] = crawl["seeds"].split()
-    return crawl, settings
+    return crawl, with_published_identity(path, data, settings)
+
+
+def with_published_identity(
+    path: str | Path, data: dict[str, Any], settings: dict[str, Any]
+) -> dict[str, Any]:
+    """Return *settings* with the crawler information URL that ``heed report crawler-info``
+    publishes (``[crawler] info_url``) as ``OPTOUT_INFO_URL``, so that the User-Agent names the
+    page the provider publishes (Code of Practice Measure 1.3); a different ``[settings]
+    OPTOUT_INFO_URL`` beside it is a contradiction, refused."""
+    crawler = data.get("crawler")
+    info_url = crawler.get("info_url") if isinstance(crawler, dict) else None
+    if not info_url:
+        return settings
+    given = settings.get("OPTOUT_INFO_URL")
+    if given and given != info_url:
+        raise CrawlConfigError(
+            f"{path}: [crawler] info_url {info_url!r} and [settings] OPTOUT_INFO_URL {given!r} "
+            "differ: the User-Agent must name the crawler page that is published"
+        )
+    return {**settings, "OPTOUT_INFO_URL": str(info_url)}
 
 
 def toml_error(path: str | Path, source: str, exc: tomllib.TOMLDecodeError) -> str:

@@ -97,7 +97,8 @@ class Inputs:
 
 
 def read_toml_settings(path: str | Path | None) -> dict[str, Any]:
-    """Return the crawl settings of heed.toml: ``[settings]`` with ``[crawl] token`` over it."""
+    """Return the crawl settings of heed.toml: ``[settings]`` with ``[crawl] token`` over it and
+    ``[crawler] info_url`` as the information URL, as ``heed crawl`` reads them."""
     if path is None:
         return {}
     try:
@@ -109,6 +110,11 @@ def read_toml_settings(path: str | Path | None) -> dict[str, Any]:
     if not isinstance(settings, dict) or not isinstance(crawl, dict):
         raise InputError(f"{path}: [crawl] and [settings] must be tables")
     out = dict(settings)
+    crawler = data.get("crawler")
+    info_url = crawler.get("info_url") if isinstance(crawler, dict) else None
+    if info_url and not out.get("OPTOUT_INFO_URL"):
+        # heed crawl's User-Agent names the published crawler page (crawler/run.py).
+        out["OPTOUT_INFO_URL"] = info_url
     if crawl.get("token"):
         # heed crawl applies [crawl] token over [settings] (crawler/run.py build_settings).
         out["OPTOUT_USER_AGENT_TOKEN"] = crawl["token"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import sqlite3
@@ -549,3 +550,44 @@ def test_a_crawl_without_a_dataset_keeps_nothing_and_says_so(tmp_path: Path) -> 
     assert "fetched-not-kept" in proc.stdout
     assert "Dataset: none" in proc.stdout
     assert "stored in the dataset" not in proc.stdout
+
+
+def test_one_identity_the_user_agent_names_the_published_crawler_page(tmp_path: Path) -> None:
+    """The crawl's User-Agent is built from the heed.toml statements that crawler-info
+    publishes ([crawl] token, [crawler] info_url): the page and the wire say the same."""
+    (tmp_path / "heed.toml").write_text(
+        '[crawl]\ntoken = "ExampleBot"\n\n[crawler]\ninfo_url = "https://example.ai/bot"\n',
+        encoding="utf-8",
+    )
+    with VirtualWeb() as web:
+        web.site("id.test", {"/robots.txt": "User-agent: *\nAllow: /\n", "/": "<p>x</p>"})
+        db = str(tmp_path / "h.db")
+        proc = run_heed(
+            web, "crawl", "http://id.test/", "--config", "heed.toml", "--db", db, cwd=tmp_path
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        sent = {{k.lower(): v for k, v in r.headers}.get("user-agent") for r in web.requests}
+        published = run_heed(
+            web, "report", "crawler-info", "--db", db, "--config", "heed.toml",
+            "--out", str(tmp_path / "site"), cwd=tmp_path,
+        )  # fmt: skip
+    assert published.returncode == 0, published.stderr[-3000:]
+    (agent,) = sent
+    assert "ExampleBot/" in agent
+    assert agent.endswith("+https://example.ai/bot)")
+    info = (tmp_path / "site" / "crawler-info.json").read_text(encoding="utf-8")
+    assert json.dumps(agent)[1:-1] in info
+
+
+def test_a_contradicting_info_url_is_refused(tmp_path: Path) -> None:
+    """[crawler] info_url and a different [settings] OPTOUT_INFO_URL: one line, exit 2."""
+    (tmp_path / "heed.toml").write_text(
+        '[crawler]\ninfo_url = "https://example.ai/bot"\n\n'
+        '[settings]\nOPTOUT_INFO_URL = "https://other.example/"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main, ["crawl", "http://a.test/", "--config", str(tmp_path / "heed.toml")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "differ" in result.output
