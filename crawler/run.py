@@ -32,6 +32,7 @@ The Twisted reactor runs once per process: :func:`run` crawls once.
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -39,7 +40,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scrapy.settings import Settings
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from crawler.config import OptoutConfig, OptoutConfigError, user_agent_for
 from crawler.items import STORE_MODES
@@ -334,6 +335,17 @@ class CrawlOutcome:
         return self.reason == "finished" or self.reason.startswith("closespider_")
 
 
+#: The frameworks whose INFO lines a default crawl hides (their warnings still show).
+FRAMEWORK_LOGGERS = ("scrapy", "alembic", "py.warnings", "filelock")
+
+
+def quiet_framework_logging() -> None:
+    """Hide Scrapy's and Alembic's INFO lines, keeping Heed's own (progress, dataset, summary)
+    and every warning (``--log-level`` or ``-s LOG_LEVEL=…`` shows them all again)."""
+    for name in FRAMEWORK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def run(
     options: CrawlOptions,
     extra: dict[str, Any] | None = None,
@@ -348,7 +360,9 @@ def run(
     from scrapy.crawler import CrawlerProcess  # imports Twisted; keep `heed --help` light
 
     settings = prepare(options, extra)
-    process = CrawlerProcess(settings)
+    process = CrawlerProcess(settings)  # configures logging (and resets Scrapy's level)
+    if settings.getpriority("LOG_LEVEL") == SETTINGS_PRIORITIES["project"]:
+        quiet_framework_logging()  # LOG_LEVEL not asked for: Heed's own lines and warnings
     crawler = process.create_crawler(WebSpider)
     if setup is not None:
         setup(crawler)

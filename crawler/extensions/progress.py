@@ -62,7 +62,7 @@ class ProgressExtension:
             raise NotConfigured("HEED_PROGRESS_INTERVAL is 0")
         self.crawler = crawler
         self._task: AsyncioLoopingCall | LoopingCall | None = None
-        self._last = (time.monotonic(), 0)
+        self._last = self._start = (time.monotonic(), 0)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -73,7 +73,7 @@ class ProgressExtension:
 
     def spider_opened(self, spider: Spider) -> None:
         """Start the timer."""
-        self._last = (time.monotonic(), 0)
+        self._last = self._start = (time.monotonic(), 0)
         self._task = create_looping_call(self.log)
         self._task.start(self.interval, now=False)
 
@@ -89,7 +89,8 @@ class ProgressExtension:
             return
         decided, stored, skipped = progress_counts(self.crawler.stats.get_stats())
         now = time.monotonic()
-        then, before = self._last
+        # The final line's rate is the whole crawl's, not the last interval's.
+        then, before = self._start if final else self._last
         rate = (decided - before) / (now - then) if now > then else 0.0
         self._last = (now, decided)
         detail = ", ".join(f"{label} {n:,}" for label, n in skipped.items() if n)

@@ -591,3 +591,20 @@ def test_a_contradicting_info_url_is_refused(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2, result.output
     assert "differ" in result.output
+
+
+def test_a_default_crawl_is_quiet_and_its_final_rate_is_the_whole_crawls(tmp_path: Path) -> None:
+    """By default Heed prints its own lines and warnings, not Scrapy's INFO logging (no stats
+    dump); --log-level INFO brings that back. The final progress rate is over the whole crawl."""
+    with VirtualWeb() as web:
+        web.site("q.test", {"/robots.txt": "User-agent: *\nAllow: /\n", "/": "<p>x</p>"})
+        quiet = run_heed(web, "crawl", "http://q.test/", "--db", "q.db", cwd=tmp_path)
+        loud = run_heed(
+            web, "crawl", "http://q.test/", "--db", "l.db", "--log-level", "INFO", cwd=tmp_path
+        )
+    assert quiet.returncode == loud.returncode == 0, quiet.stderr[-2000:]
+    assert "Dumping Scrapy stats" not in quiet.stderr
+    assert "[scrapy.core.engine] INFO" not in quiet.stderr
+    assert "Heed (final): 1 decided" in quiet.stderr
+    assert "Dumping Scrapy stats" in loud.stderr
+    assert len(quiet.stderr.splitlines()) < len(loud.stderr.splitlines()) / 3
