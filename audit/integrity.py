@@ -1,4 +1,5 @@
-"""``heed db check``: verify that the audit trail is what the writer wrote (regulation.md AC-20).
+"""``heed db check``: verify that the audit trail is what the writer wrote
+(docs/regulation.md AC-20).
 
 First the file itself (:func:`storage_problems`: SQLite's ``PRAGMA integrity_check``): a
 damaged file is reported as such, and nothing in it is trusted. Then the rows:

@@ -1,4 +1,5 @@
-"""The audit schema: SQLAlchemy 2 typed ORM models (style.md §10, regulation.md AC-03, AC-20).
+"""The audit schema: SQLAlchemy 2 typed ORM models (docs/regulation.md AC-03, AC-20;
+docs/development.md#package-layout).
 
 Tables, and the look-ups their indexes serve:
 

@@ -1,4 +1,5 @@
-"""Read-only look-ups for rightsholders and operators (regulation.md AC-17, style.md §10).
+"""Read-only look-ups for rightsholders and operators (docs/regulation.md AC-17,
+docs/development.md#package-layout).
 
 :func:`lookup` answers "what did the crawler decide and do for this domain / host / origin /
 URL prefix, and why": decisions per origin, per URL, in time order, each with its signals,

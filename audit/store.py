@@ -1,4 +1,5 @@
-"""AuditStore: the one writer of the audit trail (style.md §10, regulation.md AC-03, AC-20).
+"""AuditStore: the one writer of the audit trail (docs/development.md#the-audit-trail-is-data,
+docs/regulation.md AC-03, AC-20).
 
 Rows are buffered and written in batches (:mod:`audit.batch`, :mod:`audit.writer`): when
 ``batch_size`` decisions are pending, when the oldest pending row is ``max_delay`` seconds old

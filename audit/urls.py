@@ -1,8 +1,9 @@
 """Origins, hosts and registrable domains of the URLs the audit trail records.
 
-The registrable domain is eTLD+1 from the Public Suffix List (regulation.md §4.3 "Unit"), ICANN
-section only, computed with tldextract's *bundled* snapshot: ``suffix_list_urls=()`` and
-``cache_dir=None`` so that no test, command or crawl ever downloads the list or writes a cache.
+The registrable domain is eTLD+1 from the Public Suffix List (docs/regulation.md#the-domain-list,
+step 1 "Unit"), ICANN section only, computed with tldextract's *bundled* snapshot:
+``suffix_list_urls=()`` and ``cache_dir=None`` so that no test, command or crawl ever downloads the
+list or writes a cache.
 The snapshot therefore ages with the installed tldextract release; that is the price of
 reproducible answers (the same host gives the same domain on every machine with that release).
 """

@@ -15,7 +15,7 @@ OPTOUT_ENABLED = True
 OPTOUT_USER_AGENT_TOKEN = "HeedBot"
 # The crawler information page named in the User-Agent (Code of Practice Measure 1.3).
 OPTOUT_INFO_URL = "https://github.com/heed-project/heed"
-# Policy knobs over Heed's defaults (optout.decision.Policy, protocols.md §2.5), e.g.
+# Policy knobs over Heed's defaults (optout.decision.Policy, docs/protocols.md#policy-knobs), e.g.
 # {"purpose": "train-ai", "robots_403_allow": False, "treat_named_ai_blocks_as_reservation": True}.
 # Their values are recorded with every decision (Decision.policy, stats optout/policy_digest).
 OPTOUT_POLICY: dict[str, object] = {}

@@ -1,4 +1,4 @@
-"""The infringing-site denylist (Code of Practice Measure 1.2(1)(b), regulation.md AC-07).
+"""The infringing-site denylist (Code of Practice Measure 1.2(1)(b), docs/regulation.md AC-07).
 
 A text file, one domain per line; ``#`` starts a comment; a line ``# version: X`` names the
 list's version (e.g. the date of the EU list it copies). Entries are normalised like hosts in the

@@ -1,4 +1,5 @@
-"""Why Heed's crawler dropped a request or refused to start (style.md lesson 9).
+"""Why Heed's crawler dropped a request or refused to start
+(docs/development.md#few-exceptions-one-tree-per-package).
 
 Every request the rights-reservation middleware drops raises one of these, *after* the decision
 was sent through :data:`crawler.signals.optout_decided`; Scrapy then calls the request's errback

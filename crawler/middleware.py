@@ -1,7 +1,8 @@
 """RightsReservationMiddleware: every request checked against robots.txt and TDM opt-outs.
 
 A Scrapy downloader middleware (priority 100, in place of Scrapy's RobotsTxtMiddleware, whose
-deviations protocols.md §4.3 lists) that does I/O and wiring only; every rule is optout/'s.
+deviations docs/protocols.md#scrapys-robots-middleware lists) that does I/O and wiring only;
+every rule is optout/'s.
 
 Before a request (``process_request``) — nothing leaves unless all of these pass:
 

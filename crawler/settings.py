@@ -13,9 +13,9 @@ NEWSPIDER_MODULE = "crawler.spiders"
 # -- Heed's rights-reservation checks -------------------------------------------------------------
 
 # Heed's RightsReservationMiddleware takes the slot of Scrapy's RobotsTxtMiddleware, which fails
-# open on 5xx and network errors (protocols.md §4.3) and is switched off here. ROBOTSTXT_OBEY =
-# False does NOT mean robots.txt is ignored: Heed's middleware obeys it, and refuses to start if
-# ROBOTSTXT_OBEY is True (the stock middleware would run beside it).
+# open on 5xx and network errors (docs/protocols.md#scrapys-robots-middleware) and is switched
+# off here. ROBOTSTXT_OBEY = False does NOT mean robots.txt is ignored: Heed's middleware obeys
+# it, and refuses to start if ROBOTSTXT_OBEY is True (the stock middleware would run beside it).
 ROBOTSTXT_OBEY = False
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,

@@ -2,7 +2,7 @@
 :class:`optout.site.Site` objects, for the crawl and for ``heed check`` alike (each plugs in its
 own ``fetch``: Scrapy's engine, or httpx; :mod:`crawler.documents` holds their shared rules).
 
-protocols.md §3.2 and §16 items 1 and 6, RFC 9309 §2.3-2.4:
+docs/protocols.md#site-documents and docs/protocols.md#robotstxt-caching, RFC 9309 §2.3-2.4:
 
 * key: the origin, scheme + host + port (F12) — ``http://a``, ``https://a`` and ``https://a:8443``
   are three entries;

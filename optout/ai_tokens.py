@@ -1,4 +1,4 @@
-"""Named AI crawler product tokens and what they are used for (protocols.md §13).
+"""Named AI crawler product tokens and what they are used for.
 
 Under RFC 9309 a ``User-agent: GPTBot`` group does not bind Heed, and Heed never impersonates
 these crawlers. A site that blocks them has nonetheless expressed intent: Heed flags every such
@@ -7,7 +7,7 @@ for EU training use), treats a block of a *training* crawler as a reservation ag
 Blocks of search or user-fetch agents are logged only.
 
 Source: ai-robots-txt/ai.robots.txt robots.json (2026-08-22) and vendor documentation as
-summarised in protocols.md §13.
+summarised in docs/protocols.md#named-ai-crawlers.
 """
 
 from __future__ import annotations

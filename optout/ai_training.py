@@ -1,4 +1,5 @@
-"""Microsoft ``DisallowAITraining`` / ``AllowAITraining`` robots.txt lines (protocols.md §12.2).
+"""Microsoft ``DisallowAITraining`` / ``AllowAITraining`` robots.txt lines
+(docs/protocols.md#disallowaitraining).
 
 draft-canel-robots-ai-control-00 (expired individual I-D); its grammar was not available, so the
 reading is reconstructed from deployments: the value is an RFC 9309 path pattern, matched with
@@ -9,7 +10,8 @@ allow beats a disallow (RFC 9309 §2.2.2), giving NOT_RESERVED. Nothing matching
 For grouping both are "other records" (they never close a user-agent run, :mod:`optout.robots`),
 and they do not affect crawl permission (R50: Google's parser would read them as Disallow).
 Own group, ``*`` group and ungrouped lines (as :meth:`RobotsTxt.preferences_for` selected them)
-are matched separately and combined most-restrictively, as for Content-Usage (§7.5).
+are matched separately and combined most-restrictively, as for Content-Usage
+(docs/protocols.md#preference-scope).
 """
 
 from __future__ import annotations

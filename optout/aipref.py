@@ -1,12 +1,16 @@
-"""IETF AIPREF ``Content-Usage``: HTTP header and robots.txt rule (protocols.md §7).
+"""IETF AIPREF ``Content-Usage``: HTTP header and robots.txt rule
+(docs/protocols.md#aipref-content-usage).
 
-Vocabulary: draft-ietf-aipref-vocab-07 §4 with the -08 ``ai-use`` label (§7.2); serialization:
-an RFC 9651 Dictionary of Tokens ``y`` / ``n``, parsed strictly (§7.3): keys and tokens are case
-sensitive, parameters and unknown labels are ignored, the last duplicate key wins, and a value
-that does not parse means "preferences unknown". Attachment: draft-ietf-aipref-attach-05 (§7.4).
+Vocabulary: draft-ietf-aipref-vocab-07 §4 with the -08 ``ai-use`` label
+(docs/protocols.md#aipref-vocabulary); serialization: an RFC 9651 Dictionary of Tokens ``y`` /
+``n``, parsed strictly (docs/protocols.md#aipref-parsing): keys and tokens are case sensitive,
+parameters and unknown labels are ignored, the last duplicate key wins, and a value that does not
+parse means "preferences unknown". Attachment: draft-ietf-aipref-attach-05
+(docs/protocols.md#aipref-attachment).
 
-Label → purpose (§2.2): ``train-ai`` → ``train-ai``, ``ai-use`` → ``ai-input``, ``search`` →
-``search``; ``n`` ⇒ RESERVED, ``y`` ⇒ NOT_RESERVED. ``search=y`` never permits training (§7.2).
+Label → purpose (docs/protocols.md#signals-and-purposes): ``train-ai`` → ``train-ai``, ``ai-use``
+→ ``ai-input``, ``search`` → ``search``; ``n`` ⇒ RESERVED, ``y`` ⇒ NOT_RESERVED. ``search=y``
+never permits training (docs/protocols.md#aipref-vocabulary).
 
 The statement/combination helpers here (:class:`Preferences`, :class:`Statement`,
 :func:`build_signal`, :func:`split_path`) are shared with :mod:`optout.content_signal` and
@@ -30,12 +34,12 @@ PARSER = "heed-aipref/1"
 
 LABELS: Mapping[str, Purpose] = {
     "train-ai": Purpose.TRAIN_AI,
-    "ai-use": Purpose.AI_INPUT,  # vocab-08 "AI Use": input to a generative model (§7.2)
+    "ai-use": Purpose.AI_INPUT,  # vocab-08 "AI Use": input to a generative model
     "search": Purpose.SEARCH,
 }
-#: Labels of vocab-01…-04 still deployed (§7.2 label history). Logged as ``legacy_label``; only
-#: with ``Policy.legacy_label_mapping`` does ``=n`` reserve what the old label covered (``=y`` of
-#: a withdrawn label never grants anything: its scope is not today's).
+#: Labels of vocab-01…-04 still deployed (docs/protocols.md#aipref-vocabulary). Logged as
+#: ``legacy_label``; only with ``Policy.legacy_label_mapping`` does ``=n`` reserve what the old
+#: label covered (``=y`` of a withdrawn label never grants anything: its scope is not today's).
 LEGACY_LABELS: Mapping[str, tuple[Purpose, ...]] = {
     "tdm": (Purpose.TDM, Purpose.TRAIN_AI, Purpose.AI_INPUT),  # -01 root of the hierarchy
     "ai": (Purpose.TRAIN_AI,),
@@ -144,13 +148,13 @@ def parse_usage(value: str, *, policy: Policy = DEFAULT_POLICY) -> Preferences:
         flags_l.append("legacy_mapped")
     if purposes.get(Purpose.TRAIN_AI) is Verdict.RESERVED:
         # vocab-08 train-ai covers generative models only; compliance mode reads it as covering
-        # all AI training (§7.2 "flag the assumption").
+        # all AI training, and says so (docs/protocols.md#aipref-vocabulary).
         flags_l.append("all_training_assumed")
     return Preferences(purposes=purposes, flags=tuple(dict.fromkeys(flags_l)))
 
 
 def build_signal(statements: Sequence[Statement], ev: Evidence) -> Signal | None:
-    """Combine *statements* most-restrictively per purpose (vocab §5.1) into one Signal."""
+    """Combine *statements* most-restrictively per purpose (vocab-07 §5.1) into one Signal."""
     if not statements:
         return None
     purposes: dict[Purpose, Verdict] = {}
@@ -278,7 +282,7 @@ class RobotsContentUsage:
     Inside a scope: longest path match, identical-priority matches combined most-restrictively
     (A12); lines without a path apply where no path rule matches (A19). Across scopes (own group,
     ``*`` group, ungrouped lines, as :meth:`RobotsTxt.preferences_for` selected them) the results
-    combine most-restrictively (§7.5 compliance mode).
+    combine most-restrictively (docs/protocols.md#preference-scope).
     """
 
     __slots__ = ("_const", "_ev", "_memo", "_scopes")

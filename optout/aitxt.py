@@ -1,4 +1,5 @@
-"""Spawning ``ai.txt``: robots.txt grammar over file-type patterns (protocols.md §12.1).
+"""Spawning ``ai.txt``: robots.txt grammar over file-type patterns
+(docs/protocols.md#spawning-aitxt).
 
 ``/ai.txt`` uses robots.txt syntax; its meaning is "do not use matching files in AI datasets",
 so a ``Disallow`` match reserves train-ai and an ``Allow`` match that wins (longest match, allow

@@ -1,4 +1,5 @@
-"""Asset-embedded reservations: CAWG/C2PA training-mining and IPTC ``plus:DataMining`` (§11).
+"""Asset-embedded reservations: CAWG/C2PA training-mining and IPTC ``plus:DataMining``
+(docs/protocols.md#asset-metadata).
 
 Reading a C2PA manifest needs a C2PA SDK and reading XMP needs the media file: both happen in
 the I/O layer. This module maps what was extracted:
@@ -168,7 +169,8 @@ def from_c2pa_assertion(
     if generative is Verdict.RESERVED and other_training is not Verdict.RESERVED:
         flags.append("generative_only")
     if signature_valid is False:
-        # Honoured anyway (§11.1): the creator's wish is expressed even if unverifiable.
+        # Honoured anyway: the creator's wish is expressed even if unverifiable
+        # (docs/protocols.md#cawg-training-mining).
         flags.append("c2pa_invalid")
     purposes = {p: most_restrictive(v) for p, v in per.items()}
     reason = _describe("C2PA training-mining assertion", purposes)
@@ -217,7 +219,8 @@ def from_iptc_data_mining(
     sha256: str | None = None,
     flags: tuple[str, ...] = (),
 ) -> Signal | None:
-    """Return the reservation a PLUS ``DataMining`` value states, None if it states none (§11.2)."""
+    """Return the reservation a PLUS ``DataMining`` value states, None if it states none
+    (docs/protocols.md#iptc-datamining)."""
     if not isinstance(value, str):
         raise TypeError(f"value must be a str, not {type(value).__name__}")
     found = _DMI.findall(value[:2048])
@@ -357,6 +360,7 @@ def _is_data_mining(name: str, flags: list[str]) -> bool:
     if local != "DataMining":
         return False
     if ns != PLUS_NS:
-        # Lenience (§11.2: namespace unverified): any namespace's DataMining, flagged.
+        # Lenience (the namespace is unverified, docs/protocols.md#iptc-datamining): any
+        # namespace's DataMining, flagged.
         flags.append("lenient")
     return True

@@ -1,10 +1,11 @@
-"""Cloudflare Content Signals Policy: ``Content-Signal`` in robots.txt and headers (§8).
+"""Cloudflare Content Signals Policy: ``Content-Signal`` in robots.txt and headers
+(docs/protocols.md#content-signal).
 
-No formal grammar is published (protocols.md §8.2): the observed syntax is comma-separated ``key=value`` with
-keys ``search``, ``ai-input``, ``ai-train`` (values ``yes`` / ``no``) and ``use``
-(``immediate`` / ``reference`` / ``full``). That is an RFC 9651 Dictionary of Tokens, so the SF
-parser reads it first; unlike AIPREF, Heed reads it leniently (``Policy.lenient_values``), each
-lenience flagged:
+No formal grammar is published (docs/protocols.md#content-signal-syntax): the observed syntax is
+comma-separated ``key=value`` with keys ``search``, ``ai-input``, ``ai-train`` (values ``yes`` /
+``no``) and ``use`` (``immediate`` / ``reference`` / ``full``). That is an RFC 9651 Dictionary of
+Tokens, so the SF parser reads it first; unlike AIPREF, Heed reads it leniently
+(``Policy.lenient_values``), each lenience flagged:
 
 * values compared case-insensitively, quoted ``"no"`` accepted (C04, flag ``lenient``);
 * the typo ``ai_train`` (and a few near misses) read as the key it evidently means (C06, flags

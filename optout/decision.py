@@ -1,6 +1,7 @@
-"""The decision model every signal speaks (protocols.md §2).
+"""The decision model every signal speaks (docs/protocols.md#the-decision-model).
 
-A URL gets two answers that stay separate (ATTACH §3.1, "two-stage arrangement"):
+A URL gets two answers that stay separate (draft-ietf-aipref-attach-05 §3.1, "two-stage
+arrangement"; docs/protocols.md#two-answers-per-url):
 
 * ``crawl`` — may the crawler request it at all (robots.txt): ALLOW, DISALLOW or DEFER;
 * per purpose (``tdm``, ``train-ai``, ``ai-input``, ``search``) — is the use reserved under DSM
@@ -9,7 +10,8 @@ A URL gets two answers that stay separate (ATTACH §3.1, "two-stage arrangement"
 
 Each observed statement is a :class:`Signal` carrying its evidence (protocol, source URL, HTTP
 status, matched rule and line or raw value, parser version, sha256 of the document seen).
-:func:`combine` folds the signals into one :class:`Decision`, most restrictive per purpose (§2.3).
+:func:`combine` folds the signals into one :class:`Decision`, most restrictive per purpose
+(docs/protocols.md#combining-verdicts).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 #: Version of the protocol set this engine implements; recorded with every decision so that an
-#: audit can tell which rules applied (protocols.md §14: "the protocol-set version").
+#: audit can tell which rules applied (docs/protocols.md#protocol-set-version).
 PROTOCOL_SET_VERSION = "heed-protocols/2026.10"
 
 
@@ -55,7 +57,7 @@ class Use(StrEnum):
 
 
 class Purpose(StrEnum):
-    """Uses a reservation can address (protocols.md §2.1)."""
+    """Uses a reservation can address (docs/protocols.md#purposes)."""
 
     TDM = "tdm"
     TRAIN_AI = "train-ai"
@@ -98,7 +100,10 @@ _CRAWL_RESTRICTIVENESS = {Crawl.DISALLOW: 2, Crawl.DEFER: 1, Crawl.ALLOW: 0}
 
 
 def most_restrictive(verdicts: Iterable[Verdict]) -> Verdict:
-    """Return the most restrictive of *verdicts* (§2.3 rule 3), UNKNOWN for none."""
+    """Return the most restrictive of *verdicts*, UNKNOWN for none.
+
+    docs/protocols.md#combining-verdicts, rule 3.
+    """
     best = Verdict.UNKNOWN
     for verdict in verdicts:
         if _RESTRICTIVENESS[verdict] > _RESTRICTIVENESS[best]:
@@ -113,7 +118,7 @@ def sha256_hex(data: bytes) -> str:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
-    """Every policy knob of protocols.md §2.5, with Heed's conservative defaults.
+    """Every policy knob (docs/protocols.md#policy-knobs), with Heed's conservative defaults.
 
     One value, recorded with each decision (:meth:`as_dict`, :meth:`digest`).
     """
@@ -122,9 +127,11 @@ class Policy:
     purpose: Purpose = Purpose.TRAIN_AI
     #: RFC 9309 says a crawler MAY treat 401/403 as "no robots.txt"; we do not by default (F02).
     robots_403_allow: bool = False
-    #: A site that blocks GPTBot, CCBot, … at "/" has expressed intent against AI training (§13).
+    #: A site that blocks GPTBot, CCBot, … at "/" has expressed intent against AI training
+    #: (docs/protocols.md#named-ai-crawlers).
     treat_named_ai_blocks_as_reservation: bool = True
-    #: Apply Content-Usage / Content-Signal of the ``*`` group even when we have our own group (§7.5).
+    #: Apply Content-Usage / Content-Signal of the ``*`` group even when we have our own group
+    #: (docs/protocols.md#preference-scope).
     apply_star_group_preferences: bool = True
     #: Apply preference lines written before the first User-agent line to every group (A16, C08).
     apply_ungrouped_preferences: bool = True
@@ -334,7 +341,7 @@ def combine(
     complete: bool = True,
     gaps: Sequence[str] = (),
 ) -> Decision:
-    """Fold *signals* into one :class:`Decision` (protocols.md §2.3).
+    """Fold *signals* into one :class:`Decision` (docs/protocols.md#combining-verdicts).
 
     Crawl permission first: the most restrictive crawl verdict of any crawl signal, ALLOW when
     there is none. Per purpose, most restrictive wins across protocols; intra-TDMRep precedence
@@ -381,7 +388,8 @@ def combine(
     else:
         use = Use.NOT_RESERVED
         if target is Verdict.UNKNOWN:
-            # Art. 4(3): absent an express reservation, the exception applies (§2.3 rule 5).
+            # Art. 4(3): absent an express reservation, the exception applies
+            # (docs/protocols.md#combining-verdicts, rule 5).
             notes = ("no reservation found",)
     return Decision(
         url=url,

@@ -2,7 +2,7 @@
 
 Failed retrievals are explicit inputs (a status, an error string, a redirect count), so that
 each signal module maps them to an explicit verdict and nothing silently means "allow"
-(style.md lesson 3).
+(docs/development.md#failed-retrievals-are-inputs).
 """
 
 from __future__ import annotations

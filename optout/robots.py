@@ -150,7 +150,10 @@ class RobotsTxt:
         return decide(self.matcher_for(token), path)
 
     def preferences_for(self, token: str, *, star: bool, ungrouped: bool) -> list[PreferenceLine]:
-        """Return the preference lines that apply to *token*, scope-tagged (§7.5, A16/A17, C07/C08)."""
+        """Return the preference lines that apply to *token*, scope-tagged (A16/A17, C07/C08).
+
+        docs/protocols.md#preference-scope.
+        """
         key = product_token(token)
         own = self.groups.get(key) if key != STAR else None
         lines: list[PreferenceLine] = []
@@ -328,7 +331,8 @@ def _parse_delay(value: str) -> float | None:
 
 
 def named_groups(robots: RobotsTxt, tokens: Sequence[str]) -> list[tuple[str, Rule]]:
-    """Return (token, rule) for every token in *tokens* whose own group disallows ``/`` (§13)."""
+    """Return (token, rule) for every token in *tokens* whose own group disallows ``/``
+    (docs/protocols.md#named-ai-crawlers)."""
     blocked = []
     for token in tokens:
         key = product_token(token)

@@ -1,7 +1,9 @@
-"""What a robots.txt retrieval outcome means for crawling (RFC 9309 §2.3-2.4, protocols.md §3.2).
+"""What a robots.txt retrieval outcome means for crawling (RFC 9309 §2.3-2.4,
+docs/protocols.md#robotstxt-status-codes).
 
 A pure function of status, error, redirect count and body — the status table Scrapy's stock
-middleware gets wrong (it parses 5xx bodies and treats network errors as allow-all, §4.3):
+middleware gets wrong (it parses 5xx bodies and treats network errors as allow-all,
+docs/protocols.md#scrapys-robots-middleware):
 
 =========================  =============================================================
 2xx                        parse; an HTML page with no rules is logged (F08)
@@ -84,7 +86,10 @@ def retry_after(headers: HeaderPairs) -> float | None:
 
 
 def outcome(result: FetchResult, policy: Policy) -> RobotsOutcome:
-    """Return what a robots.txt retrieval means for every URL of its origin (§3.2 table)."""
+    """Return what a robots.txt retrieval means for every URL of its origin.
+
+    The table in docs/protocols.md#robotstxt-status-codes.
+    """
     status, error = result.status, result.error
 
     def verdict(

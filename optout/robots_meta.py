@@ -1,8 +1,9 @@
-"""Robots meta tag and ``X-Robots-Tag``: ``noai``, ``noimageai`` and friends (protocols.md §9).
+"""Robots meta tag and ``X-Robots-Tag``: ``noai``, ``noimageai`` and friends
+(docs/protocols.md#noai-and-noimageai).
 
 ``noai`` (DeviantArt, 2022) reserves tdm, train-ai and ai-input for the page or resource it is
-served with; ``noimageai`` does the same for images only (§2.2). Both the global scope
-(``<meta name="robots">``, an unscoped header value) and our own product token
+served with; ``noimageai`` does the same for images only (docs/protocols.md#noai-meaning). Both
+the global scope (``<meta name="robots">``, an unscoped header value) and our own product token
 (``<meta name="mybot">``, ``X-Robots-Tag: mybot: noai``) apply, and their directives are
 unioned: "Requestors must obey the sum of negative rules specific to their product token and the
 global product token" (draft-illyes-repext-00 §2.1.2). Directives are case-insensitive and
@@ -43,7 +44,8 @@ NOML = "noml"
 _AI_PURPOSES = (Purpose.TDM, Purpose.TRAIN_AI, Purpose.AI_INPUT)
 #: Bing gives these an AI meaning for Microsoft's own models (BING, Sept 2023).
 _MICROSOFT = frozenset({"noarchive", "nocache"})
-#: Index and presentation controls worth a log line (§9.2); defaults (index, follow, all) are not.
+#: Index and presentation controls worth a log line (docs/protocols.md#noai-meaning); defaults
+#: (index, follow, all) are not.
 _LOGGED = frozenset(
     {"noindex", "nofollow", "none", "nosnippet", "max-snippet", "noimageindex", "notranslate"}
 )
@@ -91,8 +93,9 @@ def parse_value(value: str, *, scoped: bool = True) -> list[Directive]:
     """Return the directives of one ``X-Robots-Tag`` value or robots meta ``content``.
 
     Google's ``ua: d1, d2`` scoping is read when *scoped*; so is the expired repext draft's
-    ``*=d1, d2; ExampleBot=d3`` syntax (read leniently, §9.2). A ``name:`` prefix counts as a user
-    agent only if it is a valid product token and not a known directive (N11).
+    ``*=d1, d2; ExampleBot=d3`` syntax (read leniently, docs/protocols.md#robots-meta-syntax). A
+    ``name:`` prefix counts as a user agent only if it is a valid product token and not a known
+    directive (N11).
     """
     directives: list[Directive] = []
     # Lenience: ';' separates repext segments; a stray ';' between plain directives is harmless.
@@ -127,7 +130,7 @@ def from_html(
     policy: Policy = DEFAULT_POLICY,
     is_image: bool = False,
 ) -> list[Signal]:
-    """Return the signals of the robots meta elements (``robots`` and *token*) of a page (§9)."""
+    """Return the signals of the robots meta elements (``robots`` and *token*) of a page."""
     if not isinstance(head, HtmlHead):
         raise TypeError(f"head must be an HtmlHead, not {type(head).__name__}")
     ours = product_token(token)
@@ -183,7 +186,7 @@ def from_headers(
     is_image: bool = False,
     header: str = "X-Robots-Tag",
 ) -> list[Signal]:
-    """Return the signals of every ``X-Robots-Tag`` (or repext ``Robots-Tag``) value (§9).
+    """Return the signals of every ``X-Robots-Tag`` (or repext ``Robots-Tag``) value.
 
     Multiple headers and comma lists are unioned (N10); *header* names the field in evidence.
     """
@@ -264,7 +267,8 @@ class _Context:
                     ("images_only",),
                 )
         if NOML in mine:
-            # Mojeek's proposal (§9.1): no published meaning to map, so it is logged.
+            # Mojeek's proposal (docs/protocols.md#noai-meaning): no published meaning to map, so
+            # it is logged.
             signal(
                 f"noml{where(NOML)}: proposed no-machine-learning directive, logged", {}, ("noml",)
             )

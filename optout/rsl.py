@@ -1,4 +1,4 @@
-"""RSL 1.0 (Really Simple Licensing): discovery and per-usage verdicts (protocols.md §10).
+"""RSL 1.0 (Really Simple Licensing): discovery and per-usage verdicts (docs/protocols.md#rsl).
 
 Discovery: robots.txt ``License:`` records (global, never tied to a group; relative URLs are
 non-conformant but resolved against the robots.txt URL, L09), ``Link: <…>; rel="license";
@@ -7,7 +7,8 @@ type="application/rsl+xml"`` headers (L08) and the same ``<link>`` in HTML.
 The licence document (namespace ``https://rslstandard.org/rsl``, parsed with defusedxml) holds
 ``<content url>`` elements matched with the shared RFC 9309 matcher (most specific wins), each
 with licences whose ``<permits type="usage">`` / ``<prohibits type="usage">`` tokens map onto
-Heed's purposes. Heed's readings, where RSL's normative text was not available (§10.2):
+Heed's purposes. Heed's readings, where RSL's normative text was not available
+(docs/protocols.md#rsl-readings):
 
 * a prohibited use is RESERVED; when a licence lists permitted uses, every use *not* listed is
   RESERVED too (a use the licence does not grant is not licensed; L02);
@@ -47,7 +48,8 @@ MAX_HEADER_CHARS = 16 * 1024
 _ALL = (Purpose.TDM, Purpose.TRAIN_AI, Purpose.AI_INPUT, Purpose.SEARCH)
 _AI = (Purpose.TDM, Purpose.TRAIN_AI, Purpose.AI_INPUT)
 #: Prohibited usage token ⇒ purposes reserved. ``ai-train`` is training only, as AIPREF's
-#: ``train-ai`` (§2.2); ``ai-index`` (AI retrieval indexes) is closest to ai-input.
+#: ``train-ai``; ``ai-index`` (AI retrieval indexes) is closest to ai-input
+#: (docs/protocols.md#rsl-readings).
 _PROHIBITS: dict[str, tuple[Purpose, ...]] = {
     "all": _ALL,
     "ai-all": _AI,

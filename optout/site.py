@@ -156,7 +156,10 @@ class Site:
     # -- site level -------------------------------------------------------------------------
 
     def _ai_blocks(self, rb: RobotsTxt) -> list[Signal]:
-        """Return the named-AI-crawler block signal (§13), if the file blocks any at ``/``."""
+        """Return the named-AI-crawler block signal, if the file blocks any at ``/``.
+
+        docs/protocols.md#named-ai-crawlers.
+        """
         own = product_token(self.token)
         blocked = [(t, r) for t, r in named_groups(rb, TRAINING) if product_token(t) != own]
         others = [t for t, _r in named_groups(rb, AI_OTHER) if product_token(t) != own]

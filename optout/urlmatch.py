@@ -1,7 +1,9 @@
-"""RFC 9309 path patterns: normalisation and longest match (RFC 9309 §2.2.2-2.2.3, protocols.md §3.5).
+"""RFC 9309 path patterns: normalisation and longest match (RFC 9309 §2.2.2-2.2.3,
+docs/protocols.md#robotstxt-path-matching).
 
 One matcher serves robots.txt Allow/Disallow, AIPREF ``Content-Usage`` paths,
-``DisallowAITraining``, TDMRep ``location``, RSL ``content url`` and ai.txt (protocols.md §16.4).
+``DisallowAITraining``, TDMRep ``location``, RSL ``content url`` and ai.txt
+(docs/protocols.md#one-path-matcher-for-every-protocol).
 
 Normalisation (both sides alike: a rule's pattern and the URL it is matched against) follows
 Protego (>= 0.7): unreserved ``%XX`` decoded, the escapes of ``/`` and ``%`` kept, every other
@@ -37,10 +39,10 @@ and speed on large files, so the rules of a group are compiled here into hash ta
 prefixes bucketed by length, ``$``-anchored literals by value, and only true wildcard patterns
 scanned, in priority order, with early exit.
 
-Corrections to Protego (protocols.md §4.2): no ``index.html`` ⇒ directory rule (R44, strict
-RFC); a trailing ``$`` is only an anchor, never also a literal ``%24`` rule; patterns must start
-with ``/`` or ``*`` (R52, R53); specificity in octets, invalid UTF-8 escapes and bare ``%`` kept
-(above).
+Corrections to Protego (docs/protocols.md#protego-deviations): no ``index.html`` ⇒ directory
+rule (R44, strict RFC); a trailing ``$`` is only an anchor, never also a literal ``%24`` rule;
+patterns must start with ``/`` or ``*`` (R52, R53); specificity in octets, invalid UTF-8 escapes
+and bare ``%`` kept (above).
 """
 
 from __future__ import annotations

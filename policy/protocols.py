@@ -2,7 +2,7 @@
 
 The published documents (crawler information, copyright policy, training-content summary) must
 name every rights-reservation protocol the crawler honours, with its version, and state the
-robots.txt status-code policy exactly (Code of Practice Measure 1.3(4); regulation.md AC-08,
+robots.txt status-code policy exactly (Code of Practice Measure 1.3(4); docs/regulation.md AC-08,
 AC-14, AC-19). Both are derived here from optout/ itself — the :class:`~optout.decision.Protocol`
 values and each module's ``PARSER`` constant, the :class:`~optout.decision.Policy` knob values —
 so a document cannot claim a protocol or a behaviour the engine does not have. Pure functions, no

@@ -1,4 +1,5 @@
-"""Which stored items a summary counts: the training set of one model (regulation.md §4.3 step 2).
+"""Which stored items a summary counts: the training set of one model
+(docs/regulation.md#the-domain-list, step 2).
 
 An item is in the training set of a model when
 

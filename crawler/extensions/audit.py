@@ -1,7 +1,7 @@
 """The audit extension: the audit trail of every decision, document and stored item.
 
-:class:`AuditExtension` is the crawler's one door to :class:`audit.AuditStore` (style.md §10,
-regulation.md AC-03, AC-20):
+:class:`AuditExtension` is the crawler's one door to :class:`audit.AuditStore`
+(docs/development.md#package-layout; docs/regulation.md AC-03, AC-20):
 
 * ``spider_opened`` — open the database (``HEED_DB``, else ``$HEED_DB``, else ``heed.db``) and start
   the run, or resume it: the run key is ``HEED_RUN_KEY``, else the one kept in ``JOBDIR`` (written

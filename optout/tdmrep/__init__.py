@@ -1,8 +1,9 @@
-"""W3C TDM Reservation Protocol (TDMRep): every layer a reservation is written in (protocols.md §6).
+"""W3C TDM Reservation Protocol (TDMRep): every layer a reservation is written in
+(docs/protocols.md#tdmrep).
 
 Vectors T01-T24. A reservation covers ``tdm``, ``train-ai`` and ``ai-input``; ``search`` is not
-covered by TDMRep (§2.2), so it is never stated. One module per layer, because each is read at a
-different moment of a crawl:
+covered by TDMRep (docs/protocols.md#signals-and-purposes), so it is never stated. One module per
+layer, because each is read at a different moment of a crawl:
 
 * :mod:`~optout.tdmrep.wellknown` — the origin's ``/.well-known/tdmrep.json``, parsed once per
   origin (:func:`parse_wellknown` → :class:`TdmRepFile`), its rules compiled in

@@ -1,4 +1,6 @@
-"""TDMRep in EPUB OPF and PDF XMP: the file's own statement, read from its bytes (§6.3, T20-T22).
+"""TDMRep in EPUB OPF and PDF XMP: the file's own statement, read from its bytes (T20-T22).
+
+docs/protocols.md#tdmrep-layers.
 
 An EPUB or PDF carries its reservation in its metadata, which outranks the origin's file and the
 HTTP headers (:func:`optout.tdmrep.page.resolve`). The values are read like every other text layer

@@ -1,4 +1,5 @@
-"""A tdmrep.json's rules compiled for the two readings of "most specific match" (protocols.md §6).
+"""A tdmrep.json's rules compiled for the two readings of "most specific match"
+(docs/protocols.md#where-tdmrep-leaves-room).
 
 TDMRep says "the most specific match is the first in sequence"; Heed decides by the first rule in
 sequence that matches and also computes the longest match, to keep a reservation when only that

@@ -1,4 +1,6 @@
-"""TDMRep for one resource: its HTTP headers and HTML meta, and the layers' precedence (§6.2-6.4).
+"""TDMRep for one resource: its HTTP headers and HTML meta, and the layers' precedence.
+
+docs/protocols.md#tdmrep-layers and docs/protocols.md#tdmrep-precedence.
 
 A page's own statements (vectors T11-T19, T24) may override what the origin's file says
 (:mod:`optout.tdmrep.wellknown`); EPUB and PDF metadata are read in :mod:`optout.tdmrep.assets`.
@@ -9,7 +11,7 @@ Choices (recorded in the signal's flags):
 * HTTP headers and HTML meta are text tokens and stay strict (T14, :mod:`optout.tdmrep.values`).
 * HTML read only in part (:attr:`optout.html_head.HtmlHead.incomplete`): the meta layer DEFERs
   unless what was read already reserves (flag ``incomplete``).
-* Precedence (§6.4, :func:`resolve`): file < header < HTML meta / EPUB / PDF; a later value wins
+* Precedence (:func:`resolve`): file < header < HTML meta / EPUB / PDF; a later value wins
   even when it says 0, absence never resets. HTML meta covers only the page it is in (T17): the
   caller passes it only for that page's own URL, never for embedded media.
 * Several origins (redirects, T24): :func:`most_restrictive_file` over each origin's file signal,
@@ -90,13 +92,14 @@ def from_html(
     )
 
 
-#: §6.4 order: tdmrep.json < HTTP header < HTML meta / EPUB / PDF (one kind per resource).
+#: The order of precedence: tdmrep.json < HTTP header < HTML meta / EPUB / PDF (one kind per
+#: resource).
 _RANK = {Protocol.TDMREP_FILE: 0, Protocol.TDMREP_HEADER: 1}
 _RANK |= dict.fromkeys((Protocol.TDMREP_META, Protocol.TDMREP_EPUB, Protocol.TDMREP_PDF), 2)
 
 
 def resolve(layers: Sequence[Signal | None]) -> Signal | None:
-    """Return the one effective TDMRep signal: a later, more specific value supersedes (§6.4)."""
+    """Return the one effective TDMRep signal: a later, more specific value supersedes."""
     present = [s for s in layers if s is not None]
     for s in present:
         if s.protocol not in _RANK:
@@ -108,7 +111,7 @@ def resolve(layers: Sequence[Signal | None]) -> Signal | None:
     for sig in present:
         verdict = sig.purposes.get(Purpose.TDM)
         if sig.licence_url and verdict is not Verdict.NOT_RESERVED:
-            policy = sig.licence_url  # absence never resets; a later policy replaces (§6.4)
+            policy = sig.licence_url  # absence never resets; a later policy replaces
         if verdict is None:
             continue
         now = current.purposes[Purpose.TDM] if current is not None else None
@@ -124,7 +127,7 @@ def resolve(layers: Sequence[Signal | None]) -> Signal | None:
     if replaced:
         said = ", ".join(f"{s.protocol.value} {s.purposes[Purpose.TDM].value}" for s in replaced)
         reason += f" (supersedes {said})"
-    url = policy if final is Verdict.RESERVED else None  # the latest policy stated, per §6.4
+    url = policy if final is Verdict.RESERVED else None  # the latest policy stated
     current = replace(current, reason=reason, licence_url=url)
     earlier = {s.purposes[Purpose.TDM] for s in replaced} - {final, Verdict.DEFER}
     return add_flag(current, "conflict") if earlier else current

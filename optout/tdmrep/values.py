@@ -1,14 +1,14 @@
 """TDMRep values written as text: one layer's ``tdm-reservation`` / ``tdm-policy`` → a Signal.
 
 Every TDMRep layer but the JSON file writes its values as text (HTTP headers, HTML meta, EPUB OPF
-meta, PDF XMP), so they share one reading, :func:`statement` (protocols.md §6.2), and one way of
-picking the strictest of several layers' values (:func:`strictest`). Kept apart from the layers
-so that the page-level signals (:mod:`optout.tdmrep.page`) and the EPUB and PDF readers
-(:mod:`optout.tdmrep.assets`) read values identically.
+meta, PDF XMP), so they share one reading, :func:`statement` (docs/protocols.md#tdmrep-values),
+and one way of picking the strictest of several layers' values (:func:`strictest`). Kept apart
+from the layers so that the page-level signals (:mod:`optout.tdmrep.page`) and the EPUB and PDF
+readers (:mod:`optout.tdmrep.assets`) read values identically.
 
 Choices (recorded in flags):
 
-* Only ``1`` and ``0`` are values (§6.2: "Other values are considered protocol errors ... unset").
+* Only ``1`` and ``0`` are values (any other value is a protocol error, read as unset).
   ``Policy.lenient_values`` maps ``true`` / ``yes`` to 1 (flag ``nonconformant``) only where a
   type system makes the near-miss a typed spelling of 1: the JSON file (T09, in
   :mod:`optout.tdmrep.wellknown`) and XMP, whose Boolean type serialises as ``True``. Headers,
@@ -16,8 +16,8 @@ Choices (recorded in flags):
   unset.
 * Several values in one layer (repeated header, comma list, several meta tags): a 1 among them
   reserves (conservative; flags ``nonconformant``, plus ``conflict`` if a 0 is there too).
-* ``tdm-policy`` becomes ``licence_url`` only with a reservation (§6.2: "SHOULD NOT process
-  ``tdm-policy``" with 0, T18); its value is still recorded in ``rule``.
+* ``tdm-policy`` becomes ``licence_url`` only with a reservation (TDMRep says not to process
+  ``tdm-policy`` given with 0, T18); its value is still recorded in ``rule``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ from optout.decision import most_restrictive as _most_restrictive
 
 #: The parser named in every TDMRep signal's evidence (and in the published documents).
 PARSER = "heed-tdmrep/1"
-#: The purposes a TDMRep reservation speaks about (§2.2); search is not covered by TDMRep.
+#: The purposes a TDMRep reservation speaks about (docs/protocols.md#signals-and-purposes);
+#: search is not covered by TDMRep.
 COVERED = (Purpose.TDM, Purpose.TRAIN_AI, Purpose.AI_INPUT)
 #: Near-miss spellings of 1 that ``Policy.lenient_values`` accepts where a type system allows.
 LENIENT_YES = frozenset({"1", "true", "yes"})
@@ -100,7 +101,8 @@ def statement(
     verdict, more = _classify(tokens, lenient) if tokens else (None, ["policy_only"])
     flags.extend(more)
     if not tokens:
-        # tdm-policy alone states no value, but replaces an earlier layer's policy (§6.4).
+        # tdm-policy alone states no value, but replaces an earlier layer's policy
+        # (docs/protocols.md#tdmrep-precedence).
         reason = f"{label}: tdm-policy without tdm-reservation"
     elif verdict is None:
         reason = f"{label} has no valid value ({', '.join(tokens)!r}): tdm-reservation is unset"

@@ -1,16 +1,17 @@
 """TDMRep's origin file, ``/.well-known/tdmrep.json``: fetch outcome → rules → per-path signal.
 
-The file is the site-level layer of TDMRep (protocols.md §6.3 item 1, vectors T01-T10, T23):
-parsed once per origin by :func:`parse_wellknown`, then asked about every path of the site by
-:meth:`TdmRepFile.evaluate`. Page-level layers, which may override it, are in
+The file is the site-level layer of TDMRep (docs/protocols.md#tdmrep-layers, vectors T01-T10,
+T23): parsed once per origin by :func:`parse_wellknown`, then asked about every path of the site
+by :meth:`TdmRepFile.evaluate`. Page-level layers, which may override it, are in
 :mod:`optout.tdmrep.page`.
 
-Choices where the spec leaves room (each recorded in the signal's flags):
+Choices where the spec leaves room (each recorded in the signal's flags;
+docs/protocols.md#where-tdmrep-leaves-room):
 
 * 404/410 (and other 4xx except 401/403/407/408/429) mean "does not implement this protocol"
-  (§6.3, T05); 5xx, 401/403/407/408/429, redirects not followed, network errors, truncated bodies
-  and invalid JSON of a file that exists DEFER (§6.6, T23; fail closed like robots.txt F02-F05,
-  F07, F13). An HTML page served with 200 is a soft 404 (flag ``html_body``); an empty body has
+  (T05); 5xx, 401/403/407/408/429, redirects not followed, network errors, truncated bodies and
+  invalid JSON of a file that exists DEFER (T23; fail closed like robots.txt F02-F05, F07,
+  F13). An HTML page served with 200 is a soft 404 (flag ``html_body``); an empty body has
   no rules (flag ``empty``).
 * "The most specific match is the first in sequence": first-in-sequence decides. Heed also
   computes the longest-match reading (:mod:`optout.tdmrep.index`), and when only that reading
@@ -36,7 +37,7 @@ from optout.tdmrep.index import RuleIndex
 from optout.tdmrep.values import LENIENT_YES, PARSER, policy_url, verdict_purposes
 from optout.urlmatch import Rule, normalize_pattern
 
-#: Where an origin publishes its TDMRep file (§6.3 item 1).
+#: Where an origin publishes its TDMRep file (docs/protocols.md#tdmrep-layers).
 WELL_KNOWN_PATH = "/.well-known/tdmrep.json"
 #: Bytes of tdmrep.json parsed; real files are a few KiB. Larger ⇒ DEFER (cannot check all).
 MAX_BODY = 2 * 1024 * 1024
@@ -122,7 +123,7 @@ class TdmRepFile:
 
 
 def parse_wellknown(result: FetchResult, *, policy: Policy = DEFAULT_POLICY) -> TdmRepFile:
-    """Return the parsed outcome of fetching ``/.well-known/tdmrep.json`` (§6.3 item 1)."""
+    """Return the parsed outcome of fetching ``/.well-known/tdmrep.json``."""
     if not isinstance(result, FetchResult):
         raise TypeError("result must be a FetchResult")
     state, reason, flags, data = _read_file(result, policy.lenient_values)

@@ -1,4 +1,4 @@
-"""The public crawler information (Code of Practice Measure 1.3(4), regulation.md AC-08).
+"""The public crawler information (Code of Practice Measure 1.3(4), docs/regulation.md AC-08).
 
 :func:`build` turns :class:`~policy.publish.inputs.Inputs` into two parts:
 

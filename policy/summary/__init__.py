@@ -1,4 +1,6 @@
-"""The EU public summary of training content (AI Act Art. 53(1)(d); regulation.md §4, AC-10–16).
+"""The EU public summary of training content (AI Act Art. 53(1)(d); docs/regulation.md AC-10–16).
+
+What the template asks: docs/regulation.md#the-training-content-summary-template.
 
 Library use, in three steps (``heed report summary`` runs them in this order)::
 

@@ -15,7 +15,8 @@ from audit import NO_SIGNAL, Exclusion, ScopeRun, SummaryData
 from policy.protocols import PROTOCOL_SET_VERSION, honoured_protocols, robots_policy_lines
 from policy.summary.rules import plural
 
-#: What Heed guarantees whatever the configuration (regulation.md AC-01, AC-03, AC-06, AC-07).
+#: What Heed guarantees whatever the configuration (docs/regulation.md AC-01, AC-03, AC-06,
+#: AC-07).
 FIXED_BEHAVIOUR = (
     (
         "robots.txt is honoured as RFC 9309 specifies; a robots.txt that cannot be read because "

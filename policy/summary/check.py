@@ -3,8 +3,9 @@
 A summary is complete when every required (R) field has a value, and every conditional (C)
 field whose Yes/No answer is "Yes" is filled. It is consistent when heed.toml and the audit
 database agree (the model's run keys exist; "no crawlers" is not said while crawled content is
-in scope). An update is due (regulation.md §4.4, AC-16) when the published version no longer
-matches the evidence, or is over six months old while the model is still being trained.
+in scope). An update is due (docs/regulation.md#summary-updates, AC-16) when the published
+version no longer matches the evidence, or is over six months old while the model is still being
+trained.
 """
 
 from __future__ import annotations

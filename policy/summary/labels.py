@@ -1,12 +1,12 @@
-"""The template's headings and field labels, verbatim (regulation.md §4.2), in template order.
+"""The template's headings and field labels, verbatim, in template order.
 
 One table drives the JSON form, both renderings and the ``--check`` validator, so a label or
 its position cannot differ between them. Requirement marks: R required, C conditional (required
 when a preceding Yes/No answer is "Yes"), O optional.
 
-Labels are copied from regulation.md §4.2, which confirms them against the CycloneDX
-transcription and filled-in provider summaries. Three are not quoted there; their wording is
-Heed's and says so in :data:`UNVERIFIED`.
+Labels are the template's (docs/regulation.md#the-templates-fields), as confirmed by the
+CycloneDX transcription and filled-in provider summaries. Three could not be confirmed word for
+word; their wording is Heed's and says so in :data:`UNVERIFIED`.
 """
 
 from __future__ import annotations
@@ -295,9 +295,10 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     "3.3": (_f("other", "Other relevant information about data processing (optional)", "O"),),
 }
 
-#: Labels whose exact template wording regulation.md does not quote (Heed's wording).
+#: Labels whose exact template wording could not be confirmed (Heed's wording;
+#: docs/regulation.md#the-templates-fields).
 UNVERIFIED: dict[str, str] = {
-    "1.3/continuously_trained": "regulation.md §4.2 says only that the template asks it [S]",
-    "2.2/licensed_modalities": "regulation.md §4.2 gives 'If yes, modality(ies)' unquoted",
-    "2.2/private_modalities": "regulation.md §4.2 gives 'Modality(ies)' unquoted",
+    "1.3/continuously_trained": "secondary sources say only that the template asks it",
+    "2.2/licensed_modalities": "'If yes, modality(ies)' is known only from summaries, not quoted",
+    "2.2/private_modalities": "'Modality(ies)' is known only from summaries, not quoted",
 }

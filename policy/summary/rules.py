@@ -2,11 +2,11 @@
 
 Pure functions, exact integer arithmetic: a boundary never depends on float rounding.
 
-* Size bins (regulation.md §4.2), read literally: "Less than X" excludes X and "More than Y"
-  excludes Y, so an exact boundary value falls in the middle bin (1 billion tokens → "1 billion
-  to 10 trillion tokens").
-* Domain count (regulation.md §4.3): the first ``ceil(0.10·N)`` registrable domains, or
-  ``min(ceil(0.05·N), 1000)`` for an SME, N being the distinct domains in scope.
+* Size bins (docs/regulation.md#size-bins), read literally: "Less than X" excludes X and "More
+  than Y" excludes Y, so an exact boundary value falls in the middle bin (1 billion tokens → "1
+  billion to 10 trillion tokens").
+* Domain count (docs/regulation.md#the-domain-list): the first ``ceil(0.10·N)`` registrable
+  domains, or ``min(ceil(0.05·N), 1000)`` for an SME, N being the distinct domains in scope.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class Bins:
 
 _HOURS = ("Less than 10 000 hours", "10 000 to 1 million hours", "More than 1 million hours")
 
-#: Template §1.3 size ranges per modality, labels verbatim (regulation.md §4.2).
+#: Template §1.3 size ranges per modality, labels verbatim (docs/regulation.md#size-bins).
 BINS: dict[str, Bins] = {
     "text": Bins(
         Fraction(10**9),

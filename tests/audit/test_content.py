@@ -71,7 +71,7 @@ def test_edited_signals_and_orphans_are_found(store: AuditStore, engine: Engine)
         ("a.b.c.example.com", "example.com"),
         ("example.com", "example.com"),
         ("EXAMPLE.com.", "example.com"),
-        ("user.github.io", "github.io"),  # ICANN section only (regulation.md §4.3)
+        ("user.github.io", "github.io"),  # ICANN section only (docs/regulation.md#the-domain-list)
         ("bücher.example.de", "example.de"),
         ("127.0.0.1", "127.0.0.1"),
         ("[::1]", "[::1]"),

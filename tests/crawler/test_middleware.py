@@ -1,4 +1,6 @@
-"""The rights-reservation middleware's parts, without a network (style.md lesson 7).
+"""The rights-reservation middleware's parts, without a network.
+
+docs/development.md#tests-without-a-network.
 
 A real Crawler (``scrapy.utils.test.get_crawler``, project settings), real ``HtmlResponse``
 objects; the site-level documents come from an in-memory table of FetchResults given to the

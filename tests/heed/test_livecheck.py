@@ -92,7 +92,10 @@ def test_disallowed_page_is_never_requested(virtual_web: VirtualWeb) -> None:
 def test_robots_status_semantics(
     virtual_web: VirtualWeb, route: dict[str, Any], crawl: str
 ) -> None:
-    """§3.2: errors never mean allow, and a page is requested only when crawl is allowed."""
+    """Errors never mean allow, and a page is requested only when crawl is allowed.
+
+    docs/protocols.md#robotstxt-status-codes.
+    """
     virtual_web.add("http://s.test/robots.txt", **route)
     virtual_web.add("http://s.test/page", body="<html>hi</html>", content_type="text/html")
     line = one("http://s.test/page")

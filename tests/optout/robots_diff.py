@@ -77,12 +77,12 @@ CAUSES: dict[str, str] = {
     "dollar-literal": (
         "Protego reads a pattern with '$' twice: as written (a final '$' anchors) and again with "
         "every '$' as a literal %24, so that 'Allow: /a$' also allows the path '/a$'; Heed "
-        "reads a final '$' only as the end anchor and any other '$' as a literal (protocols.md "
-        "§4.2, RFC 9309 §2.2.3)"
+        "reads a final '$' only as the end anchor and any other '$' as a literal (RFC 9309 "
+        "§2.2.3; docs/protocols.md#protego-deviations)"
     ),
     "index-html": (
         "Protego lets 'Allow: /d/index.html' also allow '/d/' (a Google-only rule); Heed follows "
-        "RFC 9309 strictly (protocols.md R44)"
+        "RFC 9309 strictly (docs/protocols.md R44)"
     ),
     "pattern-validity": (
         "a path pattern must start with '/' or '*' (RFC 9309 §2.2.2, R53); Protego keeps the "

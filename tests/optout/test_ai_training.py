@@ -1,4 +1,5 @@
-"""Microsoft ``DisallowAITraining`` / ``AllowAITraining`` (protocols.md §12.2): R50, R51, X13."""
+"""Microsoft ``DisallowAITraining`` / ``AllowAITraining`` (docs/protocols.md#disallowaitraining):
+R50, R51, X13."""
 
 from __future__ import annotations
 
@@ -104,7 +105,10 @@ def test_no_match_and_empty_value_are_no_statement() -> None:
 
 
 def test_lines_do_not_close_the_user_agent_run() -> None:
-    """Other records never close a run: ``*`` after the line shares CCBot's group (§12.2)."""
+    """Other records never close a run: ``*`` after the line shares CCBot's group.
+
+    docs/protocols.md#disallowaitraining.
+    """
     body = "User-agent: CCBot\nUser-agent: *\nDisallowAITraining: /\n"
     assert _train_ai(body, "/x") is Verdict.RESERVED
 

@@ -1,4 +1,5 @@
-"""AIPREF ``Content-Usage`` (protocols.md §7): every A-xx vector plus the parser's contract."""
+"""AIPREF ``Content-Usage`` (docs/protocols.md#aipref-content-usage): every A-xx vector
+plus the parser's contract."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tests.optout.vectors import load
 CASES = load("aipref")
 BY_ID = {c["id"]: c for c in CASES}
 STRICT = Policy(apply_star_group_preferences=False, apply_ungrouped_preferences=False)
-#: AIPREF's own data-model values (§0.1 legend) as Heed verdicts.
+#: AIPREF's own data-model values (allowed, disallowed, unknown) as Heed verdicts.
 AIPREF_VALUE = {
     "disallowed": Verdict.RESERVED,
     "allowed": Verdict.NOT_RESERVED,
@@ -77,7 +78,7 @@ def test_vector(case: dict[str, Any]) -> None:
                 # the crawl verdict makes the preference moot (combination layer).
                 assert not allowed
                 continue
-            if "response_headers" in inputs:  # A10: header and robots.txt rule combine (§5.1)
+            if "response_headers" in inputs:  # A10: header and robots.txt rule combine
                 header = aipref.from_header(
                     list(inputs["response_headers"].values()), source=query["url"], status=200
                 )
@@ -155,7 +156,10 @@ def test_ai_use_maps_to_ai_input() -> None:
 
 
 def test_search_y_never_permits_training() -> None:
-    """``search=y`` (-08 "search overrides") is not a training permission (§7.2)."""
+    """``search=y`` (-08 "search overrides") is not a training permission.
+
+    docs/protocols.md#aipref-vocabulary.
+    """
     sig = _header("search=y")
     assert sig is not None
     assert dict(sig.purposes) == {Purpose.SEARCH: Verdict.NOT_RESERVED}
@@ -243,7 +247,10 @@ def test_broken_specific_line_does_not_shadow_valid_rule() -> None:
 
 
 def test_star_group_combines_most_restrictively_with_own_group() -> None:
-    """Compliance mode: own group and ``*`` group are evaluated apart and combined (§7.5)."""
+    """Compliance mode: own group and ``*`` group are evaluated apart and combined.
+
+    docs/protocols.md#preference-scope.
+    """
     body = (
         "User-Agent: *\nContent-Usage: train-ai=n\n\n"
         "User-Agent: MyBot\nAllow: /\nContent-Usage: /x train-ai=y\n"

@@ -1,4 +1,5 @@
-"""Spawning ``ai.txt`` (protocols.md §12.1): every S-xx vector, status handling, contract."""
+"""Spawning ``ai.txt`` (docs/protocols.md#spawning-aitxt): every S-xx vector, status handling,
+contract."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""CAWG/C2PA training-mining and IPTC ``plus:DataMining`` (protocols.md §11): M-xx vectors, X10."""
+"""CAWG/C2PA training-mining and IPTC ``plus:DataMining`` (M-xx vectors, X10).
+
+docs/protocols.md#asset-metadata."""
 
 from __future__ import annotations
 

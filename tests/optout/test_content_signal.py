@@ -1,4 +1,5 @@
-"""Cloudflare ``Content-Signal`` (protocols.md §8): every C-xx vector, X03/X14, and the contract."""
+"""Cloudflare ``Content-Signal`` (docs/protocols.md#content-signal): every C-xx vector, X03/X14,
+and the contract."""
 
 from __future__ import annotations
 
@@ -160,7 +161,10 @@ def test_values_are_case_sensitive_without_lenience() -> None:
     ],
 )
 def test_lenient_readings(value: str, verdict: Verdict, flag: str | None) -> None:
-    """Each near miss is read as evidently meant, and flagged (protocols.md §8.2)."""
+    """Each near miss is read as evidently meant, and flagged.
+
+    docs/protocols.md#content-signal-syntax.
+    """
     sig = _line_signal(value)
     assert _verdict(sig, Purpose.TRAIN_AI) is verdict
     if flag is not None:
@@ -190,7 +194,10 @@ def test_path_form_applies_where_the_path_matches() -> None:
 
 
 def test_star_group_combines_with_own_group() -> None:
-    """Compliance mode applies ``*`` group signals to a crawler with its own group (§7.5)."""
+    """Compliance mode applies ``*`` group signals to a crawler with its own group.
+
+    docs/protocols.md#preference-scope.
+    """
     body = "User-Agent: *\nContent-Signal: ai-train=no\nAllow: /\n\nUser-Agent: MyBot\nAllow: /\n"
     sig = _robots_signal(body, "MyBot", "/x")
     assert _verdict(sig, Purpose.TRAIN_AI) is Verdict.RESERVED

@@ -1,4 +1,6 @@
-"""Cross-protocol verdicts (protocols.md §15, vectors X01-X15) through the site engine.
+"""Cross-protocol verdicts (vectors X01-X15) through the site engine.
+
+docs/protocols.md#cross-protocol-scenarios.
 
 Each situation is played the way the crawler meets it: an origin's documents compiled into a
 :class:`~optout.site.Site`, the decision before the request, then the response's headers and HTML.
@@ -97,7 +99,7 @@ def _check(decision: Decision, expected: Any, default: str | None) -> None:
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_cross_protocol(case: dict[str, Any]) -> None:
-    """Heed's default reading of each §15 situation."""
+    """Heed's default reading of each X-vector situation."""
     expected = case["expected"]
     policy = Policy(**case["inputs"].get("config", {}))
     decision = _decide(case, policy)

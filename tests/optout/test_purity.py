@@ -1,4 +1,5 @@
-"""optout/ stays pure: no I/O libraries, no framework, no other Heed layer (style.md lesson 1)."""
+"""optout/ stays pure: no I/O libraries, no framework, no other Heed layer
+(docs/development.md#pure-parsers-thin-middleware)."""
 
 from __future__ import annotations
 

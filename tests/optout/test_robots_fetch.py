@@ -1,4 +1,5 @@
-"""robots.txt fetch outcomes (protocols.md §3.2, vectors F01-F14): never fail open."""
+"""robots.txt fetch outcomes (docs/protocols.md#robotstxt-status-codes, vectors F01-F14): never
+fail open."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Robots meta / ``X-Robots-Tag`` ``noai`` and friends (protocols.md §9): N-xx vectors and more."""
+"""Robots meta / ``X-Robots-Tag`` ``noai`` and friends (N-xx vectors and more).
+
+docs/protocols.md#noai-and-noimageai."""
 
 from __future__ import annotations
 

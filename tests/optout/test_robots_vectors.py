@@ -1,4 +1,6 @@
-"""robots.txt parsing and matching: every §3.8 vector (R-xx) and google/robotstxt's expectations.
+"""robots.txt parsing and matching: every R-xx vector and google/robotstxt's expectations.
+
+The vectors are explained in docs/protocols.md#robotstxt-vectors.
 
 Heed follows the ``heed`` reading of a vector where the spec gives one, else its ``crawl`` reading.
 Vectors Heed knowingly does not follow are listed in ``NOT_FOLLOWED`` with the reason; each is
@@ -19,16 +21,16 @@ from tests.optout.vectors import load
 #: closing note of the foundation issue repeats it).
 NOT_FOLLOWED: dict[str, str] = {
     "ID_Encoding:419": (
-        "a raw UTF-8 URL is percent-encoded before matching (protocols.md R36); Google expects the "
-        "caller to pass it escaped and compares bytes"
+        "a raw UTF-8 URL is percent-encoded before matching (docs/protocols.md R36); Google "
+        "expects the caller to pass it escaped and compares bytes"
     ),
     "ID_Encoding:430": "as above (R36)",
     "ID_Encoding:441": (
-        "symmetric percent-normalisation (protocols.md R37): /foo/bar/%62%61%7A matches /foo/bar/baz; "
-        "Google compares the escaped forms"
+        "symmetric percent-normalisation (docs/protocols.md R37): /foo/bar/%62%61%7A matches "
+        "/foo/bar/baz; Google compares the escaped forms"
     ),
     "GoogleOnly_IndexHTMLisDirectory:505": (
-        "strict RFC 9309 (protocols.md R44): Allow: /x/index.html does not also allow /x/"
+        "strict RFC 9309 (docs/protocols.md R44): Allow: /x/index.html does not also allow /x/"
     ),
     "GoogleOnly_AcceptUserAgentUpToFirstSpace:247": (
         "Heed validates its own product token when configured; a query token with a space is cut "

@@ -1,4 +1,5 @@
-"""RSL 1.0 licences (protocols.md §10): every L-xx vector, X11, discovery, parser contract."""
+"""RSL 1.0 licences (docs/protocols.md#rsl): every L-xx vector, X11, discovery, parser
+contract."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ KEYS = {
     "train-ai": Purpose.TRAIN_AI,
     "ai-input": Purpose.AI_INPUT,
     "search": Purpose.SEARCH,
-    # RSL's ai-index maps onto Heed's ai-input (§10, module docstring).
+    # RSL's ai-index maps onto Heed's ai-input (docs/protocols.md#rsl-readings).
     "ai-index": Purpose.AI_INPUT,
 }
 NS = 'xmlns="https://rslstandard.org/rsl"'

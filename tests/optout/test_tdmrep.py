@@ -1,4 +1,5 @@
-"""TDMRep (protocols.md §6): every T vector, plus contract, robustness and speed checks."""
+"""TDMRep (docs/protocols.md#tdmrep): every T vector, plus contract, robustness and
+speed checks."""
 
 from __future__ import annotations
 
@@ -161,7 +162,7 @@ def run(case: dict[str, Any], policy: Policy = LENIENT) -> list[Signal | None]:
         return [tdmrep.from_pdf(pdf_with(packet), source="doc.pdf", policy=policy)]
     if "urls" in inputs and "response_headers" not in inputs:
         return [file_layer(inputs, normalize_path(u), policy) for u in inputs["urls"]]
-    # A resource or page: file < header < meta (§6.4).
+    # A resource or page: file < header < meta (docs/protocols.md#tdmrep-precedence).
     path = "/" + inputs.get("target", "resource")
     url = ORIGIN + path
     layers = [file_layer(inputs, path, policy), headers(inputs.get("response_headers", {}), url)]
@@ -482,7 +483,7 @@ def test_policy_alone_fills_in_a_later_reservation() -> None:
     sig = tdmrep.resolve([file.evaluate("/x"), None, later])
     assert sig is not None
     assert sig.protocol is Protocol.TDMREP_META
-    assert sig.licence_url == "https://p/a"  # absence never resets (§6.4)
+    assert sig.licence_url == "https://p/a"  # absence never resets (TDMRep precedence)
     only_policy = tdmrep.from_headers({"tdm-policy": "https://p/b"}, source="u", status=200)
     assert only_policy is not None
     assert only_policy.purposes == {}

@@ -1,4 +1,5 @@
-"""The shared RFC 9309 matcher agrees with Protego wherever Protego is right (protocols.md §4.2).
+"""The shared RFC 9309 matcher agrees with Protego wherever Protego is right
+(docs/protocols.md#protego-deviations).
 
 Heed compiles rules into hash tables and regex alternations for speed; these property tests hold
 it to Protego's reading on generated rule sets and URLs, outside the documented corrections
