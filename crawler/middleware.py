@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import replace
 from typing import TYPE_CHECKING, NoReturn
 from weakref import WeakSet
 
@@ -71,8 +70,8 @@ from crawler.exceptions import (
 from crawler.sitecache import SiteCache
 from crawler.wire import WIRE_META, WireOutcome
 from optout.access import login_redirect
-from optout.action import Action, after_action, before_action, with_note
-from optout.decision import Crawl, Decision, Use, combine
+from optout.action import Action, after_action, before_action, unchecked, with_note
+from optout.decision import Crawl, Decision, Use
 from optout.url import InvalidURL, host_of, origin_of, parse_url
 
 if TYPE_CHECKING:
@@ -147,12 +146,14 @@ class RightsReservationMiddleware:
         try:
             parsed = parse_url(url)
         except InvalidURL as exc:
-            await self._drop(request, self._unchecked(url, f"invalid URL: {exc}"), Action.ERROR)
+            await self._drop(
+                request, unchecked(url, f"invalid URL: {exc}", self.policy), Action.ERROR
+            )
         canonical = str(parsed)
         if canonical != url.partition("#")[0]:
             if SPELLED_META in request.meta:  # a canonical URL is a fixed point: never loops
                 why = f"URL not requestable in canonical form ({canonical})"
-                await self._drop(request, self._unchecked(url, why), Action.ERROR)
+                await self._drop(request, unchecked(url, why, self.policy), Action.ERROR)
             self._inc("optout/canonicalised")
             replacement = request.replace(url=canonical, meta={**request.meta, SPELLED_META: url})
             # The original passed the duplicate filter: a replacement with the same fingerprint
@@ -163,13 +164,13 @@ class RightsReservationMiddleware:
             return replacement
         origin = parsed.origin
         hops = request.meta.get("redirect_urls") or []
-        listed = self._denylisted(url)
+        listed = self.denylist.match(parsed.host) if self.denylist is not None else None
         if listed is not None and self.denylist is not None:
             note = self.denylist.note(listed)
-            await self._drop(request, self._unchecked(url, note), Action.DENYLISTED)
+            await self._drop(request, unchecked(url, note, self.policy), Action.DENYLISTED)
         if len(hops) > self.config.max_page_redirects:
             note = f"more than {self.config.max_page_redirects} redirects from {hops[0]}"
-            await self._drop(request, self._unchecked(url, note, Crawl.DEFER), Action.ERROR)
+            await self._drop(request, unchecked(url, note, self.policy, Crawl.DEFER), Action.ERROR)
         site = await self.cache.get(origin)
         decision = site.before_request(url)
         action = before_action(decision, self.policy)
@@ -214,7 +215,7 @@ class RightsReservationMiddleware:
         decision = (
             site.before_request(wire.url)
             if site is not None
-            else self._unchecked(wire.url, "site documents no longer cached", Crawl.ALLOW)
+            else unchecked(wire.url, "site documents no longer cached", self.policy, Crawl.ALLOW)
         )
         decision = with_note(decision, note)
         if len(hops) > 1 and action is Action.REDIRECTED:
@@ -233,10 +234,6 @@ class RightsReservationMiddleware:
             return self.denylist.match(host_of(url))
         except InvalidURL:
             return None  # nothing is requested from a URL without a usable host
-
-    def _unchecked(self, url: str, note: str, crawl: Crawl = Crawl.DISALLOW) -> Decision:
-        base = combine(url, (), policy=self.policy, complete=False)
-        return replace(base, crawl=crawl, notes=(note,))
 
     def _apply_crawl_delay(self, request: Request, site: Site) -> None:
         wanted = site.crawl_delay
@@ -273,7 +270,9 @@ class RightsReservationMiddleware:
         try:
             site = await self.cache.get(origin_of(url))
         except InvalidURL as exc:
-            await self._drop(request, self._unchecked(url, f"invalid URL: {exc}"), Action.ERROR)
+            await self._drop(
+                request, unchecked(url, f"invalid URL: {exc}", self.policy), Action.ERROR
+            )
         fetched = fetch_result(response, url=url, redirects=redirect_count(request))
         decision = site.after_response(url, fetched, via=await self._via(request))
         decision, action = after_action(decision, fetched)

@@ -10,8 +10,8 @@ import httpx
 
 from crawler.config import OptoutConfig
 from crawler.denylist import Denylist
-from heed.livecheck import CheckResult, LiveChecker, unchecked
-from optout.action import Action
+from heed.livecheck import CheckResult, LiveChecker
+from optout.action import Action, unchecked
 from optout.decision import Crawl
 
 

@@ -30,8 +30,8 @@ from crawler.denylist import Denylist
 from crawler.documents import DocumentLimits, fetch_document, now_iso
 from crawler.sitecache import SiteCache
 from optout.access import login_redirect
-from optout.action import Action, after_action, before_action, with_note
-from optout.decision import Crawl, Decision, Policy, Use, combine
+from optout.action import Action, after_action, before_action, unchecked, with_note
+from optout.decision import Crawl, Decision
 from optout.document import FetchResult, normalize_headers
 from optout.site import Site
 from optout.url import URL, InvalidURL, parse_url
@@ -121,12 +121,6 @@ class CheckResult:
         data["final_url"] = self.final_url
         data["page_status"] = self.page_status
         return data
-
-
-def unchecked(url: str, why: str, policy: Policy, crawl: Crawl = Crawl.DISALLOW) -> Decision:
-    """Return the decision for a URL no signal could be read for (nothing was requested)."""
-    base = combine(url, (), policy=policy, complete=False)
-    return replace(base, crawl=crawl, use=Use.UNKNOWN, notes=(why,))
 
 
 class LiveChecker:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from enum import StrEnum
 
 from optout.access import access_restriction
-from optout.decision import Crawl, Decision, Policy, Use, Verdict
+from optout.decision import Crawl, Decision, Policy, Use, Verdict, combine
 from optout.document import FetchResult
 
 
@@ -79,3 +79,11 @@ def after_action(decision: Decision, fetched: FetchResult) -> tuple[Decision, Ac
 def with_note(decision: Decision, note: str) -> Decision:
     """Return *decision* with *note* first among its notes."""
     return replace(decision, notes=(note, *decision.notes))
+
+
+def unchecked(url: str, note: str, policy: Policy, crawl: Crawl = Crawl.DISALLOW) -> Decision:
+    """Return the decision for *url* when no signal could be read for it (nothing was requested
+    for it: an invalid URL, a denylisted host, a deadline): *crawl* (never "allow" unless the
+    request already went out), use unknown, and *note* as the reason."""
+    base = combine(url, (), policy=policy, complete=False)
+    return replace(base, crawl=crawl, use=Use.UNKNOWN, notes=(note,))
