@@ -22,7 +22,8 @@ from audit.errors import IntegrityError
 from audit.models import PUBLICATION_T
 
 #: The kinds of document published.
-KINDS = ("summary", "policy", "policy-public", "crawler-info")
+#: ``statements``: the provider statements a publication was made from (policy.statements).
+KINDS = ("summary", "policy", "policy-public", "crawler-info", "statements")
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "report": (
         "heed.cli.report",
         "report",
-        "Generate the training-content summary, copyright policy and crawler information.",
+        "Preview or publish the training-content summary, copyright policy and crawler page.",
     ),
 }
 

@@ -78,7 +78,7 @@ def publish_demo_documents(directory: Path, db: Path) -> list[Path]:
     config.write_text(EXAMPLE_CONFIG, encoding="utf-8")
     out = directory / "published"
     out.mkdir(exist_ok=True)
-    common = ["--db", str(db), "--config", str(config)]
+    common = ["--db", str(db), "--config", str(config), "--publish"]
     written = []
     # The commands say what they published; the demo prints its own summary. Failures raise.
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 from audit import PolicyRecord, RunRecord, crawl_runs, policy_record
 from optout.decision import PROTOCOL_SET_VERSION, PolicyError, policy_from_knobs
 from optout.robots import user_agent
-from policy.provider import ProviderConfig, ProviderConfigError, load_provider_config, read_toml
+from policy.provider import ProviderConfig, ProviderConfigError
+from policy.statements import Statements, read_statements
 
 if TYPE_CHECKING:
     from audit import Engine
@@ -96,22 +97,17 @@ class Inputs:
         return self.runs[-1] if self.runs else None
 
 
-def read_toml_settings(path: str | Path | None) -> dict[str, Any]:
-    """Return the crawl settings of heed.toml: ``[settings]`` with ``[crawl] token`` over it and
-    ``[crawler] info_url`` as the information URL, as ``heed crawl`` reads them."""
-    if path is None:
-        return {}
+def statement_settings(statements: Statements) -> dict[str, Any]:
+    """Return the crawl settings of *statements*: ``[settings]`` with ``[crawl] token`` over it
+    and ``[crawler] info_url`` as the information URL, as ``heed crawl`` reads them."""
     try:
-        data = read_toml(path)
+        settings = statements.table("settings")
+        crawl = statements.table("crawl")
+        crawler = statements.table("crawler")
     except ProviderConfigError as exc:
-        raise InputError(str(exc)) from exc
-    settings = data.get("settings", {})
-    crawl = data.get("crawl", {})
-    if not isinstance(settings, dict) or not isinstance(crawl, dict):
-        raise InputError(f"{path}: [crawl] and [settings] must be tables")
+        raise InputError(f"{exc}; [crawl] and [settings] must be tables") from None
     out = dict(settings)
-    crawler = data.get("crawler")
-    info_url = crawler.get("info_url") if isinstance(crawler, dict) else None
+    info_url = crawler.get("info_url")
     if info_url and not out.get("OPTOUT_INFO_URL"):
         # heed crawl's User-Agent names the published crawler page (crawler/run.py).
         out["OPTOUT_INFO_URL"] = info_url
@@ -121,13 +117,24 @@ def read_toml_settings(path: str | Path | None) -> dict[str, Any]:
     return out
 
 
-def load_config(path: str | Path | None) -> tuple[ProviderConfig, dict[str, Any]]:
-    """Return the provider statements and crawl settings of the heed.toml at *path*."""
+def load_config(source: Statements | str | Path | None) -> tuple[ProviderConfig, dict[str, Any]]:
+    """Return the provider statements and crawl settings of *source* (statements, or the path
+    of a heed.toml)."""
+    statements = source if isinstance(source, Statements) else _read(source)
     try:
-        config = load_provider_config(path)
+        config = statements.config()
     except ProviderConfigError as exc:
         raise InputError(str(exc)) from exc
-    return config, read_toml_settings(path)
+    return config, statement_settings(statements)
+
+
+def _read(path: str | Path | None) -> Statements:
+    if path is None:
+        return Statements(data={}, origin="none")
+    try:
+        return read_statements(path, described=SETTING_NAMES)
+    except ProviderConfigError as exc:
+        raise InputError(str(exc)) from exc
 
 
 def configured_policy(settings: Mapping[str, Any]) -> PolicyRecord:
@@ -142,9 +149,12 @@ def configured_policy(settings: Mapping[str, Any]) -> PolicyRecord:
     )
 
 
-def gather(engine: Engine, config_path: str | Path | None, defaults: CrawlerDefaults) -> Inputs:
-    """Return the inputs of a document from the database *engine*, heed.toml and *defaults*."""
-    config, configured = load_config(config_path)
+def gather(
+    engine: Engine, source: Statements | str | Path | None, defaults: CrawlerDefaults
+) -> Inputs:
+    """Return the inputs of a document from the database *engine*, the provider's statements
+    (*source*: found statements, or a heed.toml path) and *defaults*."""
+    config, configured = load_config(source)
     runs = tuple(crawl_runs(engine))
     settings = {name: defaults.settings[name] for name in SETTING_NAMES}
     latest = runs[-1] if runs else None

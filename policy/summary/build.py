@@ -6,7 +6,8 @@ Three steps, callable as a library (the benchmark times :func:`build_summary` al
    provenance of every number (scope, runs, SQL). It holds no version and no time, so the same
    evidence and statements always give the same body.
 2. :func:`publish_summary` — store the body as the next version of ``("summary", model)``
-   (audit.publications: an unchanged body keeps its version).
+   (audit.publications: an unchanged body keeps its version); :func:`preview_document` shows
+   what publishing would give, writing nothing.
 3. :func:`document` — the body with its header: version, last update (DD/MM/YY) and the
    previous versions, each with its date, sha256 and, when configured, its archive URL.
 """
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from audit import SCOPE_METHOD, summary_data
-from audit.publications import Publication, history, publish
+from audit.publications import Publication, body_sha256, history, publish
 from policy.provider import ProviderConfig
 from policy.summary.labels import SECTIONS
 from policy.summary.rules import day_month_year
@@ -150,6 +151,38 @@ def publish_summary(
         now=now,
     )
     return document(engine, pub, archive=archive), is_new
+
+
+def preview_document(
+    engine: Engine,
+    body: dict[str, Any],
+    *,
+    archive: str | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """Return the document *body* would be if published now, and whether it would be new.
+
+    Nothing is written. An unchanged body is the latest published version as it stands; a
+    changed one shows the version it would get, marked as a preview.
+    """
+    versions = history(engine, KIND, subject(body))
+    if versions and versions[-1].sha256 == body_sha256(body):
+        return document(engine, versions[-1], archive=archive), False
+    number = versions[-1].version + 1 if versions else 1
+    pending = Publication(
+        id=0,
+        kind=KIND,
+        subject=subject(body),
+        version=number,
+        created_at=now or dt.datetime.now(dt.UTC),
+        sha256=body_sha256(body),
+        body=body,
+        previous_id=versions[-1].id if versions else None,
+        changes=tuple(changed_sections(versions[-1].body if versions else None, body)),
+    )
+    doc = document(engine, pending, archive=archive)
+    doc["version"] = f"{number} (preview, not published)"
+    return doc, True
 
 
 def document(engine: Engine, pub: Publication, *, archive: str | None = None) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from audit.publications import Publication, body_sha256
 from policy.provider import TO_BE_PROVIDED, ProviderConfig
+from policy.statement_fields import summary_keys
 from policy.summary.fields import YES, contains_tbp
 
 #: A summary of a model still being trained is due for an update after this long.
@@ -45,14 +46,17 @@ def missing_fields(body: dict[str, Any]) -> list[Problem]:
         answers = {f["key"]: f["value"] for f in fields}
         for f in fields:
             label = f'"{f["label"]}"'
+            fill = _fill(summary_keys(number, f["key"]))
             if f["requirement"] == "R" and _empty(f["value"]):
-                out.append(Problem("missing", number, f"{label} is to be provided{_part(f)}"))
+                message = f"{label} is to be provided{_part(f)}: {fill}"
+                out.append(Problem("missing", number, message))
             elif f["requirement"] == "C":
                 deps = f.get("depends_on", [])
                 triggered = not deps or any(answers.get(d) == YES for d in deps)
                 if triggered and _empty(f["value"]):
                     why = " (required after a Yes)" if deps else ""
-                    out.append(Problem("missing", number, f"{label} is to be provided{why}"))
+                    message = f"{label} is to be provided{why}: {fill}"
+                    out.append(Problem("missing", number, message))
     return out
 
 
@@ -109,7 +113,7 @@ def update_due(
                 "update-required",
                 "",
                 f"published version {latest.version} no longer matches the evidence and "
-                "statements: run heed report summary to publish a new version",
+                "statements: run heed report summary --publish to publish a new version",
             )
         )
     model = config.model(body.get("model") or None) if config.models else None
@@ -139,6 +143,15 @@ def check(
         *inconsistencies(body, config),
         *update_due(body, latest, config, now),
     ]
+
+
+def _fill(keys: tuple[str, ...]) -> str:
+    """Return what fills a field: its heed.toml key(s), or the evidence it comes from."""
+    toml = [k for k in keys if k.startswith("[")]
+    other = [k for k in keys if not k.startswith("[")]
+    parts = [f"set {' and '.join(toml)} in heed.toml"] if toml else []
+    parts += [f"needs {k}" for k in other]
+    return "; ".join(parts)
 
 
 def _part(field: dict[str, Any]) -> str:

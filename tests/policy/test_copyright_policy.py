@@ -48,7 +48,9 @@ def heed(*args: str) -> Result:
 
 
 def policy_json(db: str, *extra: str) -> dict[str, Any]:
-    result = heed("report", "policy", "--db", db, "--format", "json", *extra)
+    """Publish the policy (unless *extra* asks for a preview) and return its JSON form."""
+    publish = () if "--preview" in extra else ("--publish",)
+    result = heed("report", "policy", "--db", db, "--format", "json", *publish, *extra)
     assert result.exit_code == 0, result.output
     data: dict[str, Any] = json.loads(result.stdout)
     return data
@@ -152,7 +154,13 @@ def test_empty_config_renders_to_be_provided(tmp_path: Path) -> None:
     assert html.exit_code == 0, html.output
     assert html.stdout.startswith("<!doctype html>")
     assert html.stdout.count('<span class="tbp">to be provided</span>') >= 8
-    assert "to be provided: provider, 1.1.models" in html.stderr
+    assert "To be provided: 15 statements (list them with --check)" in html.stderr
+    check = heed("report", "policy", "--db", db, "--check")
+    assert check.exit_code == 1
+    assert check.stdout.splitlines()[:2] == [
+        "missing: [provider] name (provider)",
+        "missing: [[model]] name (Measure 1.1 models covered)",
+    ]
     md = heed("report", "policy", "--db", db)
     assert md.exit_code == 0
     for key in SECTIONS:
@@ -229,7 +237,7 @@ def test_cli_errors(tmp_path: Path) -> None:
     assert heed("report", "policy", "--db", db, "--format", "pdf").exit_code == 2
     unreadable = heed("report", "policy", "--db", db, "--config", str(tmp_path / "no.toml"))
     assert unreadable.exit_code == 1
-    assert "cannot read" in unreadable.output
+    assert unreadable.output == f"Error: no configuration file at {tmp_path / 'no.toml'}\n"
     binary = tmp_path / "heed.toml"
     binary.write_bytes(b"[provider]\n\x89PNG\xff\x00")
     for command in ("policy", "crawler-info"):

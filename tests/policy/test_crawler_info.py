@@ -92,8 +92,10 @@ def write_config(path: Path, purpose: str = "Collect web text to train ExampleLM
 
 
 def report(db: str, out: Path, *extra: str) -> dict[str, Any]:
-    """Run crawler-info into *out*; return its JSON."""
-    result = heed("report", "crawler-info", "--db", db, "--out", str(out), *extra)
+    """Run crawler-info into *out* (publishing, unless *extra* asks for a preview); return its
+    JSON."""
+    publish = () if "--preview" in extra else ("--publish",)
+    result = heed("report", "crawler-info", "--db", db, "--out", str(out), *publish, *extra)
     assert result.exit_code == 0, result.output
     data: dict[str, Any] = json.loads((out / "crawler-info.json").read_text(encoding="utf-8"))
     return data
@@ -107,7 +109,9 @@ def parse_feed(out: Path) -> ET.Element:
 
 
 def test_no_run_no_config_configured_identity_and_to_be_provided(db_url: str) -> None:
-    result = heed("report", "crawler-info", "--db", empty_db(db_url))
+    result = heed(
+        "report", "crawler-info", "--db", empty_db(db_url), "--format", "json", "--publish"
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     info = data["information"]
@@ -136,7 +140,9 @@ def test_no_run_no_config_configured_identity_and_to_be_provided(db_url: str) ->
     assert info["cache"]["robots_txt_max_seconds"] == 24 * 3600
     assert info["cache"]["retry_unreachable_seconds"] == defaults.OPTOUT_DEFER_TTL
     assert data["provenance"]["settings"] == "Heed's defaults"
-    assert "to be provided in heed.toml: provider, info_url" in result.stderr
+    assert (
+        "To be provided: [provider] name (provider); [crawler] info_url (crawler" in result.stderr
+    )
 
 
 def test_configured_token_and_statements(tmp_path: Path) -> None:
@@ -275,10 +281,10 @@ def test_base_url_and_page(tmp_path: Path) -> None:
 
 def test_preview_publishes_nothing(tmp_path: Path) -> None:
     db = empty_db(str(tmp_path / "a.db"))
-    result = heed("report", "crawler-info", "--db", db, "--preview")
+    result = heed("report", "crawler-info", "--db", db, "--format", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["version"] is None
-    assert "would publish a new version" in result.stderr
+    assert "crawler-info preview: would be version 1; nothing recorded" in result.stderr
     engine = make_engine(resolve_url(db))
     try:
         assert history(engine, "crawler-info") == []

@@ -14,21 +14,24 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "summary": (
         "heed.cli.report.summary",
         "summary",
-        "Generate the public summary of training content (template sections 1.1 to 3.3).",
+        "Preview or publish the EU public summary of training content (sections 1.1 to 3.3).",
     ),
     "policy": (
         "heed.cli.report.policy",
         "policy",
-        "Publish the copyright policy (Code of Practice, Copyright chapter, Measures 1.1–1.5).",
+        "Preview or publish the copyright policy (Code of Practice Measures 1.1–1.5).",
     ),
     "crawler-info": (
         "heed.cli.report.crawler_info",
         "crawler_info",
-        "Publish the crawler information page and its Atom feed.",
+        "Preview or publish the crawler information page and its Atom feed.",
     ),
 }
 
 
 @click.group(cls=LazyGroup, lazy=SUBCOMMANDS)
 def report() -> None:
-    """Generate the training-content summary, copyright policy and crawler information."""
+    """Preview or publish the training-content summary, copyright policy and crawler page.
+
+    Every report previews by default and records nothing; --publish records a new version.
+    """

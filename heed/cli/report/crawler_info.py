@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,32 +11,48 @@ import click
 from sqlalchemy import Engine
 
 from audit.publications import Publication, history, latest, publish
-from heed.cli.db import db_option
 from heed.cli.report.common import (
-    CONFIG_HELP,
+    ReportOptions,
     crawler_defaults,
-    open_publisher,
+    emit,
+    guard_withdrawal,
+    note_missing,
+    open_engine,
     report_errors,
+    report_missing,
+    report_options,
+    state_line,
+    statements,
     write_text,
 )
 from policy.publish import crawlerinfo
 from policy.publish.feed import atom_feed
 from policy.publish.inputs import gather, iso
 from policy.render import render
+from policy.statement_fields import crawler_info_fields
+from policy.statements import record_statements
 
-HTML, JSON, ATOM = "crawler-info.html", "crawler-info.json", "crawler-info.atom"
+HTML, JSON, MD, ATOM = (
+    "crawler-info.html",
+    "crawler-info.json",
+    "crawler-info.md",
+    "crawler-info.atom",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rendered:
+    document: dict[str, Any]
+    page: str
+    markdown: str
+    feed: str | None
 
 
 @click.command("crawler-info")
-@db_option
-@click.option(
-    "--config", "config", metavar="FILE", type=click.Path(dir_okay=False), help=CONFIG_HELP
-)
-@click.option(
-    "--out",
-    metavar="DIR",
-    type=click.Path(file_okay=False),
-    help=f"Write {HTML}, {JSON} and {ATOM} into DIR (created if needed). Default: print the JSON.",
+@report_options(
+    f"Write {HTML}, {MD}, {JSON} and, once a version is published, {ATOM} into DIR (created "
+    "if needed). Default: print the document in --format.",
+    out_is_dir=True,
 )
 @click.option(
     "--base-url",
@@ -43,61 +60,83 @@ HTML, JSON, ATOM = "crawler-info.html", "crawler-info.json", "crawler-info.atom"
     help=f"URL of the directory the files are served from (the feed's self link); default: "
     f"links relative to {ATOM}.",
 )
-@click.option(
-    "--preview", is_flag=True, help="Render without publishing a version (nothing is written)."
-)
-def crawler_info(
-    db: str | None, config: str | None, out: str | None, base_url: str | None, preview: bool
-) -> None:
-    """Publish the crawler information page and its Atom feed.
+@click.pass_context
+def crawler_info(ctx: click.Context, options: ReportOptions, base_url: str | None) -> None:
+    """Preview or publish the crawler information page and its Atom feed.
 
     The information (crawlers and user agents, purpose, robots.txt features and status-code
     policy, cache lifetimes, other protocols honoured with versions, contact and complaints) is
-    built from the audit database and heed.toml. When it differs from the latest published
-    version, a new version is recorded in the database with what changed; the feed lists every
-    version, newest first. Running it again with nothing changed publishes nothing new.
+    built from the audit database and the provider's statements. With --publish, when it
+    differs from the latest published version, a new version is recorded with what changed; the
+    feed lists every version, newest first. Publishing again with nothing changed records
+    nothing.
     """
-    with report_errors(db):
-        engine = open_publisher(db)
+    if options.out is not None and options.fmt is not None:
+        raise click.UsageError("--out DIR writes every format; leave out --format")
+    with report_errors(options.db):
+        engine = open_engine(options)
         try:
-            document, feed, page = _generate(engine, config, base_url, preview)
+            code = _run(engine, options, base_url)
         finally:
             engine.dispose()
-    body = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    if out is None:
-        click.echo(body, nl=False)
-    else:
-        target = Path(out)
-        target.mkdir(parents=True, exist_ok=True)
-        write_text(target / JSON, body)
-        write_text(target / HTML, page)
-        if feed is not None:
-            write_text(target / ATOM, feed)
-    _report(document, preview)
+    ctx.exit(code)
 
 
-def _generate(
-    engine: Engine, config: str | None, base_url: str | None, preview: bool
-) -> tuple[dict[str, Any], str | None, str]:
-    """Return the JSON document, the Atom feed (None when nothing is published) and the page."""
+def _run(engine: Engine, options: ReportOptions, base_url: str | None) -> int:
+    found = statements(engine, options)
     defaults = crawler_defaults()
-    inputs = gather(engine, config, defaults)
+    inputs = gather(engine, found, defaults)
     info, provenance = crawlerinfo.build(inputs)
+    if options.check:
+        return report_missing(crawler_info_fields(info))
     previous = latest(engine, crawlerinfo.KIND)
+    guard_withdrawal(crawlerinfo.KIND, previous, info, options)
     changes = crawlerinfo.describe_changes(previous.body if previous else None, info)
-    pub: Publication | None
-    if preview:
-        pub, is_new = None, previous is None or previous.body != info
-    else:
+    pub: Publication | None = None
+    if options.publish:
+        record_statements(engine, found)
         pub, is_new = publish(engine, crawlerinfo.KIND, info, changes=changes)
+    else:
+        is_new = previous is None or previous.body != info
+        pub = None if is_new else previous
+    rendered = _render(engine, inputs.config.crawler.feed_url, info, provenance, pub, base_url)
+    rendered.document["new_version"] = is_new
+    if pub is None:
+        rendered.document["changes"] = changes
+    _write(rendered, options)
+    click.echo(
+        state_line(
+            crawlerinfo.KIND,
+            pub if options.publish else None,
+            is_new,
+            previous.version if previous else None,
+        ),
+        err=True,
+    )
+    if options.publish and is_new:
+        click.echo(f"Changes: {'; '.join(pub.changes if pub else changes)}", err=True)
+    note_missing(crawler_info_fields(info))
+    return 0
+
+
+def _render(
+    engine: Engine,
+    feed_url: str | None,
+    info: dict[str, Any],
+    provenance: dict[str, Any],
+    pub: Publication | None,
+    base_url: str | None,
+) -> _Rendered:
+    """Return the JSON document, the page, its Markdown form and the feed (None before the
+    first publication). A preview's feed is the published history: a preview adds no entry."""
+    defaults = crawler_defaults()
     versions = history(engine, crawlerinfo.KIND)
     document: dict[str, Any] = {
         "kind": crawlerinfo.KIND,
         "version": pub.version if pub else None,
         "published_at": iso(pub.created_at) if pub else None,
         "sha256": pub.sha256 if pub else None,
-        "changes": list(pub.changes) if pub else changes,
-        "new_version": is_new,
+        "changes": list(pub.changes) if pub else [],
         "information": info,
         "provenance": provenance,
     }
@@ -107,38 +146,45 @@ def _generate(
     if versions:
         feed = atom_feed(
             versions,
-            title=f"Crawler information: {info['provider']}",
-            author=info["provider"],
+            title=f"Crawler information: {versions[-1].body.get('provider', info['provider'])}",
+            author=versions[-1].body.get("provider", info["provider"]),
             # [crawler] feed_url, where the provider serves the feed, wins over --base-url.
-            self_url=inputs.config.crawler.feed_url or base + ATOM,
+            self_url=feed_url or base + ATOM,
             page_url=page_url,
         )
-    page = render(
-        "crawler_info.html.j2",
-        info=info,
-        provenance=provenance,
-        version=document["version"],
-        published_at=document["published_at"],
-        history=[
+    context = {
+        "info": info,
+        "provenance": provenance,
+        "version": document["version"],
+        "published_at": document["published_at"],
+        "history": [
             {"version": v.version, "published_at": iso(v.created_at), "changes": v.changes}
             for v in reversed(versions)
         ],
-        feed_href=ATOM,
-        json_href=JSON,
-        heed_version=defaults.version,
-    )
-    return document, feed, page
+        "heed_version": defaults.version,
+    }
+    page = render("crawler_info.html.j2", feed_href=ATOM, json_href=JSON, **context)
+    markdown = render("crawler_info.md.j2", **context)
+    return _Rendered(document, page, markdown, feed)
 
 
-def _report(document: dict[str, Any], preview: bool) -> None:
-    """Say on stderr what was published."""
-    if preview:
-        state = "would publish a new version" if document["new_version"] else "unchanged"
-        click.echo(f"crawler-info preview: {state}", err=True)
+def _write(rendered: _Rendered, options: ReportOptions) -> None:
+    """Print the chosen format, or write every file into the --out directory."""
+    body = json.dumps(rendered.document, indent=2, ensure_ascii=False) + "\n"
+    if options.out is None:
+        fmt = options.format()
+        emit({"json": body, "html": rendered.page, "md": rendered.markdown}[fmt], None)
         return
-    what = "new version" if document["new_version"] else "unchanged"
-    detail = f": {'; '.join(document['changes'])}" if document["new_version"] else ""
-    click.echo(f"crawler-info version {document['version']} ({what}){detail}", err=True)
-    missing = crawlerinfo.missing(document["information"])
-    if missing:
-        click.echo(f"to be provided in heed.toml: {', '.join(missing)}", err=True)
+    target = Path(options.out)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.ClickException(f"cannot create {target}: {exc.strerror or exc}") from None
+    write_text(target / JSON, body)
+    write_text(target / HTML, rendered.page)
+    write_text(target / MD, rendered.markdown)
+    written = [JSON, HTML, MD]
+    if rendered.feed is not None:
+        write_text(target / ATOM, rendered.feed)
+        written.append(ATOM)
+    click.echo(f"Wrote {', '.join(written)} to {target}/.", err=True)
