@@ -13,6 +13,9 @@ import io
 from pathlib import Path
 
 #: The example provider statements (what no crawl can know).
+#: The example provider's crawler page: the demo's User-Agent names it, as heed.toml says.
+INFO_URL = "https://provider.example/bot"
+
 EXAMPLE_CONFIG = """\
 # heed demo: an EXAMPLE provider configuration, for the documents in published/.
 # Replace every value with your own before publishing anything (README: "Published documents").

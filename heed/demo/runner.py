@@ -19,6 +19,7 @@ from crawler import signals as optout_signals
 from crawler.items import DECISION_ID_META
 from crawler.run import CrawlOptions, CrawlOutcome, run
 from heed.demo import sites
+from heed.demo.documents import INFO_URL
 from heed.demo.server import VirtualWeb, proxy_env
 
 if TYPE_CHECKING:
@@ -172,7 +173,12 @@ def run_demo(directory: str | Path) -> DemoResult:
         out=str(directory / DATASET_DIR),
         log_level="ERROR",
         progress=0.0,
-        settings={"OPTOUT_DENYLIST": str(denylist), "LOGSTATS_INTERVAL": 0},
+        settings={
+            "OPTOUT_DENYLIST": str(denylist),
+            "LOGSTATS_INTERVAL": 0,
+            # One identity: the User-Agent names the page the demo's crawler-info publishes.
+            "OPTOUT_INFO_URL": INFO_URL,
+        },
     )
     saved = {name: os.environ.get(name) for name in proxy_env_names()}
     with VirtualWeb() as web:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from heed.cli.demo import ACTION_TEXT
+from heed.demo.documents import EXAMPLE_CONFIG, INFO_URL
 from heed.demo.sites import RESERVED_MARK, SITES, expected
 from tests.crawler.crawlrun import ROOT, query, read_dataset
 
@@ -73,6 +74,16 @@ def test_demo_shows_every_behaviour_and_starts_afresh(tmp_path: Path) -> None:
     for name in ("summary.html", "copyright-policy.html", "crawler-info.html", "crawler-info.atom"):
         assert (published / name).stat().st_size > 500, name
     assert "Published: heed-demo/published/" in first.stdout
+    # One identity: the User-Agent the demo crawled with names the page its crawler-info
+    # publishes (the example heed.toml's [crawler] info_url).
+    info = json.loads((published / "crawler-info.json").read_text(encoding="utf-8"))
+    [crawler] = info["information"]["crawlers"]
+    assert info["information"]["info_url"] == INFO_URL
+    assert query(demo / "heed.db", "SELECT DISTINCT user_agent FROM crawl_run") == [
+        (crawler["user_agents"][0],)
+    ]
+    assert f"+{INFO_URL})" in crawler["user_agents"][0]
+    assert f'info_url = "{INFO_URL}"' in EXAMPLE_CONFIG
 
     second = run_demo(tmp_path)
     assert second.returncode == 0, second.stderr[-3000:]
