@@ -219,3 +219,18 @@ def test_withdraw_without_publish_is_a_usage_error(db: str, config: Path) -> Non
     result = heed("report", "policy", "--db", db, "--config", config, "--withdraw")
     assert result.exit_code == 2
     assert "--withdraw only applies with --publish" in result.output
+
+
+def test_a_summary_that_lost_its_model_is_a_withdrawal(
+    db: str, config: Path, tmp_path: Path
+) -> None:
+    """Statements without their [[model]] would start a new model-less summary: refused too."""
+    assert heed("report", "summary", "--db", db, "--config", config, "--publish").exit_code == 0
+    modelless = tmp_path / "modelless.toml"
+    text = EXAMPLE_CONFIG
+    start = text.index("[[model]]")
+    modelless.write_text(text[:start] + text[text.index("[sources]") :], encoding="utf-8")
+    refused = heed("report", "summary", "--db", db, "--config", modelless, "--publish")
+    assert refused.exit_code == 1
+    assert "[[model]] name" in refused.output
+    assert versions(db, "summary") == [1]

@@ -8,7 +8,7 @@ import click
 from sqlalchemy import Engine
 
 from audit.engine import describe, resolve_url
-from audit.publications import latest
+from audit.publications import Publication, history, latest
 from crawler.config import heed_version
 from heed.cli.report.common import (
     ReportOptions,
@@ -59,6 +59,15 @@ def summary(
     ctx.exit(code)
 
 
+def _model_summary(engine: Engine, body: dict[str, Any]) -> Publication | None:
+    """Return the latest summary of any model when *body* names none: statements that lost
+    their [[model]] would otherwise start a new, model-less summary without a word."""
+    if subject(body):
+        return None
+    published = history(engine, KIND, None)
+    return max(published, key=lambda p: p.created_at) if published else None
+
+
 def _run(engine: Engine, options: ReportOptions, model: str | None, sme: bool | None) -> int:
     found = statements(engine, options)
     config = found.config()
@@ -75,7 +84,7 @@ def _run(engine: Engine, options: ReportOptions, model: str | None, sme: bool | 
             else "Complete: every required statement is present and consistent."
         )
         return 1 if problems else 0
-    guard_withdrawal(KIND, previous, body, options)
+    guard_withdrawal(KIND, previous or _model_summary(engine, body), body, options)
     archive = config.provider.summary_archive
     doc: dict[str, Any]
     if options.publish:
