@@ -346,6 +346,11 @@ def quiet_framework_logging() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def warnings_only(record: logging.LogRecord) -> bool:
+    """Return True for a warning or an error (a logging filter)."""
+    return record.levelno >= logging.WARNING
+
+
 def run(
     options: CrawlOptions,
     extra: dict[str, Any] | None = None,
@@ -360,9 +365,18 @@ def run(
     from scrapy.crawler import CrawlerProcess  # imports Twisted; keep `heed --help` light
 
     settings = prepare(options, extra)
-    process = CrawlerProcess(settings)  # configures logging (and resets Scrapy's level)
-    if settings.getpriority("LOG_LEVEL") == SETTINGS_PRIORITIES["project"]:
-        quiet_framework_logging()  # LOG_LEVEL not asked for: Heed's own lines and warnings
+    # LOG_LEVEL not asked for: Heed's own lines and warnings. Scrapy logs its version as it sets
+    # up logging, before levels can be set: a filter (which that set-up keeps) hides those lines.
+    quiet = settings.getpriority("LOG_LEVEL") == SETTINGS_PRIORITIES["project"]
+    startup = logging.getLogger("scrapy.utils.log")
+    if quiet:
+        startup.addFilter(warnings_only)
+    try:
+        process = CrawlerProcess(settings)  # configures logging (and resets Scrapy's level)
+    finally:
+        startup.removeFilter(warnings_only)
+    if quiet:
+        quiet_framework_logging()
     crawler = process.create_crawler(WebSpider)
     if setup is not None:
         setup(crawler)
