@@ -44,7 +44,10 @@ def summary(outcome: CrawlOutcome) -> str:
     stats = outcome.stats
     decided = int(stats.get("optout/decisions", 0))
     elapsed = stats.get("elapsed_time_seconds")
-    took = f" in {elapsed:.1f} s" if isinstance(elapsed, int | float) else ""
+    took = ""
+    if isinstance(elapsed, int | float):
+        # The whole crawl's rate: every attempt decided over the time from open to close.
+        took = f" in {elapsed:.1f} s" + (f" ({decided / elapsed:.1f} pages/s)" if elapsed else "")
     lines = [f"Crawl {outcome.reason}: {decided:,} request attempts decided{took}"]
     for action, label in ACTION_LABELS:
         n = int(stats.get(f"optout/action/{action}", 0))
