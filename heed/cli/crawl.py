@@ -100,7 +100,14 @@ def summary(outcome: CrawlOutcome) -> str:
     "--log-level",
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
     default=None,
-    help="Log level (default INFO: progress lines).",
+    help="Log at this level, Scrapy's lines included (default: Heed's own lines and warnings).",
+)
+@click.option(
+    "--progress",
+    type=click.Choice(["auto", "live", "log", "off"]),
+    default=None,
+    help="Progress as a live line on the terminal, lines in the log, or none (default auto: "
+    "live if stderr is a terminal).",
 )
 def crawl(config_file: str | None, set_settings: tuple[str, ...], **given: Any) -> None:
     """Crawl from seeds, honouring every opt-out; record every decision; write the dataset.
