@@ -177,7 +177,7 @@ def progress_mode(crawler: Crawler) -> str:
         raise OptoutConfigError(
             f"HEED_PROGRESS {settings.get('HEED_PROGRESS')!r}: one of {', '.join(PROGRESS_MODES)}"
         )
-    if mode == "auto":
+    if mode == "auto" or (mode == "live" and sys.stderr is None):  # None: no stderr at all
         mode = "live" if is_terminal(sys.stderr) else "log"
     return mode
 
