@@ -74,8 +74,14 @@ HEED_OUT = None
 HEED_STORE = "text"
 # Also write WARC files (a response record and a decision metadata record per page); needs HEED_OUT.
 HEED_WARC = False
-# Seconds between progress lines (pages/s, stored, skipped by reason); 0 = none.
+# How the crawl shows its progress (pages/s, stored, skipped by reason, queue, time elapsed):
+# "live" = one line redrawn in place on the terminal (stderr), "log" = a line logged every
+# HEED_PROGRESS_INTERVAL seconds, "auto" = live when stderr is a terminal, else log; "off".
+HEED_PROGRESS = "auto"
+# Seconds between progress lines in the log; 0 = none.
 HEED_PROGRESS_INTERVAL = 5.0
+# Seconds between redraws of the live line; 0 = none.
+HEED_PROGRESS_REFRESH = 0.5
 # Freeze the objects created at start-up out of Python's cyclic garbage collector and make full
 # collections rarer while crawling (crawler/extensions/gctune.py): measured about 20% less CPU per
 # page, at the cost of some tens of MB.

@@ -16,6 +16,7 @@ command-line options. A ``heed.toml``::
     store = "text"                        # "body", "both"
     warc = false
     jobdir = "crawl-job"                  # persist the queue: stop and resume
+    progress = "auto"                     # "live" line, "log" lines, "off"
 
     [settings]
     CONCURRENT_REQUESTS = 32
@@ -43,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from crawler.config import OptoutConfig, OptoutConfigError, user_agent_for
+from crawler.extensions.progress import PROGRESS_MODES
 from crawler.items import STORE_MODES
 from crawler.seeds import read_seeds
 from crawler.spiders.web import SCOPES, WebSpider, no_valid_seed
@@ -110,8 +112,8 @@ class CrawlOptions:
     jobdir: str | None = None
     #: None: the setting (``LOG_LEVEL``) decides.
     log_level: str | None = None
-    #: Seconds between progress lines (None: the setting's default).
-    progress: float | None = None
+    #: How progress shows: auto, live, log or off (None: the setting ``HEED_PROGRESS`` decides).
+    progress: str | None = None
     #: Settings by name (from ``[settings]`` and ``-s``), applied before the options above.
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -125,6 +127,10 @@ class CrawlOptions:
             raise CrawlConfigError(f"scope must be one of {SCOPES}, got {self.scope!r}")
         if self.store is not None and self.store not in STORE_MODES:
             raise CrawlConfigError(f"store must be one of {STORE_MODES}, got {self.store!r}")
+        if self.progress is not None and self.progress not in PROGRESS_MODES:
+            raise CrawlConfigError(
+                f"progress must be one of {PROGRESS_MODES}, got {self.progress!r}"
+            )
         for name in ("depth", "max_pages"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 0):
@@ -268,7 +274,7 @@ def build_settings(options: CrawlOptions) -> Settings:
     if options.jobdir:
         chosen["JOBDIR"] = options.jobdir
     if options.progress is not None:
-        chosen["HEED_PROGRESS_INTERVAL"] = options.progress
+        chosen["HEED_PROGRESS"] = options.progress
     settings.update(chosen, priority="cmdline")
     return settings
 
@@ -346,6 +352,11 @@ def quiet_framework_logging() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def warnings_only(record: logging.LogRecord) -> bool:
+    """Return True for a warning or an error (a logging filter)."""
+    return record.levelno >= logging.WARNING
+
+
 def run(
     options: CrawlOptions,
     extra: dict[str, Any] | None = None,
@@ -360,9 +371,18 @@ def run(
     from scrapy.crawler import CrawlerProcess  # imports Twisted; keep `heed --help` light
 
     settings = prepare(options, extra)
-    process = CrawlerProcess(settings)  # configures logging (and resets Scrapy's level)
-    if settings.getpriority("LOG_LEVEL") == SETTINGS_PRIORITIES["project"]:
-        quiet_framework_logging()  # LOG_LEVEL not asked for: Heed's own lines and warnings
+    # LOG_LEVEL not asked for: Heed's own lines and warnings. Scrapy logs its version as it sets
+    # up logging, before levels can be set: a filter (which that set-up keeps) hides those lines.
+    quiet = settings.getpriority("LOG_LEVEL") == SETTINGS_PRIORITIES["project"]
+    startup = logging.getLogger("scrapy.utils.log")
+    if quiet:
+        startup.addFilter(warnings_only)
+    try:
+        process = CrawlerProcess(settings)  # configures logging (and resets Scrapy's level)
+    finally:
+        startup.removeFilter(warnings_only)
+    if quiet:
+        quiet_framework_logging()
     crawler = process.create_crawler(WebSpider)
     if setup is not None:
         setup(crawler)

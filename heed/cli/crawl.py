@@ -44,7 +44,10 @@ def summary(outcome: CrawlOutcome) -> str:
     stats = outcome.stats
     decided = int(stats.get("optout/decisions", 0))
     elapsed = stats.get("elapsed_time_seconds")
-    took = f" in {elapsed:.1f} s" if isinstance(elapsed, int | float) else ""
+    took = ""
+    if isinstance(elapsed, int | float):
+        # The whole crawl's rate: every attempt decided over the time from open to close.
+        took = f" in {elapsed:.1f} s" + (f" ({decided / elapsed:.1f} pages/s)" if elapsed else "")
     lines = [f"Crawl {outcome.reason}: {decided:,} request attempts decided{took}"]
     for action, label in ACTION_LABELS:
         n = int(stats.get(f"optout/action/{action}", 0))
@@ -97,7 +100,14 @@ def summary(outcome: CrawlOutcome) -> str:
     "--log-level",
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
     default=None,
-    help="Log level (default INFO: progress lines).",
+    help="Log at this level, Scrapy's lines included (default: Heed's own lines and warnings).",
+)
+@click.option(
+    "--progress",
+    type=click.Choice(["auto", "live", "log", "off"]),
+    default=None,
+    help="Progress as a live line on the terminal, lines in the log, or none (default auto: "
+    "live if stderr is a terminal).",
 )
 def crawl(config_file: str | None, set_settings: tuple[str, ...], **given: Any) -> None:
     """Crawl from seeds, honouring every opt-out; record every decision; write the dataset.

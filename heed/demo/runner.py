@@ -172,7 +172,7 @@ def run_demo(directory: str | Path) -> DemoResult:
         db=str(directory / DB_FILE),
         out=str(directory / DATASET_DIR),
         log_level="ERROR",
-        progress=0.0,
+        progress="off",
         settings={
             "OPTOUT_DENYLIST": str(denylist),
             "LOGSTATS_INTERVAL": 0,
