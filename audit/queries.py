@@ -289,7 +289,8 @@ def fetches(
             params = {"origin": origin_id, "hashes": sorted(hashes)}
             for row in conn.execute(_FETCHES_SQL, params):
                 record = _fetch(row._mapping)
-                for source in (record.url, record.final_url):
+                # A retrieval that was not redirected has final_url == url: list it once.
+                for source in dict.fromkeys((record.url, record.final_url)):
                     if (row.sha256, source) in wanted:
                         out.setdefault((row.sha256, source), []).append(record)
     return out

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, text
 
 from audit import Action, AuditStore
 from heed.cli import main
+from optout.decision import Protocol, Purpose, Signal, Verdict
 from optout.document import FetchResult
 from tests.audit.conftest import T0, decide, header_signal, robots_fetch, robots_signal
 
@@ -72,6 +73,53 @@ def test_status_human_output(recorded: tuple[str, str]) -> None:
     assert f"{sha}  robots.txt  200  https://www.example.com/robots.txt" in out
     assert "other.org" not in out  # the same bytes fetched from another site stay private
     assert "2 decisions about 2 URLs; content stored for 1." in out
+
+
+def test_status_lists_each_retrieval_once(db_url: str) -> None:
+    """A signal document's retrieval is listed once under "Signal documents seen", whether or
+    not it was redirected (a retrieval's final URL is its URL when it was not)."""
+    direct = FetchResult(
+        url="https://example.com/robots.txt",
+        final_url="https://example.com/robots.txt",
+        status=200,
+        body=b"User-agent: *\nDisallow: /private/\n",
+        fetched_at="2026-03-01T11:59:00Z",
+    )
+    moved = FetchResult(
+        url="https://example.com/.well-known/tdmrep.json",
+        final_url="https://example.com/tdmrep.json",
+        redirects=1,
+        status=200,
+        body=b"[]",
+        fetched_at="2026-03-01T11:59:01Z",
+    )
+    with AuditStore.open(db_url) as store:
+        run = store.start_run(crawler_name="HeedBot", product_token="HeedBot", user_agent="UA")
+        store.record_document(direct, kind="robots.txt", run_id=run)
+        store.record_document(moved, kind="tdmrep.json", run_id=run)
+        tdm = Signal(
+            protocol=Protocol.TDMREP_FILE,
+            purposes={Purpose.TDM: Verdict.NOT_RESERVED},
+            reason="no rule matches",
+            source=moved.final_url,
+            status=200,
+            sha256=moved.sha256,
+            parser="heed-tdmrep/1",
+        )
+        for n, path in enumerate(("/a", "/private/b")):
+            url = f"https://example.com{path}"
+            store.record_decision(
+                run,
+                decide(url, robots_signal(direct, allowed=n == 0), tdm),
+                Action.FETCHED_EXCLUDED if n == 0 else Action.SKIPPED_ROBOTS,
+                time=T0,
+            )
+    out = heed("status", "example.com", "--db", db_url).output
+    seen = out.split("Signal documents seen (print one: heed evidence SHA256):\n")[1]
+    lines = seen.splitlines()
+    assert len(lines) == len(set(lines)) == 2, seen
+    assert f"{direct.sha256}  robots.txt  200  https://example.com/robots.txt" in lines[0]
+    assert f"{moved.sha256}  tdmrep.json  200  {moved.url}" in lines[1]
 
 
 def test_status_json(recorded: tuple[str, str]) -> None:
