@@ -235,8 +235,10 @@ def test_period_and_latest_collection_date(db_url: str, seeder: Seeder) -> None:
     )
     seeder.store.close()
     body = summarise(db_url)
-    assert field(body, "2.3", "period")["value"] == "12/2025 to 03/2026"
-    assert field(body, "1.3", "latest_collection")["value"] == "03/2026"
+    assert field(body, "2.3", "period")["value"] == (
+        "December 2025 (2025-12) to March 2026 (2026-03)"
+    )
+    assert field(body, "1.3", "latest_collection")["value"] == "March 2026 (2026-03)"
 
 
 def test_model_scope_follows_its_run_keys(seeded_summary_db_any: tuple[str, Path]) -> None:
