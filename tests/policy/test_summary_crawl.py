@@ -112,4 +112,4 @@ def test_summary_of_a_real_crawl(tmp_path: Path) -> None:
 
     rows = {row[0]: row[1:] for row in summary["sections"]["3.1"]["exclusions"]["rows"]}
     assert rows["robots.txt"] == [1, 1, 1]  # URLs, registrable domains, decisions
-    assert rows["tdmrep-file"] == [1, 1, 1]
+    assert rows["TDMRep file /.well-known/tdmrep.json"] == [1, 1, 1]

@@ -308,10 +308,12 @@ def test_exclusions_per_protocol(seeded_summary_db_any: tuple[str, Path]) -> Non
     table = body["sections"]["3.1"]["exclusions"]
     assert table["rows"] == [
         ["robots.txt", 1, 1, 1],
-        ["tdmrep-header", 1, 1, 1],
+        ["TDMRep HTTP header", 1, 1, 1],
         ["access control (401/402/403, login, paywall, CAPTCHA)", 1, 1, 1],
         ["infringing-site denylist", 1, 1, 1],
     ]
+    # The recorded values stay in the JSON form, beside the words.
+    assert table["keys"] == ["robots.txt", "tdmrep-header", "access-restricted", "denylisted"]
     assert table["provenance"]["query"] == "exclusions"
     measures = field(body, "3.1", "measures")["value"]
     assert "robots.txt: 1 URL on 1 registrable domain excluded" in measures[-2]
@@ -335,6 +337,6 @@ def test_exclusions_count_distinct_urls_and_domains(db_url: str, seeder: Seeder)
     rows = {r[0]: r[1:] for r in summarise(db_url)["sections"]["3.1"]["exclusions"]["rows"]}
     assert rows == {
         "robots.txt": [3, 2, 4],
-        "tdmrep-header": [1, 1, 1],
+        "TDMRep HTTP header": [1, 1, 1],
         NO_SIGNAL: [1, 1, 1],
     }
