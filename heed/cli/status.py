@@ -12,8 +12,20 @@ from audit.queries import fetches, lookup, open_reader
 from audit.records import DecisionRecord, FetchRecord, iso
 from audit.target import Target, parse_target, parse_when
 from heed.cli.db import audit_errors, db_option
+from policy.protocols import action_label
 
 _HASH_SHOWN = 12
+#: The crawl verdict and the use verdict, in words.
+_CRAWL_WORDS = {"allow": "crawl allowed", "disallow": "crawl disallowed", "defer": "crawl deferred"}
+_USE_WORDS = {
+    "reserved": "{purpose} reserved",
+    "not-reserved": "{purpose} not reserved",
+    "unknown": "nothing stated on {purpose}",
+    "defer": "{purpose} undetermined",
+}
+#: A fetched-stored decision whose item never reached the audit trail: the crawl was stopped
+#: (killed, crashed) after deciding to store the page and before recording it.
+_NOT_WRITTEN = "not stored: the crawl stopped before the page was written"
 
 
 @click.command("status")
@@ -76,10 +88,10 @@ def _print_text(
     click.echo(f"Audit trail for {target.describe()} ({where}); times are UTC.")
     seen: dict[tuple[str, str | None], None] = {}
     urls: set[str] = set()
-    count = stored = 0
+    shown = stored = 0
     last_url = None
     for record in records:
-        count += 1
+        shown += 1
         stored += record.stored
         if record.url != last_url:
             click.echo(f"\n{record.url}")
@@ -89,22 +101,24 @@ def _print_text(
         for signal in record.signals:
             if signal.sha256:
                 seen.setdefault((signal.sha256, signal.source))
-    if not count:
+    if not shown:
         click.echo("\nNo decisions recorded.")
     else:
         click.echo(
-            f"\n{count} decision{'s' if count != 1 else ''} about {len(urls)} "
+            f"\n{shown} decision{'s' if shown != 1 else ''} about {len(urls)} "
             f"URL{'s' if len(urls) != 1 else ''}; content stored for {stored}."
         )
     return list(seen)
 
 
 def _print_record(record: DecisionRecord) -> None:
-    status = f" (HTTP {record.http_status})" if record.http_status is not None else ""
-    click.echo(
-        f"  {iso(record.time)}  {record.action}{status}: crawl {record.crawl}, "
-        f"{record.purpose} {record.use}"
-    )
+    lost = record.action == "fetched-stored" and record.item is None
+    what = "fetched" if lost else action_label(record.action)
+    status = f"HTTP {record.http_status}; " if record.http_status is not None else ""
+    crawl = _CRAWL_WORDS.get(record.crawl, f"crawl {record.crawl}")
+    words = _USE_WORDS.get(record.use)
+    use = words.format(purpose=record.purpose) if words else f"{record.purpose} {record.use}"
+    click.echo(f"  {iso(record.time)}  {what} ({status}{crawl}, {use})")
     if record.item is not None:
         item = record.item
         tokens = f", ~{item.tokens:,} tokens" if item.tokens is not None else ""
@@ -113,7 +127,7 @@ def _print_record(record: DecisionRecord) -> None:
             f"{item.modality}, {item.bytes:,} bytes{tokens}"
         )
     else:
-        click.echo("      not stored")
+        click.echo(f"      {_NOT_WRITTEN if lost else 'not stored'}")
     for reason in record.reasons:
         click.echo(f"      why: {reason}")
     for signal in record.signals:

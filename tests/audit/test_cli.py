@@ -64,15 +64,64 @@ def test_status_human_output(recorded: tuple[str, str]) -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     assert "Audit trail for domain example.com and its subdomains" in out
-    assert "https://www.example.com/page\n  2026-03-01T12:00:00Z  fetched-stored (HTTP 200)" in out
-    assert "stored: item" in out
-    assert "https://www.example.com/private/x\n  2026-03-01T12:00:00Z  skipped-robots" in out
-    assert "not stored" in out
+    assert (
+        "https://www.example.com/page\n  2026-03-01T12:00:00Z  fetched and stored "
+        "(HTTP 200; crawl allowed, train-ai not reserved)\n      stored: item"
+    ) in out
+    assert (
+        "https://www.example.com/private/x\n  2026-03-01T12:00:00Z  skipped: robots.txt "
+        "disallows it (crawl disallowed, train-ai not reserved)\n      not stored\n"
+    ) in out
     assert "why: robots.txt disallows [line 2: Disallow: /private/]" in out
     assert f"doc {sha[:12]}" in out
     assert f"{sha}  robots.txt  200  https://www.example.com/robots.txt" in out
     assert "other.org" not in out  # the same bytes fetched from another site stay private
     assert "2 decisions about 2 URLs; content stored for 1." in out
+
+
+def test_status_reads_each_action_in_words(db_url: str) -> None:
+    """Every action reads as a phrase with the verdicts in words: no recorded value such as
+    "skipped-reservation: crawl allow" is printed as the headline."""
+    with AuditStore.open(db_url) as store:
+        run = store.start_run(crawler_name="HeedBot", product_token="HeedBot", user_agent="UA")
+        reserved = "https://example.com/reserved"
+        store.record_decision(
+            run,
+            decide(reserved, header_signal(reserved, reserved=True)),
+            Action.SKIPPED_RESERVATION,
+            time=T0,
+        )
+    out = heed("status", "example.com", "--db", db_url).output
+    assert (
+        "  2026-03-01T12:00:00Z  skipped: rights reserved (crawl allowed, train-ai reserved)\n"
+        "      not stored\n"
+    ) in out
+    assert "skipped-reservation" not in out
+    assert "crawl allow," not in out
+
+
+def test_status_says_a_page_was_never_written(db_url: str) -> None:
+    """A fetched-stored decision without its stored item (the crawl was killed between the two)
+    reads as fetched and not stored, and why, never as "fetched-stored … not stored"."""
+    with AuditStore.open(db_url) as store:
+        run = store.start_run(crawler_name="HeedBot", product_token="HeedBot", user_agent="UA")
+        url = "https://example.com/page"
+        store.record_decision(
+            run,
+            decide(url, header_signal(url, reserved=False)),
+            Action.FETCHED_STORED,
+            time=T0,
+            http_status=200,
+        )
+    out = heed("status", "example.com", "--db", db_url).output
+    assert (
+        "  2026-03-01T12:00:00Z  fetched (HTTP 200; crawl allowed, train-ai not reserved)\n"
+        "      not stored: the crawl stopped before the page was written\n"
+    ) in out
+    assert "fetched and stored" not in out
+    assert "content stored for 0." in out
+    record = json.loads(heed("status", "example.com", "--db", db_url, "--json").output)[0]
+    assert (record["action"], record["stored"]) == ("fetched-stored", False)
 
 
 def test_status_lists_each_retrieval_once(db_url: str) -> None:
@@ -246,10 +295,11 @@ def test_default_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         run = store.start_run(crawler_name="HeedBot", product_token="HeedBot", user_agent="UA")
         store.record_decision(run, decide("https://example.com/"), Action.DENYLISTED, time=T0)
     assert (tmp_path / "heed.db").is_file()
-    assert "denylisted" in heed("status", "example.com").output
+    listed = "skipped: infringing-site denylist"
+    assert listed in heed("status", "example.com").output
     other = tmp_path / "other.db"
     (tmp_path / "heed.db").rename(other)
-    assert "denylisted" in heed("status", "example.com", env={"HEED_DB": str(other)}).output
+    assert listed in heed("status", "example.com", env={"HEED_DB": str(other)}).output
     assert heed("status", "example.com").exit_code == 1  # ./heed.db is gone: not re-created
     assert not (tmp_path / "heed.db").exists()
 
