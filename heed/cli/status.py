@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import click
 
 from audit.engine import describe
-from audit.queries import fetches, lookup, open_reader
+from audit.queries import count, fetches, lookup, open_reader
 from audit.records import DecisionRecord, FetchRecord, iso
 from audit.target import Target, parse_target, parse_when
 from heed.cli.db import audit_errors, db_option
@@ -35,7 +35,11 @@ _NOT_WRITTEN = "not stored: the crawl stopped before the page was written"
     "--since", metavar="DATE", help="Only decisions at or after DATE (YYYY-MM-DD or ISO)."
 )
 @click.option("--until", metavar="DATE", help="Only decisions up to DATE, inclusive (same forms).")
-@click.option("--limit", type=click.IntRange(min=1), help="Show at most this many decisions.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    help="Show at most this many decisions (and how many there are).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of decision objects.")
 def status(
     target: str,
@@ -60,14 +64,34 @@ def status(
         end = parse_when(until, end=True) if until else None
         engine = open_reader(db)
         try:
-            records = lookup(engine, parsed, since=start, until=end, limit=limit)
             if as_json:
-                _print_json(records)
+                _print_json(lookup(engine, parsed, since=start, until=end, limit=limit))
                 return
-            seen = _print_text(records, parsed, describe(engine.url))
+            # One decision more than the limit says whether the limit left any out.
+            records = lookup(
+                engine, parsed, since=start, until=end, limit=None if limit is None else limit + 1
+            )
+            window = _window(since, until)
+            seen, more = _print_text(records, parsed, describe(engine.url), window, limit)
+            if more:
+                total = count(engine, parsed, since=start, until=end)
+                click.echo(
+                    f"Showing {limit} of {total:,} decisions{window}; raise --limit to see more."
+                )
             _print_documents(fetches(engine, seen), seen)
         finally:
             engine.dispose()
+
+
+def _window(since: str | None, until: str | None) -> str:
+    """Return the time window asked for, in words (" since 2030-01-01"), or ""."""
+    if since and until:
+        return f" from {since.strip()} to {until.strip()}"
+    if since:
+        return f" since {since.strip()}"
+    if until:
+        return f" up to {until.strip()}"
+    return ""
 
 
 def _print_json(records: Iterable[DecisionRecord]) -> None:
@@ -82,15 +106,26 @@ def _print_json(records: Iterable[DecisionRecord]) -> None:
 
 
 def _print_text(
-    records: Iterable[DecisionRecord], target: Target, where: str
-) -> list[tuple[str, str | None]]:
-    """Print decisions grouped by URL; return the (document hash, source URL) pairs seen."""
-    click.echo(f"Audit trail for {target.describe()} ({where}); times are UTC.")
+    records: Iterable[DecisionRecord],
+    target: Target,
+    where: str,
+    window: str,
+    limit: int | None,
+) -> tuple[list[tuple[str, str | None]], bool]:
+    """Print decisions grouped by URL, at most *limit*; return the (document hash, source URL)
+    pairs seen, and whether the records held more than *limit*."""
+    click.echo(f"Audit trail for {target.describe()}{window} ({where}); times are UTC.")
     seen: dict[tuple[str, str | None], None] = {}
     urls: set[str] = set()
     shown = stored = 0
     last_url = None
+    more = False
     for record in records:
+        if limit is not None and shown >= limit:
+            # Read on, not break: the look-up ends by itself after limit + 1 decisions, and
+            # closes its connection then.
+            more = True
+            continue
         shown += 1
         stored += record.stored
         if record.url != last_url:
@@ -102,13 +137,13 @@ def _print_text(
             if signal.sha256:
                 seen.setdefault((signal.sha256, signal.source))
     if not shown:
-        click.echo("\nNo decisions recorded.")
+        click.echo(f"\nNo decisions recorded for {target.describe()}{window}.")
     else:
         click.echo(
             f"\n{shown} decision{'s' if shown != 1 else ''} about {len(urls)} "
             f"URL{'s' if len(urls) != 1 else ''}; content stored for {stored}."
         )
-    return list(seen)
+    return list(seen), more
 
 
 def _print_record(record: DecisionRecord) -> None:

@@ -124,6 +124,56 @@ def test_status_says_a_page_was_never_written(db_url: str) -> None:
     assert (record["action"], record["stored"]) == ("fetched-stored", False)
 
 
+@pytest.mark.parametrize(
+    ("target", "options", "message"),
+    [
+        (
+            "example.com",
+            ["--since", "2030-01-01"],
+            "for domain example.com and its subdomains since 2030-01-01.",
+        ),
+        ("example.com", ["--until", "2020-01-31"], "and its subdomains up to 2020-01-31."),
+        (
+            "example.com",
+            ["--since", "2020-01-01", "--until", "2020-01-31"],
+            "and its subdomains from 2020-01-01 to 2020-01-31.",
+        ),
+        (
+            "https://www.example.com/nothing/",
+            ["--since", "2030-01-01"],
+            "for URLs starting with https://www.example.com/nothing/ since 2030-01-01.",
+        ),
+        ("nothing.example", [], "for domain nothing.example and its subdomains."),
+    ],
+)
+def test_status_names_what_found_nothing(
+    recorded: tuple[str, str], target: str, options: list[str], message: str
+) -> None:
+    """ "No decisions recorded" repeats the target and the time window that found none."""
+    db, _ = recorded
+    out = heed("status", target, "--db", db, *options).output
+    lines = out.splitlines()
+    assert lines[-1].startswith("No decisions recorded for ")
+    assert lines[-1].endswith(message)
+    window = " ".join(options[1::2])
+    assert all(part in lines[0] for part in window.split())  # the heading names it too
+
+
+def test_status_says_when_the_limit_leaves_decisions_out(recorded: tuple[str, str]) -> None:
+    """--limit shows that many and says how many there are; a limit that leaves nothing out
+    says nothing."""
+    db, _ = recorded
+    out = heed("status", "example.com", "--db", db, "--limit", "1").output
+    assert "1 decision about 1 URL; content stored for 1.\n" in out
+    assert "Showing 1 of 2 decisions; raise --limit to see more.\n" in out
+    window = heed("status", "example.com", "--db", db, "--limit", "1", "--until", "2026-03-01")
+    assert "Showing 1 of 2 decisions up to 2026-03-01; raise --limit to see more." in window.output
+    for enough in ("2", "3"):
+        full = heed("status", "example.com", "--db", db, "--limit", enough).output
+        assert "2 decisions about 2 URLs" in full
+        assert "Showing" not in full
+
+
 def test_status_lists_each_retrieval_once(db_url: str) -> None:
     """A signal document's retrieval is listed once under "Signal documents seen", whether or
     not it was redirected (a retrieval's final URL is its URL when it was not)."""
