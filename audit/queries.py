@@ -4,7 +4,8 @@ docs/development.md#package-layout).
 :func:`lookup` answers "what did the crawler decide and do for this domain / host / origin /
 URL prefix, and why": decisions per origin, per URL, in time order, each with its signals,
 the documents they were read from, and whether content was stored. :func:`evidence` returns a
-signal document's exact bytes, after checking them against their sha256.
+signal document's exact bytes, after checking them against their sha256. :func:`count` says
+how many decisions a look-up with a limit left out.
 
 Look-ups resolve the target to origins first (small table, indexed by domain and host), then
 read each origin's decisions through the ``(origin_id, time)`` index, joined with their outcome,
@@ -99,6 +100,23 @@ def lookup(
                         return
 
 
+def count(
+    engine: Engine,
+    target: Target,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> int:
+    """Return how many decisions about *target* :func:`lookup` would yield without a limit."""
+    total = 0
+    with engine.connect() as conn:
+        for origin in _origins(conn, target):
+            where, params, binds = _where(origin, target, since, until)
+            sql = f"SELECT COUNT(*) FROM decision d WHERE {where}"
+            total += int(conn.execute(text(sql).bindparams(*binds), params).scalar_one())
+    return total
+
+
 def _origins(conn: Connection, target: Target) -> list[dict[str, Any]]:
     if target.kind in (TargetKind.ORIGIN, TargetKind.PREFIX):
         column, value = "origin", target.origin
@@ -120,6 +138,30 @@ def _decision_chunks(
 ) -> Iterator[list[dict[str, Any]]]:
     # Plain SQL (portable to both backends): compiling the equivalent Core select cost more than
     # running it, on every ``heed status`` process (the compiled cache lives with the engine).
+    where, params, binds = _where(origin, target, since, until)
+    prefix = target.prefix
+    stmt = (
+        text(_DECISIONS_SQL.format(where=where))
+        .bindparams(*binds)
+        .columns(time=UTCDateTime(), item_time=UTCDateTime())
+    )
+    result = conn.execute(stmt, params)
+    while rows := result.fetchmany(_CHUNK):
+        found = [dict(row._mapping) for row in rows]
+        if prefix is not None:
+            found = [row for row in found if row["url"].startswith(prefix)]
+        if found:
+            yield found
+
+
+def _where(
+    origin: dict[str, Any],
+    target: Target,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+) -> tuple[str, dict[str, Any], list[BindParameter[Any]]]:
+    """Return the WHERE clause on ``decision d`` for one origin of *target*, its parameters and
+    their binds."""
     where = ["d.origin_id = :origin"]
     params: dict[str, Any] = {"origin": origin["id"]}
     binds: list[BindParameter[Any]] = [bindparam("origin")]
@@ -136,18 +178,7 @@ def _decision_chunks(
         where.append("d.url >= :low AND d.url < :high")
         params |= {"low": prefix, "high": _after_prefix(prefix)}
         binds += [bindparam("low"), bindparam("high")]
-    stmt = (
-        text(_DECISIONS_SQL.format(where=" AND ".join(where)))
-        .bindparams(*binds)
-        .columns(time=UTCDateTime(), item_time=UTCDateTime())
-    )
-    result = conn.execute(stmt, params)
-    while rows := result.fetchmany(_CHUNK):
-        found = [dict(row._mapping) for row in rows]
-        if prefix is not None:
-            found = [row for row in found if row["url"].startswith(prefix)]
-        if found:
-            yield found
+    return " AND ".join(where), params, binds
 
 
 _DECISIONS_SQL = """
@@ -289,7 +320,8 @@ def fetches(
             params = {"origin": origin_id, "hashes": sorted(hashes)}
             for row in conn.execute(_FETCHES_SQL, params):
                 record = _fetch(row._mapping)
-                for source in (record.url, record.final_url):
+                # A retrieval that was not redirected has final_url == url: list it once.
+                for source in dict.fromkeys((record.url, record.final_url)):
                     if (row.sha256, source) in wanted:
                         out.setdefault((row.sha256, source), []).append(record)
     return out

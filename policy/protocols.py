@@ -5,8 +5,9 @@ name every rights-reservation protocol the crawler honours, with its version, an
 robots.txt status-code policy exactly (Code of Practice Measure 1.3(4); docs/regulation.md AC-08,
 AC-14, AC-19). Both are derived here from optout/ itself — the :class:`~optout.decision.Protocol`
 values and each module's ``PARSER`` constant, the :class:`~optout.decision.Policy` knob values —
-so a document cannot claim a protocol or a behaviour the engine does not have. Pure functions, no
-I/O.
+so a document cannot claim a protocol or a behaviour the engine does not have. The values the
+audit trail records (protocols, actions, purposes, policy knobs) are put in words here too, so
+that a published document never shows an internal identifier alone. Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -32,8 +33,13 @@ from optout.robots_fetch import MAX_TTL
 __all__ = [
     "PROTOCOL_SET_VERSION",
     "ProtocolInfo",
+    "action_label",
     "honoured_protocols",
+    "knob_label",
+    "knob_value",
     "protocol_families",
+    "protocol_label",
+    "purpose_label",
     "robots_features",
     "robots_policy_lines",
 ]
@@ -108,7 +114,7 @@ _PROTOCOLS: tuple[ProtocolInfo, ...] = (
         parser=robots.PARSER,
         expresses=(
             "reservation of AI training when a site disallows a named AI training crawler at / "
-            "(policy knob treat_named_ai_blocks_as_reservation)"
+            "(read so by default; the robots.txt policy says whether this crawler does)"
         ),
         family=_ROBOTS,
         where="/robots.txt, groups of other AI crawlers",
@@ -235,6 +241,118 @@ _PROTOCOLS: tuple[ProtocolInfo, ...] = (
 )
 
 
+#: Each recorded protocol value in words, short enough for a list of counts (the full names,
+#: with their specifications, are :func:`honoured_protocols`).
+_LABELS: dict[str, str] = {
+    Protocol.ROBOTS_TXT.value: "robots.txt",
+    Protocol.AI_BOT_BLOCK.value: "robots.txt block of named AI crawlers",
+    Protocol.CONTENT_USAGE_ROBOTS.value: "IETF AIPREF Content-Usage in robots.txt",
+    Protocol.CONTENT_USAGE_HEADER.value: "IETF AIPREF Content-Usage HTTP header",
+    Protocol.CONTENT_SIGNAL_ROBOTS.value: "Cloudflare Content-Signal in robots.txt",
+    Protocol.CONTENT_SIGNAL_HEADER.value: "Cloudflare Content-Signal HTTP header",
+    Protocol.AI_TRAINING_ROBOTS.value: "DisallowAITraining in robots.txt",
+    Protocol.TDMREP_FILE.value: "TDMRep file /.well-known/tdmrep.json",
+    Protocol.TDMREP_HEADER.value: "TDMRep HTTP header",
+    Protocol.TDMREP_META.value: "TDMRep HTML meta element",
+    Protocol.TDMREP_EPUB.value: "TDMRep EPUB metadata",
+    Protocol.TDMREP_PDF.value: "TDMRep PDF metadata",
+    Protocol.ROBOTS_META.value: "robots meta tag noai / noimageai",
+    Protocol.X_ROBOTS_TAG.value: "X-Robots-Tag noai / noimageai",
+    Protocol.RSL.value: "RSL licence",
+    Protocol.AI_TXT.value: "Spawning ai.txt",
+    Protocol.C2PA.value: "C2PA / CAWG training-and-data-mining assertion",
+    Protocol.IPTC.value: "IPTC DataMining metadata",
+}
+
+
+def protocol_label(protocol: str) -> str:
+    """Return a recorded protocol value in words ("tdmrep-file" → "TDMRep file
+    /.well-known/tdmrep.json"); a value this Heed does not know, as it is."""
+    return _LABELS.get(protocol, protocol)
+
+
+#: What each recorded action (optout.action.Action) means, in words: for ``heed status`` and
+#: the published figures, which never show the recorded value alone.
+_ACTIONS: dict[str, str] = {
+    "fetched-stored": "fetched and stored",
+    "fetched-not-kept": "fetched, not kept (no dataset)",
+    "fetched-excluded": "fetched, excluded from the dataset",
+    "redirected": "redirected",
+    "skipped-robots": "skipped: robots.txt disallows it",
+    "skipped-reservation": "skipped: rights reserved",
+    "deferred": "deferred: a source could not be read",
+    "access-restricted": "access restricted, not circumvented",
+    "denylisted": "skipped: infringing-site denylist",
+    "error": "failed",
+}
+
+
+def action_label(action: str) -> str:
+    """Return a recorded action value in words ("skipped-reservation" → "skipped: rights
+    reserved"); a value this Heed does not know, as it is."""
+    return _ACTIONS.get(action, action)
+
+
+_PURPOSES = {
+    "tdm": "text and data mining",
+    "train-ai": "AI training",
+    "ai-input": "use as AI input",
+    "search": "search",
+}
+
+
+def purpose_label(purpose: str) -> str:
+    """Return a purpose value in words, with the value ("AI training (train-ai)")."""
+    words = _PURPOSES.get(purpose, purpose)
+    return purpose if words == purpose else f"{words} ({purpose})"
+
+
+#: Each policy knob (optout.decision.Policy) as the choice it makes, for a value beside it.
+_KNOBS: dict[str, str] = {
+    "purpose": "Use that rights reservations are checked for",
+    "robots_403_allow": (
+        "robots.txt answering 401 or 403 is treated as no robots.txt (no restrictions)"
+    ),
+    "treat_named_ai_blocks_as_reservation": (
+        "A robots.txt that disallows a named AI training crawler (GPTBot, CCBot, ...) at / "
+        "reserves AI training"
+    ),
+    "apply_star_group_preferences": (
+        "Content-Usage and Content-Signal lines of the * group apply even where a group names "
+        "our product token"
+    ),
+    "apply_ungrouped_preferences": (
+        "Preference lines before the first User-agent line apply to every group"
+    ),
+    "legacy_label_mapping": "Superseded AIPREF labels (ai=n, train-genai=n) reserve their use",
+    "lenient_values": (
+        'Near-miss values (tdm-reservation: "1", ai-train=No) are read as what they evidently mean'
+    ),
+    "robots_html_strict": (
+        "robots.txt answering with an HTML page is treated as unreachable (complete disallow)"
+    ),
+    "microsoft_noarchive_as_reservation": "Microsoft noarchive / nocache reserves AI training",
+    "robots_max_redirects": "robots.txt redirects followed, at most",
+    "robots_parse_limit": "robots.txt parsed up to",
+}
+
+
+def knob_label(name: str) -> str:
+    """Return policy knob *name* as the choice it makes; an unknown knob, as it is."""
+    return _KNOBS.get(name, name)
+
+
+def knob_value(name: str, value: Any) -> str:
+    """Return the value of policy knob *name* in words: yes / no, a size, a purpose."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if name == "purpose":
+        return purpose_label(str(value))
+    if name == "robots_parse_limit" and isinstance(value, int):
+        return _size(value)
+    return str(value)
+
+
 def honoured_protocols() -> list[ProtocolInfo]:
     """Return every protocol optout/ implements, in a stable order (robots.txt first)."""
     return list(_PROTOCOLS)
@@ -347,12 +465,11 @@ def robots_policy_lines(
             "complete disallow for the origin (RFC 9309 §2.3.1.2)."
         ),
         (
-            "401 and 403: treated as 'unavailable', no crawl restrictions (policy knob "
-            "robots_403_allow = true)."
+            "401 and 403: treated as 'unavailable', no crawl restrictions, as RFC 9309 "
+            "§2.3.1.3 permits (this crawler's setting; Heed's default is complete disallow)."
             if allow_403
-            else "401 and 403: complete disallow for the origin (policy knob robots_403_allow "
-            "= false; RFC 9309 §2.3.1.3 permits but does not require treating them as "
-            "unavailable)."
+            else "401 and 403: complete disallow for the origin (a deliberate choice: RFC 9309 "
+            "§2.3.1.3 permits but does not require treating them as unavailable)."
         ),
         f"429: complete disallow for the origin until the file can be read; {retry}.",
         (
@@ -384,12 +501,13 @@ def robots_policy_lines(
     if ai_blocks:
         lines.append(
             "A site that disallows a named AI training crawler (GPTBot, CCBot, ...) at / is "
-            "treated as reserving AI training (policy knob treat_named_ai_blocks_as_reservation "
-            "= true), although those groups do not bind our product token."
+            "treated as reserving AI training, although those groups do not bind our product "
+            "token."
         )
     else:
         lines.append(
-            "Blocks of other named AI crawlers are logged but do not bind our product token "
-            "(policy knob treat_named_ai_blocks_as_reservation = false)."
+            "Blocks of other named AI crawlers are logged but do not bind our product token, "
+            "and are not read as a reservation of AI training (this crawler's setting; Heed's "
+            "default reads them as one)."
         )
     return lines

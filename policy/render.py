@@ -17,6 +17,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from policy.protocols import action_label, knob_label, knob_value, purpose_label
 from policy.provider import TO_BE_PROVIDED
 
 
@@ -33,6 +34,11 @@ def environment() -> Environment:
     )
     env.globals["TO_BE_PROVIDED"] = TO_BE_PROVIDED
     env.filters["provided"] = provided
+    # Recorded values in words: a published page never shows an internal identifier alone.
+    env.filters["action"] = action_label
+    env.filters["purpose"] = purpose_label
+    env.filters["knob"] = knob_label
+    env.filters["knob_value"] = lambda value, name: knob_value(name, value)
     return env
 
 

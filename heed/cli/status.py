@@ -8,12 +8,24 @@ from collections.abc import Iterable
 import click
 
 from audit.engine import describe
-from audit.queries import fetches, lookup, open_reader
+from audit.queries import count, fetches, lookup, open_reader
 from audit.records import DecisionRecord, FetchRecord, iso
 from audit.target import Target, parse_target, parse_when
 from heed.cli.db import audit_errors, db_option
+from policy.protocols import action_label
 
 _HASH_SHOWN = 12
+#: The crawl verdict and the use verdict, in words.
+_CRAWL_WORDS = {"allow": "crawl allowed", "disallow": "crawl disallowed", "defer": "crawl deferred"}
+_USE_WORDS = {
+    "reserved": "{purpose} reserved",
+    "not-reserved": "{purpose} not reserved",
+    "unknown": "nothing stated on {purpose}",
+    "defer": "{purpose} undetermined",
+}
+#: A fetched-stored decision whose item never reached the audit trail: the crawl was stopped
+#: (killed, crashed) after deciding to store the page and before recording it.
+_NOT_WRITTEN = "not stored: the crawl stopped before the page was written"
 
 
 @click.command("status")
@@ -23,7 +35,11 @@ _HASH_SHOWN = 12
     "--since", metavar="DATE", help="Only decisions at or after DATE (YYYY-MM-DD or ISO)."
 )
 @click.option("--until", metavar="DATE", help="Only decisions up to DATE, inclusive (same forms).")
-@click.option("--limit", type=click.IntRange(min=1), help="Show at most this many decisions.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    help="Show at most this many decisions (and how many there are).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of decision objects.")
 def status(
     target: str,
@@ -48,14 +64,34 @@ def status(
         end = parse_when(until, end=True) if until else None
         engine = open_reader(db)
         try:
-            records = lookup(engine, parsed, since=start, until=end, limit=limit)
             if as_json:
-                _print_json(records)
+                _print_json(lookup(engine, parsed, since=start, until=end, limit=limit))
                 return
-            seen = _print_text(records, parsed, describe(engine.url))
+            # One decision more than the limit says whether the limit left any out.
+            records = lookup(
+                engine, parsed, since=start, until=end, limit=None if limit is None else limit + 1
+            )
+            window = _window(since, until)
+            seen, more = _print_text(records, parsed, describe(engine.url), window, limit)
+            if more:
+                total = count(engine, parsed, since=start, until=end)
+                click.echo(
+                    f"Showing {limit} of {total:,} decisions{window}; raise --limit to see more."
+                )
             _print_documents(fetches(engine, seen), seen)
         finally:
             engine.dispose()
+
+
+def _window(since: str | None, until: str | None) -> str:
+    """Return the time window asked for, in words (" since 2030-01-01"), or ""."""
+    if since and until:
+        return f" from {since.strip()} to {until.strip()}"
+    if since:
+        return f" since {since.strip()}"
+    if until:
+        return f" up to {until.strip()}"
+    return ""
 
 
 def _print_json(records: Iterable[DecisionRecord]) -> None:
@@ -70,16 +106,27 @@ def _print_json(records: Iterable[DecisionRecord]) -> None:
 
 
 def _print_text(
-    records: Iterable[DecisionRecord], target: Target, where: str
-) -> list[tuple[str, str | None]]:
-    """Print decisions grouped by URL; return the (document hash, source URL) pairs seen."""
-    click.echo(f"Audit trail for {target.describe()} ({where}); times are UTC.")
+    records: Iterable[DecisionRecord],
+    target: Target,
+    where: str,
+    window: str,
+    limit: int | None,
+) -> tuple[list[tuple[str, str | None]], bool]:
+    """Print decisions grouped by URL, at most *limit*; return the (document hash, source URL)
+    pairs seen, and whether the records held more than *limit*."""
+    click.echo(f"Audit trail for {target.describe()}{window} ({where}); times are UTC.")
     seen: dict[tuple[str, str | None], None] = {}
     urls: set[str] = set()
-    count = stored = 0
+    shown = stored = 0
     last_url = None
+    more = False
     for record in records:
-        count += 1
+        if limit is not None and shown >= limit:
+            # Read on, not break: the look-up ends by itself after limit + 1 decisions, and
+            # closes its connection then.
+            more = True
+            continue
+        shown += 1
         stored += record.stored
         if record.url != last_url:
             click.echo(f"\n{record.url}")
@@ -89,22 +136,24 @@ def _print_text(
         for signal in record.signals:
             if signal.sha256:
                 seen.setdefault((signal.sha256, signal.source))
-    if not count:
-        click.echo("\nNo decisions recorded.")
+    if not shown:
+        click.echo(f"\nNo decisions recorded for {target.describe()}{window}.")
     else:
         click.echo(
-            f"\n{count} decision{'s' if count != 1 else ''} about {len(urls)} "
+            f"\n{shown} decision{'s' if shown != 1 else ''} about {len(urls)} "
             f"URL{'s' if len(urls) != 1 else ''}; content stored for {stored}."
         )
-    return list(seen)
+    return list(seen), more
 
 
 def _print_record(record: DecisionRecord) -> None:
-    status = f" (HTTP {record.http_status})" if record.http_status is not None else ""
-    click.echo(
-        f"  {iso(record.time)}  {record.action}{status}: crawl {record.crawl}, "
-        f"{record.purpose} {record.use}"
-    )
+    lost = record.action == "fetched-stored" and record.item is None
+    what = "fetched" if lost else action_label(record.action)
+    status = f"HTTP {record.http_status}; " if record.http_status is not None else ""
+    crawl = _CRAWL_WORDS.get(record.crawl, f"crawl {record.crawl}")
+    words = _USE_WORDS.get(record.use)
+    use = words.format(purpose=record.purpose) if words else f"{record.purpose} {record.use}"
+    click.echo(f"  {iso(record.time)}  {what} ({status}{crawl}, {use})")
     if record.item is not None:
         item = record.item
         tokens = f", ~{item.tokens:,} tokens" if item.tokens is not None else ""
@@ -113,7 +162,7 @@ def _print_record(record: DecisionRecord) -> None:
             f"{item.modality}, {item.bytes:,} bytes{tokens}"
         )
     else:
-        click.echo("      not stored")
+        click.echo(f"      {_NOT_WRITTEN if lost else 'not stored'}")
     for reason in record.reasons:
         click.echo(f"      why: {reason}")
     for signal in record.signals:

@@ -162,7 +162,7 @@ def _measure_1_3(inputs: Inputs, public: bool) -> dict[str, Any]:
                 "the request instead of allowing it."
             ),
             (
-                "Every decision records the protocol-set version, the policy knobs and the "
+                "Every decision records the protocol-set version, the policy settings and the "
                 "evidence (document hash, matched rule) it was made on."
             ),
         ],

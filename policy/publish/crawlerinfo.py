@@ -27,6 +27,8 @@ from optout.robots_fetch import MAX_TTL
 from policy.protocols import (
     ProtocolInfo,
     honoured_protocols,
+    knob_label,
+    knob_value,
     robots_features,
     robots_policy_lines,
 )
@@ -40,8 +42,8 @@ KIND = "crawler-info"
 ACCESS_STATEMENTS = (
     (
         "A 401, 402 or 403 answer, a login wall, a paywall or a CAPTCHA challenge is recorded "
-        "as 'access-restricted' and skipped; it is never retried with another user agent, with "
-        "cookies, through another proxy or with a headless browser."
+        "as an access restriction and skipped; it is never retried with another user agent, "
+        "with cookies, through another proxy or with a headless browser."
     ),
     "The crawler sends one User-Agent and no cookies.",
 )
@@ -194,7 +196,7 @@ _LABELS = {
     "provider": "Provider",
     "info_url": "Crawler information URL",
     "purpose": "Purpose",
-    "collection_purpose": "Collection purpose (policy knob purpose)",
+    "collection_purpose": "Collection purpose",
     "ip_ranges": "IP ranges",
     "protocol_set": "Protocol-set version",
     "contact_point": "Point of contact",
@@ -291,7 +293,8 @@ def _robots_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]
             label, words = _KNOB_WORDS[knob]
             out.append(f"{label} changed from {_word(words, a)} to {_word(words, b)}")
         else:
-            out.append(f"Policy knob {knob} changed from {_shown(a)} to {_shown(b)}")
+            was, now = (_shown(v) if v is None else knob_value(knob, v) for v in (a, b))
+            out.append(f"Policy setting '{knob_label(knob)}' changed from {was} to {now}")
     if old.get("parser") != new.get("parser"):
         out.append(f"robots.txt parser {_shown(old.get('parser'))} → {_shown(new.get('parser'))}")
     if old.get("features") != new.get("features"):

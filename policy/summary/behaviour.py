@@ -12,7 +12,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from audit import NO_SIGNAL, Exclusion, ScopeRun, SummaryData
-from policy.protocols import PROTOCOL_SET_VERSION, honoured_protocols, robots_policy_lines
+from policy.protocols import (
+    PROTOCOL_SET_VERSION,
+    honoured_protocols,
+    protocol_label,
+    purpose_label,
+    robots_policy_lines,
+)
 from policy.summary.rules import plural
 
 #: What Heed guarantees whatever the configuration (docs/regulation.md AC-01, AC-03, AC-06,
@@ -25,7 +31,7 @@ FIXED_BEHAVIOUR = (
     ),
     (
         "Paywalls, login forms, CAPTCHAs and HTTP 401, 402 and 403 answers are recorded as "
-        "access-restricted and never circumvented: no other user agent, cookies, headless "
+        "access restrictions and never circumvented: no other user agent, cookies, headless "
         "rendering or proxies are tried."
     ),
     (
@@ -86,17 +92,19 @@ def behaviour(data: SummaryData, runs: list[ScopeRun]) -> list[str | list[str]]:
         out.append(robots_policy_lines(knobs))
         purpose = knobs.get("purpose")
         if purpose:
-            out.append(f"Rights reservations are evaluated for the purpose '{purpose}'{where}.")
+            out.append(f"Rights reservations are evaluated for {purpose_label(purpose)}{where}.")
     out.append(
         "Rights-reservation protocols honoured besides robots.txt: "
         + "; ".join(p.name for p in honoured_protocols()[1:])
         + "."
     )
-    out.append(protocol_set_line(runs))
+    # The protocol-set version is stated once, with the protocols, in §3.1.
     seen = sorted({protocol for protocol, _ in data.signals})
     if seen:
         out.append(
-            "Protocols with statements recorded for the training content: " + ", ".join(seen) + "."
+            "Protocols with statements recorded for the training content: "
+            + ", ".join(protocol_label(p) for p in seen)
+            + "."
         )
     out.append(denylist_line(data))
     out.extend(FIXED_BEHAVIOUR)
@@ -112,20 +120,20 @@ def denylist_line(data: SummaryData) -> str:
 
 
 def exclusion_reason(reason: str) -> str:
-    """Return an exclusions row's reason in words."""
+    """Return an exclusions row's reason (a protocol value, an action) in words."""
     if reason == NO_SIGNAL:
         return reason
-    return _OWN_ROWS.get(reason, reason)
+    return _OWN_ROWS.get(reason) or protocol_label(reason)
 
 
 def exclusion_table(exclusions: list[Exclusion]) -> dict[str, Any]:
-    """Return the §3.1 per-protocol exclusion counts as a table."""
+    """Return the §3.1 per-protocol exclusion counts as a table: rows in words, and ``keys``,
+    each row's recorded protocol value or action."""
+    ordered = sorted(exclusions, key=_exclusion_order)
     return {
         "columns": ["Protocol or reason", "URLs excluded", "Registrable domains", "Decisions"],
-        "rows": [
-            [exclusion_reason(e.reason), e.urls, e.domains, e.decisions]
-            for e in sorted(exclusions, key=_exclusion_order)
-        ],
+        "rows": [[exclusion_reason(e.reason), e.urls, e.domains, e.decisions] for e in ordered],
+        "keys": [e.reason for e in ordered],
     }
 
 

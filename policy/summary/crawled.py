@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit import ScopeRun, SummaryData
+from policy.protocols import protocol_label
 from policy.provider import TO_BE_PROVIDED, Model, ProviderConfig
 from policy.summary import figures
 from policy.summary.behaviour import (
@@ -283,7 +284,9 @@ def section_3_1(
         measures.append(
             "Protocols and parser versions recorded with the signals behind the training "
             "content: "
-            + ", ".join(f"{protocol} ({parser})" for protocol, parser in data.signals)
+            + ", ".join(
+                f"{protocol_label(protocol)} ({parser})" for protocol, parser in data.signals
+            )
             + "."
         )
     if data.exclusions:

@@ -14,6 +14,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from policy.protocols import action_label
 from policy.provider import TO_BE_PROVIDED
 from policy.render import render
 from policy.summary.charts import MAX_BARS, bar_chart
@@ -110,7 +111,7 @@ def _charts(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         "Crawler decisions by action",
         "Horizontal bar chart of the number of recorded crawl decisions per action taken, in "
         "the crawl runs this summary covers.",
-        [(a["action"], a["decisions"]) for a in actions],
+        [(action_label(a["action"]), a["decisions"]) for a in actions],
         "decision",
     )
     unit_words = rule.get("unit", unit)

@@ -7,6 +7,8 @@ Pure functions, exact integer arithmetic: a boundary never depends on float roun
   billion to 10 trillion tokens").
 * Domain count (docs/regulation.md#the-domain-list): the first ``ceil(0.10·N)`` registrable
   domains, or ``min(ceil(0.05·N), 1000)`` for an SME, N being the distinct domains in scope.
+* Dates: the month spelled out, then the ISO 8601 form ("4 December 2026 (2026-12-04)",
+  "December 2026 (2026-12)"), never a numeric DD/MM or MM/DD that a reader could misread.
 """
 
 from __future__ import annotations
@@ -92,16 +94,42 @@ def rule_text(*, sme: bool) -> str:
     return "the first ceil(10 % × N) domains, N being the number of distinct registrable domains in scope"
 
 
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
 def month_year(when: dt.datetime | None) -> str | None:
-    """Return *when* as MM/YYYY (UTC), or None."""
+    """Return *when*'s month (UTC) as "December 2026 (2026-12)", or None.
+
+    The template asks for a month and year (MM/YYYY); spelled out, with its ISO 8601 form, it
+    cannot be misread whichever order a reader expects.
+    """
     if when is None:
         return None
-    return when.astimezone(dt.UTC).strftime("%m/%Y")
+    day = when.astimezone(dt.UTC)
+    return f"{_MONTHS[day.month - 1]} {day.year} ({day:%Y-%m})"
 
 
 def day_month_year(when: dt.datetime) -> str:
-    """Return *when* as DD/MM/YY (UTC): the template's "Last update" format."""
-    return when.astimezone(dt.UTC).strftime("%d/%m/%y")
+    """Return *when*'s day (UTC) as "4 December 2026 (2026-12-04)": the "Last update" date.
+
+    The template's numeric form (DD/MM/YY) is ambiguous to a reader who expects MM/DD; the day
+    spelled out, with its ISO 8601 form, is not.
+    """
+    day = when.astimezone(dt.UTC)
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year} ({day:%Y-%m-%d})"
 
 
 def format_number(value: float) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, text
 
 from audit import Action, AuditStore
 from heed.cli import main
+from optout.decision import Protocol, Purpose, Signal, Verdict
 from optout.document import FetchResult
 from tests.audit.conftest import T0, decide, header_signal, robots_fetch, robots_signal
 
@@ -63,15 +64,161 @@ def test_status_human_output(recorded: tuple[str, str]) -> None:
     assert result.exit_code == 0, result.output
     out = result.output
     assert "Audit trail for domain example.com and its subdomains" in out
-    assert "https://www.example.com/page\n  2026-03-01T12:00:00Z  fetched-stored (HTTP 200)" in out
-    assert "stored: item" in out
-    assert "https://www.example.com/private/x\n  2026-03-01T12:00:00Z  skipped-robots" in out
-    assert "not stored" in out
+    assert (
+        "https://www.example.com/page\n  2026-03-01T12:00:00Z  fetched and stored "
+        "(HTTP 200; crawl allowed, train-ai not reserved)\n      stored: item"
+    ) in out
+    assert (
+        "https://www.example.com/private/x\n  2026-03-01T12:00:00Z  skipped: robots.txt "
+        "disallows it (crawl disallowed, train-ai not reserved)\n      not stored\n"
+    ) in out
     assert "why: robots.txt disallows [line 2: Disallow: /private/]" in out
     assert f"doc {sha[:12]}" in out
     assert f"{sha}  robots.txt  200  https://www.example.com/robots.txt" in out
     assert "other.org" not in out  # the same bytes fetched from another site stay private
     assert "2 decisions about 2 URLs; content stored for 1." in out
+
+
+def test_status_reads_each_action_in_words(db_url: str) -> None:
+    """Every action reads as a phrase with the verdicts in words: no recorded value such as
+    "skipped-reservation: crawl allow" is printed as the headline."""
+    with AuditStore.open(db_url) as store:
+        run = store.start_run(crawler_name="HeedBot", product_token="HeedBot", user_agent="UA")
+        reserved = "https://example.com/reserved"
+        store.record_decision(
+            run,
+            decide(reserved, header_signal(reserved, reserved=True)),
+            Action.SKIPPED_RESERVATION,
+            time=T0,
+        )
+    out = heed("status", "example.com", "--db", db_url).output
+    assert (
+        "  2026-03-01T12:00:00Z  skipped: rights reserved (crawl allowed, train-ai reserved)\n"
+        "      not stored\n"
+    ) in out
+    assert "skipped-reservation" not in out
+    assert "crawl allow," not in out
+
+
+def test_status_says_a_page_was_never_written(db_url: str) -> None:
+    """A fetched-stored decision without its stored item (the crawl was killed between the two)
+    reads as fetched and not stored, and why, never as "fetched-stored … not stored"."""
+    with AuditStore.open(db_url) as store:
+        run = store.start_run(crawler_name="HeedBot", product_token="HeedBot", user_agent="UA")
+        url = "https://example.com/page"
+        store.record_decision(
+            run,
+            decide(url, header_signal(url, reserved=False)),
+            Action.FETCHED_STORED,
+            time=T0,
+            http_status=200,
+        )
+    out = heed("status", "example.com", "--db", db_url).output
+    assert (
+        "  2026-03-01T12:00:00Z  fetched (HTTP 200; crawl allowed, train-ai not reserved)\n"
+        "      not stored: the crawl stopped before the page was written\n"
+    ) in out
+    assert "fetched and stored" not in out
+    assert "content stored for 0." in out
+    record = json.loads(heed("status", "example.com", "--db", db_url, "--json").output)[0]
+    assert (record["action"], record["stored"]) == ("fetched-stored", False)
+
+
+@pytest.mark.parametrize(
+    ("target", "options", "message"),
+    [
+        (
+            "example.com",
+            ["--since", "2030-01-01"],
+            "for domain example.com and its subdomains since 2030-01-01.",
+        ),
+        ("example.com", ["--until", "2020-01-31"], "and its subdomains up to 2020-01-31."),
+        (
+            "example.com",
+            ["--since", "2020-01-01", "--until", "2020-01-31"],
+            "and its subdomains from 2020-01-01 to 2020-01-31.",
+        ),
+        (
+            "https://www.example.com/nothing/",
+            ["--since", "2030-01-01"],
+            "for URLs starting with https://www.example.com/nothing/ since 2030-01-01.",
+        ),
+        ("nothing.example", [], "for domain nothing.example and its subdomains."),
+    ],
+)
+def test_status_names_what_found_nothing(
+    recorded: tuple[str, str], target: str, options: list[str], message: str
+) -> None:
+    """ "No decisions recorded" repeats the target and the time window that found none."""
+    db, _ = recorded
+    out = heed("status", target, "--db", db, *options).output
+    lines = out.splitlines()
+    assert lines[-1].startswith("No decisions recorded for ")
+    assert lines[-1].endswith(message)
+    window = " ".join(options[1::2])
+    assert all(part in lines[0] for part in window.split())  # the heading names it too
+
+
+def test_status_says_when_the_limit_leaves_decisions_out(recorded: tuple[str, str]) -> None:
+    """--limit shows that many and says how many there are; a limit that leaves nothing out
+    says nothing."""
+    db, _ = recorded
+    out = heed("status", "example.com", "--db", db, "--limit", "1").output
+    assert "1 decision about 1 URL; content stored for 1.\n" in out
+    assert "Showing 1 of 2 decisions; raise --limit to see more.\n" in out
+    window = heed("status", "example.com", "--db", db, "--limit", "1", "--until", "2026-03-01")
+    assert "Showing 1 of 2 decisions up to 2026-03-01; raise --limit to see more." in window.output
+    for enough in ("2", "3"):
+        full = heed("status", "example.com", "--db", db, "--limit", enough).output
+        assert "2 decisions about 2 URLs" in full
+        assert "Showing" not in full
+
+
+def test_status_lists_each_retrieval_once(db_url: str) -> None:
+    """A signal document's retrieval is listed once under "Signal documents seen", whether or
+    not it was redirected (a retrieval's final URL is its URL when it was not)."""
+    direct = FetchResult(
+        url="https://example.com/robots.txt",
+        final_url="https://example.com/robots.txt",
+        status=200,
+        body=b"User-agent: *\nDisallow: /private/\n",
+        fetched_at="2026-03-01T11:59:00Z",
+    )
+    moved = FetchResult(
+        url="https://example.com/.well-known/tdmrep.json",
+        final_url="https://example.com/tdmrep.json",
+        redirects=1,
+        status=200,
+        body=b"[]",
+        fetched_at="2026-03-01T11:59:01Z",
+    )
+    with AuditStore.open(db_url) as store:
+        run = store.start_run(crawler_name="HeedBot", product_token="HeedBot", user_agent="UA")
+        store.record_document(direct, kind="robots.txt", run_id=run)
+        store.record_document(moved, kind="tdmrep.json", run_id=run)
+        tdm = Signal(
+            protocol=Protocol.TDMREP_FILE,
+            purposes={Purpose.TDM: Verdict.NOT_RESERVED},
+            reason="no rule matches",
+            source=moved.final_url,
+            status=200,
+            sha256=moved.sha256,
+            parser="heed-tdmrep/1",
+        )
+        for n, path in enumerate(("/a", "/private/b")):
+            url = f"https://example.com{path}"
+            store.record_decision(
+                run,
+                decide(url, robots_signal(direct, allowed=n == 0), tdm),
+                Action.FETCHED_EXCLUDED if n == 0 else Action.SKIPPED_ROBOTS,
+                time=T0,
+            )
+    out = heed("status", "example.com", "--db", db_url).output
+    seen = out.split("Signal documents seen (print one: heed evidence SHA256):\n")[1]
+    lines = seen.splitlines()
+    assert len(lines) == len(set(lines)) == 2, seen
+    assert f"{direct.sha256}  robots.txt  200  https://example.com/robots.txt" in lines[0]
+    assert f"{moved.sha256}  tdmrep.json  200  {moved.url}" in lines[1]
 
 
 def test_status_json(recorded: tuple[str, str]) -> None:
@@ -198,10 +345,11 @@ def test_default_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         run = store.start_run(crawler_name="HeedBot", product_token="HeedBot", user_agent="UA")
         store.record_decision(run, decide("https://example.com/"), Action.DENYLISTED, time=T0)
     assert (tmp_path / "heed.db").is_file()
-    assert "denylisted" in heed("status", "example.com").output
+    listed = "skipped: infringing-site denylist"
+    assert listed in heed("status", "example.com").output
     other = tmp_path / "other.db"
     (tmp_path / "heed.db").rename(other)
-    assert "denylisted" in heed("status", "example.com", env={"HEED_DB": str(other)}).output
+    assert listed in heed("status", "example.com", env={"HEED_DB": str(other)}).output
     assert heed("status", "example.com").exit_code == 1  # ./heed.db is gone: not re-created
     assert not (tmp_path / "heed.db").exists()
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from audit import Action, AuditStore, TargetError, TargetKind, parse_target, parse_when
-from audit.queries import lookup
+from audit.queries import count, lookup
 from tests.audit.conftest import T0, decide, header_signal, robots_fetch, robots_signal
 
 HOUR = dt.timedelta(hours=1)
@@ -130,6 +130,31 @@ def test_date_range(populated: str, engine: Engine) -> None:
 def test_limit(populated: str, engine: Engine) -> None:
     """--limit stops after that many decisions."""
     assert len(urls(engine, "example.com", limit=2)) == 2
+
+
+@pytest.mark.parametrize(
+    ("target", "window"),
+    [
+        ("example.com", {}),
+        ("www.example.com", {}),
+        ("*.blog.example.com", {}),
+        ("https://example.com", {}),
+        ("https://example.com/docs/a", {}),
+        ("https://example.com/docs/", {"since": "2026-03-01T14:00:00Z"}),
+        ("example.com", {"until": "2026-03-01T13:00:00Z"}),
+        ("example.com", {"since": "2026-03-01T12:30:00Z", "until": "2026-03-01"}),
+        ("nothing.example", {}),
+    ],
+)
+def test_count_is_what_an_unlimited_lookup_yields(
+    populated: str, engine: Engine, target: str, window: dict[str, str]
+) -> None:
+    """count() (how many a limited look-up left out) agrees with the look-up itself."""
+    since = parse_when(window["since"]) if "since" in window else None
+    until = parse_when(window["until"], end=True) if "until" in window else None
+    parsed = parse_target(target)
+    found = len(list(lookup(engine, parsed, since=since, until=until)))
+    assert count(engine, parsed, since=since, until=until) == found
 
 
 def test_idn_and_ip_targets(populated: str, engine: Engine) -> None:

@@ -337,8 +337,30 @@ def test_change_sentences(tmp_path: Path) -> None:
     assert describe_changes(new, removed) == ["Removed crawler token HeedBot"]
 
 
-@pytest.mark.parametrize("knob", ["robots_max_redirects", "lenient_values"])
-def test_other_knob_changes_are_named(knob: str) -> None:
-    old = {"robots_txt": {"policy": {"knobs": {knob: 5}}}}
-    new = {"robots_txt": {"policy": {"knobs": {knob: 6}}}}
-    assert describe_changes(old, new) == [f"Policy knob {knob} changed from 5 to 6"]
+@pytest.mark.parametrize(
+    ("knob", "before", "after", "words"),
+    [
+        (
+            "robots_max_redirects",
+            5,
+            6,
+            "'robots.txt redirects followed, at most' changed from 5 to 6",
+        ),
+        (
+            "lenient_values",
+            True,
+            False,
+            "are read as what they evidently mean' changed from yes to no",
+        ),
+        ("purpose", "train-ai", "search", "changed from AI training (train-ai) to search"),
+        ("robots_parse_limit", 2 * 1024 * 1024, 600 * 1024, "changed from 2 MiB to 600 KiB"),
+    ],
+)
+def test_other_knob_changes_are_named(knob: str, before: object, after: object, words: str) -> None:
+    """A policy setting's change is described by the choice it makes, in words, not its name."""
+    old = {"robots_txt": {"policy": {"knobs": {knob: before}}}}
+    new = {"robots_txt": {"policy": {"knobs": {knob: after}}}}
+    [change] = describe_changes(old, new)
+    assert change.startswith("Policy setting '")
+    assert change.endswith(words)
+    assert knob not in change

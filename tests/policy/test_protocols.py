@@ -7,14 +7,20 @@ import dataclasses
 import pytest
 
 from optout import aipref, robots, tdmrep
+from optout.action import Action
 from optout.decision import DEFAULT_POLICY, PROTOCOL_SET_VERSION, Policy, Protocol
 from optout.document import FetchResult
 from optout.robots_fetch import outcome
 from policy import protocols
 from policy.protocols import (
     ProtocolInfo,
+    action_label,
     honoured_protocols,
+    knob_label,
+    knob_value,
     protocol_families,
+    protocol_label,
+    purpose_label,
     robots_features,
     robots_policy_lines,
 )
@@ -79,7 +85,7 @@ def test_default_robots_policy_lines() -> None:
     assert "at most 24 hours" in text
     assert "2 MiB" in text
     assert "Allow wins a tie" in text
-    assert "treat_named_ai_blocks_as_reservation = true" in text
+    assert "is treated as reserving AI training" in text
     assert "retried later" in text
 
 
@@ -92,12 +98,11 @@ def test_knobs_change_the_sentences() -> None:
         treat_named_ai_blocks_as_reservation=False,
     ).as_dict()
     text = "\n".join(robots_policy_lines(knobs, retry_seconds=600))
-    assert "robots_403_allow = true" in text
-    assert "no crawl restrictions" in text
+    assert "401 and 403: treated as 'unavailable', no crawl restrictions" in text
     assert "up to 7 redirects" in text
     assert "600 KiB" in text
     assert "HTML page is treated as unreachable" in text
-    assert "treat_named_ai_blocks_as_reservation = false" in text
+    assert "not read as a reservation of AI training" in text
     assert "retried after 600 seconds" in text
 
 
@@ -113,3 +118,40 @@ def test_robots_features() -> None:
     assert "$ anchors" in joined
     assert "product token" in joined
     assert all(isinstance(f, str) and f for f in features)
+
+
+@pytest.mark.parametrize("robots_403_allow", [False, True])
+@pytest.mark.parametrize("named_ai_blocks", [False, True])
+def test_policy_sentences_name_no_knob(robots_403_allow: bool, named_ai_blocks: bool) -> None:
+    """The published policy states each choice in words, never by its knob's name."""
+    knobs = Policy(
+        robots_403_allow=robots_403_allow, treat_named_ai_blocks_as_reservation=named_ai_blocks
+    ).as_dict()
+    text = "\n".join(robots_policy_lines(knobs)) + "\n".join(
+        i.expresses for i in honoured_protocols()
+    )
+    for name in knobs:
+        assert name not in text
+    assert "knob" not in text
+
+
+def test_every_recorded_value_has_words() -> None:
+    """Each protocol, action, purpose and policy knob the audit trail records is put in words,
+    and an unknown value (a newer writer's) is shown as it is."""
+    for protocol in Protocol:
+        if protocol is not Protocol.ROBOTS_TXT:
+            assert protocol_label(protocol.value) != protocol.value, protocol
+    assert protocol_label("tdmrep-file") == "TDMRep file /.well-known/tdmrep.json"
+    assert protocol_label("content-signal-robots.txt") == "Cloudflare Content-Signal in robots.txt"
+    for action in Action:
+        assert action_label(action.value) != action.value or action.value == "redirected"
+    assert action_label("skipped-reservation") == "skipped: rights reserved"
+    assert purpose_label("train-ai") == "AI training (train-ai)"
+    for name, value in DEFAULT_POLICY.as_dict().items():
+        assert knob_label(name) != name, name
+        assert knob_value(name, value) not in ("True", "False")
+    assert knob_value("robots_403_allow", False) == "no"
+    assert knob_value("robots_parse_limit", 2 * 1024 * 1024) == "2 MiB"
+    assert protocol_label("new-protocol") == "new-protocol"
+    assert action_label("new-action") == "new-action"
+    assert knob_label("new_knob") == "new_knob"

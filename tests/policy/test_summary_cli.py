@@ -195,7 +195,7 @@ def test_versions_count_up_only_when_content_changes(
 def test_json_shape(seeded_summary_db: tuple[str, Path]) -> None:
     db, config = seeded_summary_db
     doc = summary_json(db, "--config", config)
-    assert re.fullmatch(r"\d\d/\d\d/\d\d", doc["last_update"])
+    assert re.fullmatch(r"[1-3]?\d [A-Z][a-z]+ 20\d\d \(20\d\d-\d\d-\d\d\)", doc["last_update"])
     assert list(doc["sections"]) == list(SECTIONS)
     s23 = doc["sections"]["2.3"]
     assert s23["crawlers"] == ["HeedBot"]

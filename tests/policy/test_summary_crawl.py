@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from policy.summary.rules import month_year
 from tests.crawler.crawlrun import heed_command, heed_env, query
 from tests.support.virtualweb import VirtualWeb
 
@@ -100,7 +101,7 @@ def test_summary_of_a_real_crawl(tmp_path: Path) -> None:
     }
     assert ranking == {"big.test": (1, 8000, 3), "mid.test": (2, 6000, 2)}
     assert s23["top_domains_rule"]["n"] == 11  # reserved.test stored nothing, so is not counted
-    month = dt.datetime.now(dt.UTC).strftime("%m/%Y")
+    month = month_year(dt.datetime.now(dt.UTC))
     assert fields(s23)["period"] == f"{month} to {month}"
 
     s13 = fields(summary["sections"]["1.3"])
@@ -111,4 +112,4 @@ def test_summary_of_a_real_crawl(tmp_path: Path) -> None:
 
     rows = {row[0]: row[1:] for row in summary["sections"]["3.1"]["exclusions"]["rows"]}
     assert rows["robots.txt"] == [1, 1, 1]  # URLs, registrable domains, decisions
-    assert rows["tdmrep-file"] == [1, 1, 1]
+    assert rows["TDMRep file /.well-known/tdmrep.json"] == [1, 1, 1]

@@ -235,8 +235,10 @@ def test_period_and_latest_collection_date(db_url: str, seeder: Seeder) -> None:
     )
     seeder.store.close()
     body = summarise(db_url)
-    assert field(body, "2.3", "period")["value"] == "12/2025 to 03/2026"
-    assert field(body, "1.3", "latest_collection")["value"] == "03/2026"
+    assert field(body, "2.3", "period")["value"] == (
+        "December 2025 (2025-12) to March 2026 (2026-03)"
+    )
+    assert field(body, "1.3", "latest_collection")["value"] == "March 2026 (2026-03)"
 
 
 def test_model_scope_follows_its_run_keys(seeded_summary_db_any: tuple[str, Path]) -> None:
@@ -306,10 +308,12 @@ def test_exclusions_per_protocol(seeded_summary_db_any: tuple[str, Path]) -> Non
     table = body["sections"]["3.1"]["exclusions"]
     assert table["rows"] == [
         ["robots.txt", 1, 1, 1],
-        ["tdmrep-header", 1, 1, 1],
+        ["TDMRep HTTP header", 1, 1, 1],
         ["access control (401/402/403, login, paywall, CAPTCHA)", 1, 1, 1],
         ["infringing-site denylist", 1, 1, 1],
     ]
+    # The recorded values stay in the JSON form, beside the words.
+    assert table["keys"] == ["robots.txt", "tdmrep-header", "access-restricted", "denylisted"]
     assert table["provenance"]["query"] == "exclusions"
     measures = field(body, "3.1", "measures")["value"]
     assert "robots.txt: 1 URL on 1 registrable domain excluded" in measures[-2]
@@ -333,6 +337,6 @@ def test_exclusions_count_distinct_urls_and_domains(db_url: str, seeder: Seeder)
     rows = {r[0]: r[1:] for r in summarise(db_url)["sections"]["3.1"]["exclusions"]["rows"]}
     assert rows == {
         "robots.txt": [3, 2, 4],
-        "tdmrep-header": [1, 1, 1],
+        "TDMRep HTTP header": [1, 1, 1],
         NO_SIGNAL: [1, 1, 1],
     }

@@ -105,11 +105,17 @@ def test_top_domain_count_is_exact_where_floats_are_not() -> None:
         top_domain_count(-1, sme=False)
 
 
-def test_dates_use_the_template_formats_in_utc() -> None:
+def test_dates_are_spelled_out_with_their_iso_form_in_utc() -> None:
+    """The template's month-year and last-update dates, spelled out and in ISO 8601: never a
+    numeric day/month a reader could take for month/day."""
     late = dt.datetime(2026, 3, 31, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-2)))
-    assert month_year(late) == "04/2026"  # 01:30 UTC on 1 April
+    assert month_year(late) == "April 2026 (2026-04)"  # 01:30 UTC on 1 April
     assert month_year(None) is None
-    assert day_month_year(dt.datetime(2026, 7, 4, 9, tzinfo=dt.UTC)) == "04/07/26"
+    assert day_month_year(dt.datetime(2026, 7, 4, 9, tzinfo=dt.UTC)) == "4 July 2026 (2026-07-04)"
+    assert day_month_year(dt.datetime(2026, 12, 31, 23, tzinfo=dt.UTC)) == (
+        "31 December 2026 (2026-12-31)"
+    )
+    assert day_month_year(late) == "1 April 2026 (2026-04-01)"
 
 
 def test_plural() -> None:
