@@ -8,8 +8,9 @@ Three steps, callable as a library (the benchmark times :func:`build_summary` al
 2. :func:`publish_summary` — store the body as the next version of ``("summary", model)``
    (audit.publications: an unchanged body keeps its version); :func:`preview_document` shows
    what publishing would give, writing nothing.
-3. :func:`document` — the body with its header: version, last update (DD/MM/YY) and the
-   previous versions, each with its date, sha256 and, when configured, its archive URL.
+3. :func:`document` — the body with its header: version, last update (the template's DD/MM/YY
+   spelled out, with its ISO 8601 form) and the previous versions, each with its date, sha256
+   and, when configured, its archive URL.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from urllib.parse import quote
 
 from audit import SCOPE_METHOD, summary_data
 from audit.publications import Publication, body_sha256, history, publish
+from policy.protocols import action_label
 from policy.provider import ProviderConfig
 from policy.summary.labels import SECTIONS
 from policy.summary.rules import day_month_year
@@ -111,7 +113,9 @@ def _by_action(actions: list[ActionCount]) -> list[dict[str, Any]]:
     for a in actions:
         totals[a.action] = totals.get(a.action, 0) + a.decisions
     ordered = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [{"action": action, "decisions": n} for action, n in ordered]
+    return [
+        {"action": action, "label": action_label(action), "decisions": n} for action, n in ordered
+    ]
 
 
 def subject(body: dict[str, Any]) -> str:

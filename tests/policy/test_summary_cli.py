@@ -221,7 +221,7 @@ def test_json_shape(seeded_summary_db: tuple[str, Path]) -> None:
     }
     assert doc["provenance"]["scope"]["run_ids"] == [1]
     rows = doc["figures"]["decisions_by_action"]["rows"]
-    assert rows[0] == {"action": "fetched-stored", "decisions": 8}
+    assert rows[0] == {"action": "fetched-stored", "label": "fetched and stored", "decisions": 8}
     sizes = next(f for f in doc["sections"]["1.3"]["fields"] if f["key"] == "sizes")
     assert sizes["provenance"][0] == {
         "modality": "text",
