@@ -66,7 +66,9 @@ class Outcome:
 
     def signal_restricts(self, signal: Mapping[str, Any]) -> bool:
         """Return whether *signal* refused the crawl or reserved this outcome's purpose."""
-        return signal["crawl"] == "disallow" or signal["purposes"].get(self.purpose) == "reserved"
+        return bool(
+            signal["crawl"] == "disallow" or signal["purposes"].get(self.purpose) == "reserved"
+        )
 
     def meaning(self, signal: Mapping[str, Any]) -> Meaning:
         """Return what *signal* meant in this outcome."""
@@ -148,6 +150,9 @@ class _Parts:
             reservation=self._reservation(groups, ids),
             kept_after_reservation=tuple(kept_items[:KEPT_ITEMS_SHOWN]),
             kept_after_total=sum(self.totals.get(i, (0, 0))[1] for i in ids),
+            kept_while_reserved=sum(
+                g.items for g in groups if self.outcomes[g.outcome_id].restricts
+            ),
             documents=tuple(d for d in self.documents if d.host in hosts),
         )
 

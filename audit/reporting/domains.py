@@ -106,14 +106,13 @@ def domain_view(engine: Engine, domain: str) -> DomainView:
     *domain* is compared as stored: lower-case, IDNA-encoded (:func:`audit.registrable_domain`).
     """
     dialect = engine.dialect.name
-    groups_sql = text(_GROUPS_SQL.format(month=_MONTH.get(dialect, _MONTH["sqlite"])))
-    groups_sql = groups_sql.bindparams(bindparam("origins", expanding=True)).columns(
-        **_TIMES, item_first=UTCDateTime(), item_last=UTCDateTime()
-    )
+    groups_sql = _expanding(
+        _GROUPS_SQL.format(month=_MONTH.get(dialect, _MONTH["sqlite"])), "origins"
+    ).columns(**_TIMES, item_first=UTCDateTime(), item_last=UTCDateTime())
     with engine.connect() as conn:
         origins = {r.id: (r.origin, r.host) for r in conn.execute(_ORIGINS_SQL, {"domain": domain})}
         if not origins:
-            return fold(domain, {}, [], {}, [], {}, [], {})
+            return fold(domain, {}, [], {}, [], {}, {}, {})
         ids = sorted(origins)
         groups = [Group(*row) for row in conn.execute(groups_sql, {"origins": ids})]
         outcomes = _outcomes(conn, {g.outcome_id for g in groups})

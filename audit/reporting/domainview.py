@@ -122,6 +122,8 @@ class HostView:
     #: Items kept after a reservation of their URL was seen (at most ``KEPT_ITEMS_SHOWN``).
     kept_after_reservation: tuple[KeptItem, ...]
     kept_after_total: int
+    #: Items whose own decision found the use reserved or the crawl refused (never expected).
+    kept_while_reserved: int
     documents: tuple[DocumentVersion, ...]
 
 
