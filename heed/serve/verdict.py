@@ -39,6 +39,10 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
+def _were(n: int) -> str:
+    return "was" if n == 1 else "were"
+
+
 def verdict(view: HostView, *, tokens: tuple[str, ...], purposes: tuple[str, ...]) -> Verdict:
     """Return the answer for *view* (a host, or the whole registrable domain)."""
     uses = ", ".join(purposes) or "AI training"
@@ -69,7 +73,8 @@ def verdict(view: HostView, *, tokens: tuple[str, ...], purposes: tuple[str, ...
         items = _items(view.kept_after_reservation, faults_only=True)
         return Verdict(
             "kept-while-reserved",
-            f"{_plural(view.kept_while_reserved, 'item')} of {view.name} were kept although "
+            f"{_plural(view.kept_while_reserved, 'item')} of {view.name} "
+            f"{_were(view.kept_while_reserved)} kept although "
             "the crawler's own decision found the use reserved or the crawl refused. This is a "
             "fault of the crawler, not a reading of your signals: the provider must remove "
             "them and answer for it (see the contact on the start page).",
@@ -86,7 +91,8 @@ def verdict(view: HostView, *, tokens: tuple[str, ...], purposes: tuple[str, ...
     more = "" if shown == view.kept_after_total else f" (the first {shown} are listed)"
     return Verdict(
         "kept-after-reservation",
-        f"{seen}, {_plural(view.kept_after_total, 'item')} from the affected URLs were kept"
+        f"{seen}, {_plural(view.kept_after_total, 'item')} from the affected URLs "
+        f"{_were(view.kept_after_total)} kept"
         f"{more}. Each was kept on a decision that found no reservation of the URL in force "
         "at that time (it had been withdrawn, or no longer covered the URL):",
         _items(view.kept_after_reservation, faults_only=False),
