@@ -2,7 +2,9 @@
 
 They are the API's own, kept apart from audit's values (:class:`audit.DomainView`) so that the
 database side can change without changing what clients parse. Times are ISO 8601 UTC; every
-signal document carries the link that serves it exactly as fetched.
+signal document carries the link that serves it exactly as fetched. The answers are built with
+``model_construct`` from audit's already typed values (no second validation: it cost more than
+the look-up); pydantic's serialiser still checks every type on the way out.
 """
 
 from __future__ import annotations
@@ -116,24 +118,26 @@ def domain_out(view: DomainView, query: str, document_href: str) -> DomainOut:
     def host(h: HostView) -> HostOut:
         v = verdict(h, tokens=view.tokens, purposes=view.purposes)
         res = h.reservation
-        return HostOut(
+        return HostOut.model_construct(
             name=h.name,
             origins=list(h.origins),
-            verdict=VerdictOut(status=v.status, text=v.text, items=list(v.items)),
+            verdict=VerdictOut.model_construct(status=v.status, text=v.text, items=list(v.items)),
             decisions=h.decisions,
             first_decision=h.first_decision,
             last_decision=h.last_decision,
             by_action=dict(h.by_action),
             by_month=[
-                MonthOut(month=m.month, actions=dict(m.actions), items=m.items, bytes=m.bytes)
+                MonthOut.model_construct(
+                    month=m.month, actions=dict(m.actions), items=m.items, bytes=m.bytes
+                )
                 for m in h.by_month
             ],
-            kept=KeptOut(
+            kept=KeptOut.model_construct(
                 items=h.kept.items, bytes=h.kept.bytes, first=h.kept.first, last=h.kept.last
             ),
             reservation=None
             if res is None
-            else ReservationOut(
+            else ReservationOut.model_construct(
                 first_seen=res.first_seen,
                 last_seen=res.last_seen,
                 decisions=res.decisions,
@@ -146,7 +150,7 @@ def domain_out(view: DomainView, query: str, document_href: str) -> DomainOut:
             documents=[_document(d, document_href) for d in h.documents],
         )
 
-    return DomainOut(
+    return DomainOut.model_construct(
         query=query,
         domain=view.domain,
         found=view.found,
@@ -158,7 +162,7 @@ def domain_out(view: DomainView, query: str, document_href: str) -> DomainOut:
 
 
 def _document(d: DocumentVersion, href: str) -> DocumentOut:
-    return DocumentOut(
+    return DocumentOut.model_construct(
         kind=d.kind,
         url=d.url,
         sha256=d.sha256,
@@ -171,7 +175,7 @@ def _document(d: DocumentVersion, href: str) -> DocumentOut:
         truncated=d.truncated,
         href=href.replace("{sha256}", d.sha256),
         meanings=[
-            MeaningOut(
+            MeaningOut.model_construct(
                 protocol=m.protocol,
                 verdict=m.verdict,
                 detail=m.detail,
