@@ -64,8 +64,9 @@ def _site(origin: str, robots: str, when: dt.datetime) -> Site:
     return Site(SiteDocuments(origin=origin, robots=doc), token="HeedBot")
 
 
-def build_verdicts_db(path: Path) -> Path:
-    """Write the database of the rare verdicts (see the module docstring) at *path*."""
+def build_verdicts_db(path: Path | str) -> Path | str:
+    """Write the database of the rare verdicts (see the module docstring) at *path* (a SQLite
+    file or a database URL)."""
     with AuditStore.open(str(path)) as store:
         run = store.start_run(crawler_name="HeedBot", product_token="HeedBot", user_agent="t")
         n = 0
