@@ -78,6 +78,8 @@ def start_server(db: str) -> tuple[subprocess.Popen[str], str]:
         process.kill()
         raise SystemExit("heed serve did not start")
     url = found.group(1).rstrip("/")
+    # Drain the access log: a full pipe would stall the server.
+    threading.Thread(target=process.stdout.read, daemon=True).start()
     httpx.get(f"{url}/api/v1/health", timeout=60).raise_for_status()
     return process, url
 

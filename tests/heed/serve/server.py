@@ -12,10 +12,12 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -30,13 +32,30 @@ class Server:
 
     url: str
     process: subprocess.Popen[str]
+    out: list[str] = field(default_factory=list)
+    err: list[str] = field(default_factory=list)
+    readers: list[threading.Thread] = field(default_factory=list)
+
+    def start_draining(self) -> None:
+        """Read standard output and error into :attr:`out` and :attr:`err` as they come."""
+        for stream, lines in ((self.process.stdout, self.out), (self.process.stderr, self.err)):
+            reader = threading.Thread(target=_drain, args=(stream, lines), daemon=True)
+            reader.start()
+            self.readers.append(reader)
 
     def stop(self, timeout: float = 30) -> tuple[int, str, str]:
         """Send SIGTERM; return the exit status and what it printed."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        out, err = self.process.communicate(timeout=timeout)
-        return self.process.returncode, out, err
+        code = self.process.wait(timeout=timeout)
+        for reader in self.readers:
+            reader.join(timeout)
+        return code, "".join(self.out), "".join(self.err)
+
+
+def _drain(stream: IO[str] | None, lines: list[str]) -> None:
+    if stream is not None:
+        lines.extend(stream)
 
 
 @contextmanager
@@ -52,6 +71,7 @@ def heed_serve(db: Path, *args: str, cwd: Path | None = None) -> Iterator[Server
         stderr=subprocess.PIPE,
         text=True,
     )
+    readers: list[threading.Thread] = []
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -61,10 +81,18 @@ def heed_serve(db: Path, *args: str, cwd: Path | None = None) -> Iterator[Server
             _, err = process.communicate(timeout=30)
             raise AssertionError(f"heed serve did not start: {line!r} {err[-2000:]}")
         server = Server(found.group(1).rstrip("/"), process)
+        # Drain both pipes as the server writes (its access log would fill a pipe and stall it).
+        server.start_draining()
+        readers = server.readers
         health = httpx.get(f"{server.url}/api/v1/health", timeout=30)
         assert health.json() == {"status": "ok"}
         yield server
     finally:
         if process.poll() is None:
             process.kill()
-            process.communicate(timeout=30)
+        process.wait(timeout=30)
+        for reader in readers:
+            reader.join(30)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
