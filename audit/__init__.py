@@ -5,7 +5,10 @@ Write with :class:`AuditStore` (``AuditStore.open(db)``, then ``start_run``, ``r
 functions :func:`lookup`, :func:`fetches` and :func:`evidence`, which return frozen records.
 The published documents read through the reporting queries (:mod:`audit.reporting`:
 :func:`crawl_runs`, :func:`policy_record`, :func:`denylist_versions`, :func:`action_counts`,
-:func:`summary_data`), which return values; nothing outside audit/ needs its tables.
+:func:`summary_data`), which return values; nothing outside audit/ needs its tables. The
+public domain look-up of ``heed serve`` reads :func:`domain_view` (aggregates per host and
+month, the signal documents and what they meant, content kept after a reservation) and serves
+the documents with :func:`signal_document`.
 
 The names below are loaded on first use (PEP 562), so that a component needing only the URL
 helpers (:mod:`audit.urls`, which the crawler's denylist and scope use) does not load
@@ -36,6 +39,14 @@ if TYPE_CHECKING:
         ItemRecord,
         SignalRecord,
         StoredDocument,
+    )
+    from audit.reporting.domains import SIGNAL_DOCUMENT_KINDS, domain_view, signal_document
+    from audit.reporting.domainview import (
+        DocumentVersion,
+        DomainView,
+        HostView,
+        KeptItem,
+        Reservation,
     )
     from audit.reporting.exclusions import NO_SIGNAL, Exclusion
     from audit.reporting.items import DomainGroup, KindGroup
@@ -81,6 +92,14 @@ _EXPORTS = {
     "ItemRecord": "audit.records",
     "SignalRecord": "audit.records",
     "StoredDocument": "audit.records",
+    "SIGNAL_DOCUMENT_KINDS": "audit.reporting.domains",
+    "domain_view": "audit.reporting.domains",
+    "signal_document": "audit.reporting.domains",
+    "DocumentVersion": "audit.reporting.domainview",
+    "DomainView": "audit.reporting.domainview",
+    "HostView": "audit.reporting.domainview",
+    "KeptItem": "audit.reporting.domainview",
+    "Reservation": "audit.reporting.domainview",
     "NO_SIGNAL": "audit.reporting.exclusions",
     "Exclusion": "audit.reporting.exclusions",
     "DomainGroup": "audit.reporting.items",
@@ -124,6 +143,7 @@ __all__ = [
     "POLICY_QUERY",
     "RUNS_QUERY",
     "SCOPE_METHOD",
+    "SIGNAL_DOCUMENT_KINDS",
     "Action",
     "ActionCount",
     "AuditError",
@@ -131,16 +151,21 @@ __all__ = [
     "DatabaseURLError",
     "DecisionRecord",
     "DenylistVersion",
+    "DocumentVersion",
     "DomainGroup",
+    "DomainView",
     "Engine",
     "Exclusion",
     "FetchRecord",
+    "HostView",
     "IntegrityError",
     "ItemRecord",
+    "KeptItem",
     "KindGroup",
     "Modality",
     "NotFoundError",
     "PolicyRecord",
+    "Reservation",
     "RunRecord",
     "SchemaError",
     "Scope",
@@ -154,6 +179,7 @@ __all__ = [
     "action_counts",
     "crawl_runs",
     "denylist_versions",
+    "domain_view",
     "estimate_tokens",
     "evidence",
     "fetches",
@@ -165,6 +191,7 @@ __all__ = [
     "policy_record",
     "registrable_domain",
     "resolve_url",
+    "signal_document",
     "summary_data",
 ]
 

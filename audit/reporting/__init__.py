@@ -10,6 +10,9 @@ knowledge of the schema it needs, stays in audit/, where a migration can change 
 * :mod:`.items` — the stored items in scope, totalled per domain and per kind, and the signals
   behind them;
 * :mod:`.exclusions` — what a reservation or access control kept out, per reason;
+* :mod:`.domains` — the public look-up of a registrable domain (``heed serve``): aggregates per
+  host and month, its signal documents and what they meant, content kept after a reservation
+  (values in :mod:`.domainview`, folded in :mod:`.domainfold`);
 * :mod:`.summary` — the summary's four queries, run in one transaction, as :class:`SummaryData`.
 
 The public names are exported by :mod:`audit` (loaded on first use).

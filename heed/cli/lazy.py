@@ -39,6 +39,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "evidence",
         "Print the signal document SHA256 exactly as it was fetched.",
     ),
+    "serve": (
+        "heed.cli.serve",
+        "serve",
+        "Serve the rightsholders' portal: the published documents and the domain look-up.",
+    ),
     "db": (
         "heed.cli.db",
         "db",

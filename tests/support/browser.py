@@ -34,8 +34,9 @@ REQUIRE_ENV = "HEED_TEST_REQUIRE_SERVICES"
 VIEWPORT = (1024, 768)
 
 # Flags that keep Chromium quiet and offline: no background fetches, component updates, sync,
-# metrics upload or pings, and every host name resolving to nowhere (belt and braces: the page's
-# own requests are aborted before they are sent, and the context is emulated offline).
+# metrics upload or pings, and every host name but 127.0.0.1 resolving to nowhere (belt and
+# braces: the page's own requests are aborted before they are sent, and the context is emulated
+# offline; Browser.open_url reaches a server on 127.0.0.1).
 CHROMIUM_ARGS = (
     "--headless",
     "--no-sandbox",  # CI runs as root, where the sandbox refuses to start
@@ -50,7 +51,8 @@ CHROMIUM_ARGS = (
     "--metrics-recording-only",
     "--no-first-run",
     "--no-pings",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
+    # 127.0.0.1 is excluded for the portal's pages (Browser.open_url), served on this machine.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
     "--force-color-profile=srgb",  # the same pixel values on every machine
     "--hide-scrollbars",
 )
@@ -224,8 +226,39 @@ class Browser:
         finally:
             context.close()
 
+    @contextmanager
+    def open_url(self, url: str, *, viewport: tuple[int, int] = VIEWPORT) -> Iterator[LoadedPage]:
+        """Load *url* of a server on this machine (``heed serve``); yield the page once loaded.
 
-def _watch(page: Any, loaded: LoadedPage) -> None:
+        Requests to the page's own origin go through (the portal's links and forms); every
+        other request is recorded in ``requests`` and aborted.
+        """
+        origin = "/".join(url.split("/", 3)[:3])
+        context = self._browser.new_context(
+            viewport={"width": viewport[0], "height": viewport[1]},
+            device_scale_factor=1,
+            java_script_enabled=True,
+            service_workers="block",
+        )
+        try:
+            page = context.new_page()
+            loaded = LoadedPage(url=url, page=page)
+            _watch(page, loaded, same_origin=origin)
+
+            def route(r: Any) -> None:
+                if r.request.url == origin or r.request.url.startswith(origin + "/"):
+                    r.continue_()
+                else:
+                    r.abort("blockedbyclient")
+
+            context.route("**/*", route)
+            page.goto(url, wait_until="load")
+            yield loaded
+        finally:
+            context.close()
+
+
+def _watch(page: Any, loaded: LoadedPage, *, same_origin: str | None = None) -> None:
     """Record the console, uncaught exceptions and every request of *page* into *loaded*."""
 
     def on_console(message: Any) -> None:
@@ -234,6 +267,8 @@ def _watch(page: Any, loaded: LoadedPage) -> None:
         loaded.console.append(ConsoleEntry(message.type, message.text, location))
 
     def on_request(request: Any) -> None:
+        if same_origin is not None and request.url.startswith(same_origin + "/"):
+            return
         if request.url != loaded.url and not request.url.startswith(_INLINE_SCHEMES):
             loaded.requests.append(request.url)
 

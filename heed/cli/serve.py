@@ -1,0 +1,161 @@
+"""``heed serve``: the rightsholders' portal over the audit database, on uvicorn.
+
+The database is opened, and the provider's statements found, before the port is bound, so that
+a wrong ``--db`` or ``--config`` is one line and exit status 1, not a server that answers 500.
+The socket is bound here (port 0 picks a free one, and the line printed names it), then handed
+to uvicorn, which logs every request (its access log), stops gracefully on SIGTERM or Ctrl-C
+(open requests finish, for up to :data:`GRACE` seconds), and believes ``X-Forwarded-For`` and
+``X-Forwarded-Proto`` only from the ``--trusted-proxy`` addresses: by default from nobody.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import click
+
+from crawler.config import heed_version
+from heed.cli.db import audit_errors, db_option
+from policy.provider import ProviderConfigError
+from policy.publish.inputs import SETTING_NAMES
+from policy.statements import find_statements
+
+#: Seconds open requests get to finish after a shutdown signal.
+GRACE = 10
+
+
+def _public_url(_: click.Context, __: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise click.BadParameter("give an absolute http(s) URL, such as https://bot.example.ai")
+    return value
+
+
+def _proxies(_: click.Context, __: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    for item in value:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise click.BadParameter(f"{item!r} is not an IP address or network") from None
+    return value
+
+
+@click.command("serve")
+@db_option
+@click.option(
+    "--config",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="heed.toml with the provider's statements (the start page's provider, purpose and "
+    "contact). Default: ./heed.toml if it exists, else those recorded with the last publication.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_default=True,
+    help="Port to listen on (0: any free port, printed).",
+)
+@click.option(
+    "--public-url",
+    metavar="URL",
+    callback=_public_url,
+    help="The URL the portal is reached at (https://bot.example.ai), for absolute links. "
+    "Default: each request's own.",
+)
+@click.option(
+    "--trusted-proxy",
+    "trusted",
+    metavar="ADDR",
+    multiple=True,
+    callback=_proxies,
+    help="A reverse proxy (address or network) whose X-Forwarded-For/-Proto headers are "
+    "believed; repeat for more. Default: none.",
+)
+@click.option(
+    "--lookups-per-minute",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="Look-ups (domains and documents) per client and minute.",
+)
+@click.option(
+    "--lookup-burst",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="Look-ups a client may make at once before the rate applies.",
+)
+def serve(
+    db: str | None,
+    config: str | None,
+    host: str,
+    port: int,
+    public_url: str | None,
+    trusted: tuple[str, ...],
+    lookups_per_minute: float,
+    lookup_burst: int,
+) -> None:
+    """Serve the rightsholders' portal: the published documents and the domain look-up.
+
+    Pages and a JSON API (OpenAPI at /api/v1/openapi.json) over the audit database: the
+    crawler information page with its JSON and Atom feed, the public copyright policy and the
+    training-content summary, each in its latest published version with every earlier one;
+    and, for any domain, the signal documents the crawler fetched, what they meant, what it
+    requested and kept, and whether anything was kept after a reservation was first seen.
+    Serving reads only: it never publishes. Stop it with Ctrl-C or SIGTERM.
+    """
+    import uvicorn
+
+    from audit import open_reader
+    from heed.serve.app import create_app
+    from heed.serve.settings import ServeSettings
+
+    with audit_errors(db):
+        engine = open_reader(db)
+        try:
+            found = find_statements(engine, config, described=SETTING_NAMES)
+            statements = found.config()
+        except ProviderConfigError as exc:
+            engine.dispose()
+            raise click.ClickException(str(exc)) from None
+    settings = ServeSettings(
+        public_url=public_url,
+        trusted_proxies=trusted,
+        lookups_per_minute=lookups_per_minute,
+        lookup_burst=lookup_burst,
+        heed_version=heed_version(),
+    )
+    _, app = create_app(engine, statements, settings)
+    sock = _bind(host, port)
+    where = f"[{host}]" if ":" in host else host
+    actual = sock.getsockname()[1]
+    click.echo(f"Serving on http://{where}:{actual}/ (statements: {found.origin})", err=False)
+    config_ = uvicorn.Config(
+        app,
+        host=host,
+        port=actual,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=list(trusted) if trusted else None,
+        server_header=False,
+        access_log=True,
+        timeout_graceful_shutdown=GRACE,
+        lifespan="on",
+    )
+    try:
+        uvicorn.Server(config_).run(sockets=[sock])
+    finally:
+        sock.close()
+        engine.dispose()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Return a listening socket on *host*:*port*; a one-line error when it cannot be bound."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from None
