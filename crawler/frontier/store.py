@@ -15,6 +15,8 @@ a commit may make it so (docs/architecture.md#resuming-a-crawl).
 
 from __future__ import annotations
 
+import fcntl
+import os
 import pickle
 import sqlite3
 from pathlib import Path
@@ -36,7 +38,7 @@ _UPSERT = (
 
 
 class FrontierError(RuntimeError):
-    """The frontier file cannot be used (another schema version, not a frontier)."""
+    """The frontier cannot be used (another schema version, not a frontier, in use)."""
 
 
 class FrontierStore:
@@ -45,6 +47,7 @@ class FrontierStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = _lock(self.path.with_suffix(".lock"))
         # Autocommit off by hand: each commit() is one explicit transaction.
         self._db = sqlite3.connect(self.path, isolation_level=None)
         try:
@@ -57,10 +60,10 @@ class FrontierStore:
                 self._db.execute(statement)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
-            self._db.close()
+            self.close()
             raise FrontierError(f"{self.path}: not a usable frontier file: {exc}") from exc
         except FrontierError:
-            self._db.close()
+            self.close()
             raise
         #: Changes since the last commit: fingerprint → pickled request (pending) or None (done).
         self._changes: dict[bytes, bytes | None] = {}
@@ -149,5 +152,20 @@ class FrontierStore:
         self._state_dirty = False
 
     def close(self) -> None:
-        """Close the file (uncommitted changes are dropped: commit first)."""
+        """Close the file (uncommitted changes are dropped: commit first) and release the lock."""
         self._db.close()
+        os.close(self._lock)
+
+
+def _lock(path: Path) -> int:
+    """Return a descriptor holding an exclusive lock on *path*: one crawl per JOBDIR at a time.
+
+    A separate file: closing another descriptor of the SQLite file would drop SQLite's locks.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        raise FrontierError(f"{path.parent} is being used by another crawl") from exc
+    return fd

@@ -84,8 +84,8 @@ def test_store_keeps_the_spider_state(tmp_path: Path) -> None:
 
 
 def test_store_refuses_what_it_cannot_use(tmp_path: Path) -> None:
-    """Another schema version, or a file that is not SQLite, is refused; so is a request that
-    cannot be pickled (it could not be resumed)."""
+    """Another schema version, a file that is not SQLite, or a frontier another crawl has open is
+    refused; so is a request that cannot be pickled (it could not be resumed)."""
     other = tmp_path / "other.sqlite3"
     with sqlite3.connect(other) as conn:
         conn.execute("PRAGMA user_version=7")
@@ -96,6 +96,8 @@ def test_store_refuses_what_it_cannot_use(tmp_path: Path) -> None:
     with pytest.raises(FrontierError, match="not a usable frontier"):
         FrontierStore(garbage)
     store = FrontierStore(tmp_path / FRONTIER_FILE)
+    with pytest.raises(FrontierError, match="being used by another crawl"):
+        FrontierStore(tmp_path / FRONTIER_FILE)
     with pytest.raises(ValueError, match="pickle"):
         store.add(b"a", {"meta": {"lock": threading.Lock()}})
     store.close()
