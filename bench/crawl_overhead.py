@@ -1,6 +1,6 @@
 """Benchmark: what Heed's checks, audit trail and dataset cost a crawl, against plain Scrapy.
 
-    .venv/bin/python bench/crawl_overhead.py [--pages 20000] [--rounds 2] [--concurrency 16]
+    .venv/bin/python bench/crawl_overhead.py [--pages 20000] [--rounds 2] [--concurrency 16] [--jobdir]
 
 One local site of ``--pages`` linked pages (about 5 KB of HTML each, ten links) is served by a
 small asyncio server in its own process. It is crawled, in interleaved rounds, by:
@@ -9,7 +9,9 @@ small asyncio server in its own process. It is crawled, in interleaved rounds, b
   spider (same link following, same items, text extracted), items to a JSON-lines feed;
 * **heed** — ``heed crawl`` exactly as a user runs it: every check (robots.txt, tdmrep.json,
   ai.txt, headers, meta), the audit trail on SQLite, the dataset written (each item after its
-  decision is durable).
+  decision is durable);
+* **jobdir** (with ``--jobdir``) — the same ``heed crawl`` with ``--jobdir``: the crash-safe
+  frontier in JOBDIR besides (every request recorded, marked done in small commits).
 
 Both use the same concurrency and Scrapy settings. ``heed crawl`` tunes Python's garbage collector
 while it crawls (``HEED_GC_TUNING``, crawler/extensions/gctune.py); ``--plain-gc-tuning`` gives
@@ -215,7 +217,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--dir", help="working directory (default: a temporary one)")
-    parser.add_argument("--only", choices=["plain", "heed"], help="run one kind only")
+    parser.add_argument("--only", choices=["plain", "heed", "jobdir"], help="run one kind only")
+    parser.add_argument("--jobdir", action="store_true", help="also run heed crawl --jobdir")
     parser.add_argument(
         "--plain-gc-tuning", action="store_true", help="give plain Scrapy Heed's GC tuning too"
     )
@@ -237,7 +240,7 @@ def main() -> None:
             + (", plain Scrapy with Heed's GC tuning" if args.plain_gc_tuning else "")
         )
         runs: list[Run] = []
-        kinds = [args.only] if args.only else ["plain", "heed"]
+        kinds = [args.only] if args.only else ["plain", "heed"] + ["jobdir"] * args.jobdir
         for n in range(args.rounds):
             for kind in kinds:
                 here = work / f"{kind}-{n}"
@@ -248,6 +251,9 @@ def main() -> None:
                 else:
                     argv = [sys.executable, "-m", "heed", "crawl", seed]
                     argv += ["--db", str(here / "heed.db"), "--out", str(here / "data")]
+                    argv += ["--log-level", "INFO"]  # Scrapy's stats dump, read by measure()
+                    if kind == "jobdir":
+                        argv += ["--jobdir", str(here / "job")]
                     for name, value in common_settings(args.concurrency).items():
                         argv += ["-s", f"{name}={value}"]
                 run = measure(kind, argv, here / "crawl.log")
@@ -266,7 +272,7 @@ def main() -> None:
 def summary(runs: list[Run]) -> None:
     """Print the medians and the ratio."""
     medians = {}
-    for kind in ("plain", "heed"):
+    for kind in ("plain", "heed", "jobdir"):
         mine = [r for r in runs if r.kind == kind]
         if not mine:
             continue
@@ -277,8 +283,10 @@ def summary(runs: list[Run]) -> None:
         print(
             f"{kind:<5} median {rate:6.1f} pages/s, {cpu:5.2f} CPU ms/page, peak RSS {rss:.0f} MB"
         )
-    if len(medians) == 2:
+    if "plain" in medians and "heed" in medians:
         print(f"ratio heed / plain (pages/s): {medians['heed'] / medians['plain']:.3f}")
+    if "heed" in medians and "jobdir" in medians:
+        print(f"ratio jobdir / heed (pages/s): {medians['jobdir'] / medians['heed']:.3f}")
 
 
 if __name__ == "__main__":

@@ -263,7 +263,12 @@ class DatasetPipeline:
             if not self.writer.write(item):
                 if stats is not None:
                     stats.inc_value("heed/dataset/duplicate")
-                raise DropItem(f"already in the dataset: decision {item.decision_id} ({item.url})")
+                # Expected when a resumed crawl requests again a page in flight at a crash:
+                # counted, not a warning.
+                raise DropItem(
+                    f"already in the dataset: decision {item.decision_id} ({item.url})",
+                    log_level="INFO",
+                )
             if stats is not None:
                 stats.inc_value("heed/dataset/lines")
         return item

@@ -15,7 +15,7 @@ command-line options. A ``heed.toml``::
     out = "data"
     store = "text"                        # "body", "both"
     warc = false
-    jobdir = "crawl-job"                  # persist the queue: stop and resume
+    jobdir = "crawl-job"                  # the crash-safe frontier: stop (or crash) and resume
     progress = "auto"                     # "live" line, "log" lines, "off"
 
     [settings]
@@ -45,6 +45,7 @@ from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from crawler.config import OptoutConfig, OptoutConfigError, user_agent_for
 from crawler.extensions.progress import PROGRESS_MODES
+from crawler.frontier.store import FRONTIER_FILE, FrontierError, FrontierStore
 from crawler.items import STORE_MODES
 from crawler.seeds import read_seeds
 from crawler.spiders.web import SCOPES, WebSpider, no_valid_seed
@@ -287,6 +288,8 @@ def prepare(options: CrawlOptions, extra: dict[str, Any] | None = None) -> Setti
     is valid (:class:`NoValidSeed`); raise :class:`audit.AuditError` (or a database error) if
     the audit database cannot be used: missing directory, damaged file, another application's
     database, a schema to upgrade. A new database gets its schema here, as the crawl would.
+    With a ``JOBDIR``, its frontier file is opened (created) the same way: one that is not a
+    frontier, or of another version, is a CrawlConfigError.
     """
     settings = build_settings(options)
     if extra:
@@ -306,6 +309,12 @@ def prepare(options: CrawlOptions, extra: dict[str, Any] | None = None) -> Setti
         from audit import AuditStore  # SQLAlchemy: only when crawling
 
         AuditStore.open(settings.get("HEED_DB") or None).close()
+    jobdir = settings.get("JOBDIR")
+    if jobdir:
+        try:
+            FrontierStore(Path(jobdir) / FRONTIER_FILE).close()
+        except FrontierError as exc:
+            raise CrawlConfigError(f"{exc} (--jobdir: use another directory)") from None
     return settings
 
 
@@ -396,4 +405,6 @@ def run(
             raise CrawlConfigError(str(error)) from error
         failures[0].raiseException()
     stats = dict(crawler.stats.get_stats()) if crawler.stats is not None else {}
-    return CrawlOutcome(reason=str(stats.get("finish_reason", "not started")), stats=stats)
+    # A crawl that started and has no finish reason was stopped without closing (Ctrl-C twice).
+    unclosed = "interrupted" if "start_time" in stats else "not started"
+    return CrawlOutcome(reason=str(stats.get("finish_reason", unclosed)), stats=stats)

@@ -70,6 +70,17 @@ EXTENSIONS: dict[str, int | None] = {
     "scrapy.extensions.remote_control.RemoteControl": None,
 }
 
+# -- JOBDIR: a crawl that resumes after a crash -------------------------------------------------
+
+# Scrapy's JOBDIR queue is saved only at a clean close; Heed's scheduler keeps a frontier there
+# that a kill -9 cannot lose (crawler/frontier/, docs/architecture.md#resuming-a-crawl). Its
+# spider middleware, nearest the engine, says when a page's links and item are durable. The
+# frontier keeps spider.state too, in its commits: Scrapy's SpiderState (saved only at a clean
+# close, and reset when absent) would undo it.
+SCHEDULER = "crawler.frontier.scheduler.FrontierScheduler"
+SPIDER_MIDDLEWARES = {"crawler.frontier.spidermw.FrontierSpiderMiddleware": 10}
+EXTENSIONS["scrapy.extensions.spiderstate.SpiderState"] = None
+
 # -- Heed's crawl: audit trail, dataset, progress -------------------------------------------------
 
 # Every decision, signal document and stored item goes to the audit database (crawler/extensions/audit.py);

@@ -1,9 +1,10 @@
 """Signals sent by Heed's crawler, documented here as Scrapy documents its own (scrapy/signals.py).
 
-Connect with ``crawler.signals.connect(handler, signal=optout_decided)``. Both are sent with
-``send_catch_log_async``: handlers may be coroutines (or return Deferreds) and are awaited
-before the crawl goes on; an exception in a handler is logged by Scrapy, not raised, so a
-handler that must not fail silently (the audit writer) should close the spider itself.
+Connect with ``crawler.signals.connect(handler, signal=optout_decided)``. ``optout_decided`` and
+``optout_site_loaded`` are sent with ``send_catch_log_async``: handlers may be coroutines (or
+return Deferreds) and are awaited before the crawl goes on; an exception in a handler is logged
+by Scrapy, not raised, so a handler that must not fail silently (the audit writer) should close
+the spider itself. ``request_processed`` is sent with ``send_catch_log``.
 
 ``optout_decided(decision, action, request, response, spider)``
     Sent exactly once per request on the wire, and once per request dropped before it left
@@ -34,9 +35,19 @@ handler that must not fail silently (the audit writer) should close the spider i
     * ``stale`` — True when robots.txt was unreachable and the last good copy is kept (RFC 9309
       §2.4); ``documents.robots`` is then that earlier copy;
     * ``spider`` — the running spider.
+
+``request_processed(request, spider)``
+    Sent (with ``JOBDIR``) once a response handed to the spider is fully processed: every request
+    its callback yielded is scheduled and every item it yielded has left the item pipelines
+    (scraped, dropped or failed) — for Heed's dataset pipeline, once the page is in the dataset.
+    The crash-safe frontier (:mod:`crawler.frontier`) marks the request done on it.
+
+    * ``request`` — the request whose response it was (``response.request``);
+    * ``spider`` — the running spider.
 """
 
 from __future__ import annotations
 
 optout_decided = object()
 optout_site_loaded = object()
+request_processed = object()

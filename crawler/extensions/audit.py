@@ -338,6 +338,14 @@ class AuditExtension:
         self._last_call = time.monotonic()
         return await future
 
+    def commit_recorded(self) -> bool:
+        """Commit every row recorded so far; return False if the audit trail has failed, when
+        nothing recorded may be taken as durable (the crawl frontier's done marks wait on it)."""
+        if self.failed is not None:
+            return False
+        self.flush()
+        return self.failed is None
+
     def flush(self) -> None:
         """Commit every pending row now (and hand waiting items on)."""
         if self.store is not None:

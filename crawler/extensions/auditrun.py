@@ -30,7 +30,9 @@ VOLATILE_SETTINGS = frozenset(
     {
         "HEED_DB",
         "HEED_RUN_KEY",
+        "HEED_PROGRESS",
         "HEED_PROGRESS_INTERVAL",
+        "HEED_PROGRESS_REFRESH",
         "HEED_AUDIT_BATCH_SIZE",
         "HEED_AUDIT_MAX_DELAY",
         "HEED_AUDIT_BACKGROUND",

@@ -100,6 +100,9 @@ class WebSpider(scrapy.Spider):
             raise ValueError("depth and max_pages must not be negative")
         self.sitemaps = _flag(sitemaps) if sitemaps is not None else False
         self.domains = {registrable_domain(h) for h in map(_host, self.seed_entries) if h}
+        #: Scrapy's persistent spider state; with JOBDIR the crawl frontier keeps it with each of
+        #: its commits (crawler/frontier/), so that a resumed crawl keeps its page budget.
+        self.state: dict[str, Any] = {}
         self.pages_scheduled = 0
         self._sitemap_origins: set[str] = set()
         #: The arguments as recorded with the audit run (a resumed run must repeat them).
@@ -110,6 +113,15 @@ class WebSpider(scrapy.Spider):
             "max_pages": self.max_pages,
             "sitemaps": self.sitemaps,
         }
+
+    @property
+    def pages_scheduled(self) -> int:
+        """Return the page requests scheduled so far (in every run of a resumed crawl)."""
+        return int(self.state.get("pages_scheduled", 0))
+
+    @pages_scheduled.setter
+    def pages_scheduled(self, value: int) -> None:
+        self.state["pages_scheduled"] = value
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:

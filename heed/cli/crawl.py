@@ -36,7 +36,10 @@ REASONS = {
     "audit_unavailable": ": the audit database could not be used, nothing was requested; "
     "the error is logged above",
     "audit_failed": ": the audit database failed during the crawl; the error is logged above",
+    "interrupted": ": stopped at once, nothing closed (Ctrl-C twice)",
 }
+#: Finish reasons of a crawl stopped before its end, which --jobdir resumes.
+STOPPED = ("shutdown", "interrupted")
 
 
 def summary(outcome: CrawlOutcome) -> str:
@@ -58,7 +61,9 @@ def summary(outcome: CrawlOutcome) -> str:
         lines.append(f"Seeds:   {invalid:,} skipped as invalid (see the warnings)")
     if "heed/dataset/lines" in stats or "item_scraped_count" in stats:
         written = int(stats.get("heed/dataset/lines", stats.get("item_scraped_count", 0)))
-        lines.append(f"Dataset: {written:,} pages written")
+        again = int(stats.get("heed/dataset/duplicate", 0))
+        there = f" ({again:,} fetched again were already there)" if again else ""
+        lines.append(f"Dataset: {written:,} pages written{there}")
     elif stats.get("optout/action/fetched-not-kept"):
         lines.append(
             "Dataset: none — no --out (or HEED_OUT / FEEDS) was given, so nothing was kept"
@@ -93,7 +98,9 @@ def summary(outcome: CrawlOutcome) -> str:
     help="Keep extracted text (default), the raw body, or both.",
 )
 @click.option("--warc/--no-warc", default=None, help="Also write WARC files (needs --out).")
-@click.option("--jobdir", default=None, help="Persist the crawl state here: stop and resume.")
+@click.option(
+    "--jobdir", default=None, help="Keep the crawl's frontier here: stop (or crash) and resume."
+)
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A heed.toml file.")
 @click.option("-s", "--set", "set_settings", multiple=True, metavar="NAME=VALUE", help="Setting.")
 @click.option(
@@ -116,7 +123,8 @@ def crawl(config_file: str | None, set_settings: tuple[str, ...], **given: Any) 
     everywhere (--scope all). Every request attempt is decided by Heed's rights-reservation
     checks and recorded in the audit database; a page enters the dataset (--out DIR,
     dataset.jsonl) only after its decision is durable. HTTP_PROXY / HTTPS_PROXY are honoured.
-    Stop with Ctrl-C; with --jobdir, run the same command again to resume.
+    Stop with Ctrl-C; with --jobdir, run the same command again to resume (also after
+    kill -9 or a crash: only what was in flight is fetched again).
 
     A bad seed (a line of the seeds file, or a URL argument) is skipped with a warning naming
     it (FILE:LINE, or argument N); the other seeds are crawled. A configuration that cannot
@@ -152,7 +160,7 @@ def crawl(config_file: str | None, set_settings: tuple[str, ...], **given: Any) 
     except CrawlConfigError as exc:
         raise ConfigRefused(str(exc)) from None
     click.echo(summary(outcome))
-    if outcome.reason == "shutdown" and options.jobdir:
+    if outcome.reason in STOPPED and options.jobdir:
         raise click.ClickException(
             f"stopped; run the same command (with --jobdir {options.jobdir}) to resume"
         )

@@ -13,6 +13,8 @@ import threading
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from heed.demo.sites import page
 from tests.crawler.crawlrun import query, run_heed
 from tests.support.virtualweb import Request, Response, VirtualWeb
@@ -54,15 +56,25 @@ def build(web: VirtualWeb) -> None:
     web.site("other.test", {"/robots.txt": ALLOW, "/final": page("Final", "arrived")})
 
 
-def test_every_wire_request_is_answerable(virtual_web: VirtualWeb, tmp_path: Path) -> None:
-    """Server log == decisions on the wire + document retrievals, host by host."""
+@pytest.mark.parametrize("jobdir", [False, True], ids=["memory", "jobdir"])
+def test_every_wire_request_is_answerable(
+    virtual_web: VirtualWeb, tmp_path: Path, jobdir: bool
+) -> None:
+    """Server log == decisions on the wire + document retrievals, host by host. With a JOBDIR,
+    the frontier ends with every request done: each redirect hop, retry and failure ended its
+    request (else a resumed crawl would send it again)."""
     build(virtual_web)
     db = tmp_path / "heed.db"
+    job = ("--jobdir", str(tmp_path / "job")) if jobdir else ()
     proc = run_heed(
         virtual_web, "crawl", "http://wire.test/", "--depth", "1", "--db", str(db),
-        "--out", str(tmp_path / "data"), "-s", "RETRY_TIMES=2",
+        "--out", str(tmp_path / "data"), "-s", "RETRY_TIMES=2", *job,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
+    if jobdir:
+        frontier = tmp_path / "job" / "heed-frontier.sqlite3"
+        rows = query(frontier, "SELECT done, count(*) FROM request GROUP BY done")
+        assert rows == [(1, 7)]  # /, its four links, and two redirect hops (a retry is no row)
     served = Counter((r.method, f"http://{r.host}{r.path}") for r in virtual_web.requests)
 
     recorded: Counter[tuple[str, str]] = Counter()
