@@ -49,7 +49,9 @@ class FrontierSpiderMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         if not job_dir(crawler.settings):
-            raise NotConfigured("no JOBDIR: nothing to resume")
+            # No message: Scrapy logs a disabled component with a reason as a WARNING, and a
+            # crawl without JOBDIR is the ordinary case, not something to warn about.
+            raise NotConfigured
         self.crawler = crawler
         self._outputs: dict[Response, _Output] = {}
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):

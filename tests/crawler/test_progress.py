@@ -416,3 +416,13 @@ def test_progress_off_shows_nothing(virtual_web: VirtualWeb, tmp_path: Path) -> 
     assert "\r" not in proc.stderr
     assert "WARNING: Crawl-delay" in proc.stderr
     assert "Crawl finished: 8 request attempts" in proc.stdout
+
+
+def test_how_progress_is_shown_is_not_part_of_the_run_configuration() -> None:
+    """Resuming with another --progress is not a configuration change of the audit run."""
+    from crawler import defaults
+    from crawler.extensions.auditrun import VOLATILE_SETTINGS
+
+    shown = {name for name in dir(defaults) if name.startswith("HEED_PROGRESS")}
+    assert shown == {"HEED_PROGRESS", "HEED_PROGRESS_INTERVAL", "HEED_PROGRESS_REFRESH"}
+    assert shown <= VOLATILE_SETTINGS
