@@ -354,11 +354,26 @@ class CrawlOutcome:
 FRAMEWORK_LOGGERS = ("scrapy", "alembic", "py.warnings", "filelock")
 
 
+#: Scrapy's logger of the Ctrl-C answers ("Received SIGINT, shutting down gracefully. Send again
+#: to force"): an INFO line a quiet crawl still shows, or Ctrl-C would seem to do nothing.
+SHUTDOWN_LOGGER = "scrapy.crawler"
+
+
 def quiet_framework_logging() -> None:
-    """Hide Scrapy's and Alembic's INFO lines, keeping Heed's own (progress, dataset, summary)
-    and every warning (``--log-level`` or ``-s LOG_LEVEL=…`` shows them all again)."""
+    """Hide Scrapy's and Alembic's INFO lines, keeping Heed's own (progress, dataset, summary),
+    the answer to Ctrl-C and every warning (``--log-level`` or ``-s LOG_LEVEL=…`` shows them all
+    again)."""
     for name in FRAMEWORK_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    shutdown = logging.getLogger(SHUTDOWN_LOGGER)
+    shutdown.setLevel(logging.INFO)
+    if shutdown_notices not in shutdown.filters:
+        shutdown.addFilter(shutdown_notices)
+
+
+def shutdown_notices(record: logging.LogRecord) -> bool:
+    """Return True for a warning, an error, or Scrapy's answer to a shutdown signal."""
+    return record.levelno >= logging.WARNING or str(record.msg).startswith("Received ")
 
 
 def warnings_only(record: logging.LogRecord) -> bool:

@@ -426,3 +426,24 @@ def test_how_progress_is_shown_is_not_part_of_the_run_configuration() -> None:
     shown = {name for name in dir(defaults) if name.startswith("HEED_PROGRESS")}
     assert shown == {"HEED_PROGRESS", "HEED_PROGRESS_INTERVAL", "HEED_PROGRESS_REFRESH"}
     assert shown <= VOLATILE_SETTINGS
+
+
+def test_a_quiet_crawl_still_answers_ctrl_c(caplog: pytest.LogCaptureFixture) -> None:
+    """Scrapy's "Received SIGINT, shutting down gracefully" shows; its other INFO lines do not."""
+    import logging
+
+    from crawler.run import SHUTDOWN_LOGGER, quiet_framework_logging
+
+    logger = logging.getLogger(SHUTDOWN_LOGGER)
+    saved = logger.level, list(logger.filters)
+    try:
+        quiet_framework_logging()
+        with caplog.at_level(logging.INFO, logger=SHUTDOWN_LOGGER):
+            logger.info("Overridden settings: %s", {"X": 1})
+            logger.info("Received %(signame)s, shutting down gracefully.", {"signame": "SIGINT"})
+        assert [r.getMessage() for r in caplog.records] == [
+            "Received SIGINT, shutting down gracefully."
+        ]
+    finally:
+        logger.setLevel(saved[0])
+        logger.filters[:] = saved[1]
