@@ -72,6 +72,9 @@ HEED_OUT = None
 # What the dataset keeps of a page: "text" (extracted text; the body when there is none), "body"
 # (base64), or "both".
 HEED_STORE = "text"
+# The dataset text of an HTML page (crawler/text.py): "main" (the page's content, its navigation,
+# header, footer, sidebars and banners left out) or "visible" (all the text a reader can see).
+HEED_TEXT = "main"
 # Also write WARC files (a response record and a decision metadata record per page); needs HEED_OUT.
 HEED_WARC = False
 # Seconds between progress lines (pages/s, stored, skipped by reason); 0 = none.
