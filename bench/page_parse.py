@@ -13,7 +13,8 @@ scales the article) are read as a crawl reads them, each from a fresh Scrapy res
 
 ``--others`` also times other HTML libraries on the same pages when they are installed
 (selectolax's lexbor parser, resiliparse's parser and main-content extractor, trafilatura), for
-the choice of library. Milliseconds per page, best of three passes.
+the choice of library. Milliseconds per page, best of three passes. For the figures of another
+version of Heed, run this file with that version's tree first on ``PYTHONPATH``.
 """
 
 from __future__ import annotations
@@ -26,15 +27,31 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+if not any(Path(p, "crawler").is_dir() for p in sys.path if p):
+    sys.path.insert(1, str(ROOT))
 
 from realweb import page_bytes
 from scrapy.http import HtmlResponse, Request
 
-from crawler.items import extract_text
-from crawler.spiders.web import _hrefs
+from crawler import items
 from optout.html_head import parse_head
+
+try:
+    from crawler.spiders.web import _hrefs
+except ImportError:  # a version before issue 13 (run from its tree for the "before" figures)
+
+    def _hrefs(response: Any) -> list[str]:
+        return list(response.css("a::attr(href)").getall())
+
+
+def extract_text(response: Any, content_type: str, mode: str) -> str | None:
+    """Return the page's text in *mode* (a version without modes: its only text)."""
+    try:
+        return items.extract_text(response, content_type, mode)
+    except TypeError:
+        return items.extract_text(response, content_type)  # type: ignore[call-arg]
+
 
 CTYPE = "text/html; charset=utf-8"
 
@@ -70,7 +87,7 @@ def links_after_parse(pages: list[bytes]) -> float:
     for _ in range(3):
         rs = responses(pages)
         for r in rs:
-            r.selector  # noqa: B018 - parse first
+            _hrefs(r)  # parse first (the tree is kept with the response)
         start = time.perf_counter()
         for r in rs:
             [r.urljoin(h.strip()) for h in _hrefs(r)]

@@ -12,19 +12,18 @@ base64 and its ``decision`` as a short summary (field serializers), so any expor
 from __future__ import annotations
 
 import base64
-import codecs
 import hashlib
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+from lxml import etree
 from scrapy.http import Response, TextResponse
-from scrapy.selector import Selector
 
 from crawler.adapters import header_pairs
 from crawler.documents import now_iso
 from crawler.text import TEXT_MODES, html_text
-from optout.charset import codec_name, decode_html, sniff_html, starts_with_markup
+from optout.charset import decode_html, starts_with_markup
 from optout.decision import Decision
 from optout.document import HeaderPairs
 
@@ -35,8 +34,11 @@ STORE_MODES = ("text", "body", "both")
 
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/xhtml+xml")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
-#: Trees parsed from the reservation check's text, for responses Scrapy decoded otherwise.
+#: The tree of each HTML response (page_tree), while the response lives.
 _TREES: weakref.WeakKeyDictionary[Response, Any] = weakref.WeakKeyDictionary()
+#: lxml's HTML parser as Scrapy's selectors set it up: recovering from errors, huge_tree so that
+#: a large page is not cut short; it reads the UTF-8 page_tree gives it.
+_HTML_PARSER = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
 
 
 def _b64(value: bytes | None) -> str | None:
@@ -139,10 +141,10 @@ def extract_text(response: Response, content_type: str, mode: str = "main") -> s
 def page_tree(response: Response, content_type: str | None = None) -> Any:
     """Return the lxml tree of an HTML *response*, or None when it is not HTML.
 
-    The page is decoded as the reservation check decoded it; the tree is Scrapy's own (its
-    selector's, parsed once per response) when Scrapy decoded the body the same way, else a tree
-    parsed from the check's text, kept for the response's lifetime. The dataset text and the
-    spider's links both come from it: each page is parsed once.
+    The page is decoded as the reservation check decoded it, parsed by lxml's HTML parser (the
+    one under Scrapy's selectors, without their per-element Python classes), and the tree kept
+    for the response's lifetime: the dataset text and the spider's links both come from it, so
+    each page is parsed once.
     """
     if content_type is None:
         content_type = media_type(response)
@@ -152,11 +154,12 @@ def page_tree(response: Response, content_type: str | None = None) -> Any:
     if cached is not None:
         return cached
     raw_type = response.headers.get(b"Content-Type")
-    header = raw_type.decode("latin-1") if raw_type else None
-    encoding = sniff_html(response.body, header).encoding
-    if isinstance(response, TextResponse) and _same_codec(response.encoding, encoding):
-        return response.selector.root
-    root = Selector(text=decode_html(response.body, header).text, type="html").root
+    text = decode_html(response.body, raw_type.decode("latin-1") if raw_type else None).text
+    # As UTF-8 bytes, which the parser is told they are: a <meta charset> or an XML declaration
+    # in the page cannot make lxml read the text in another encoding than the check did.
+    root = etree.fromstring(text.encode("utf-8", "replace"), _HTML_PARSER)
+    if root is None:  # nothing lxml could make a tree of (empty, or whitespace only)
+        root = etree.fromstring(b"<html/>", _HTML_PARSER)
     _TREES[response] = root
     return root
 
@@ -169,13 +172,3 @@ def media_type(response: Response) -> str:
 
 def _is_html(response: Response, content_type: str) -> bool:
     return content_type in _HTML_TYPES or (not content_type and starts_with_markup(response.body))
-
-
-def _same_codec(scrapy_encoding: str, encoding: str) -> bool:
-    codec = codec_name(encoding)
-    if codec is None:
-        return False
-    try:
-        return codecs.lookup(scrapy_encoding).name == codecs.lookup(codec).name
-    except LookupError:
-        return False

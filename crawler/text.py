@@ -56,8 +56,9 @@ _BLOCKS = frozenset(
 )
 #: Cells: on the row's line, apart.
 _CELLS = frozenset({"td", "th"})
-#: Separates blocks in the text collected (a control character: whitespace to str.split).
-_BREAK = "\x1e"
+#: Separates blocks in the text collected (NUL: never in the text of an lxml tree, where the
+#: parser turned it into U+FFFD; and not whitespace, so that it survives collapsing it).
+_BREAK = "\x00"
 #: A list whose link text is at least this share of its text is a menu.
 _LINK_SHARE = 0.7
 
@@ -160,6 +161,5 @@ def _mostly_links(element: Any) -> bool:
 
 def _lines(text: str) -> str:
     """Return *text* with its whitespace collapsed within blocks, one non-empty block a line."""
-    return "\n".join(
-        " ".join(block.split()) for block in text.split(_BREAK) if block and not block.isspace()
-    )
+    flat = " ".join(text.split())
+    return "\n".join(line for block in flat.split(_BREAK) if (line := block.strip()))
