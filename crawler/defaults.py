@@ -59,7 +59,8 @@ HEED_DB = None
 # The audit run to continue (resume); None = the key kept in JOBDIR, else a new run.
 HEED_RUN_KEY = None
 # Rows are committed at least this often (seconds), and an item waits about this long before it
-# enters the dataset (it must rest on a committed decision).
+# enters the dataset (it must rest on a committed decision); when no request is downloading or
+# scheduled, a waiting item is committed at once.
 HEED_AUDIT_MAX_DELAY = 1.0
 # Decisions per commit, at most.
 HEED_AUDIT_BATCH_SIZE = 20_000
