@@ -15,6 +15,7 @@ same host and to other hosts. Everything is deterministic in (host, page).
 from __future__ import annotations
 
 import random
+import zlib
 
 _VOCAB_TEXT = (
     "the of and to in a is that for it as was with be by on not he this are or his from at which "
@@ -113,7 +114,8 @@ def page(host: int, n: int, *, hosts: int = 40, pages: int = 100, size: float = 
     """Return page *n* of host *host* (20–60 KB; *size* multiplies the article's length).
 
     Every page links to the next page of its host (so all are reachable from page 0), to about a
-    dozen other pages of the host, and to three pages of other hosts.
+    dozen other pages of the host in its text, to more through its menus, tags and footer, to two
+    paths robots.txt disallows, and to three pages of other hosts.
     """
     rnd = random.Random(host * 1_000_003 + n)
     name = host_name(host)
@@ -158,24 +160,28 @@ def page(host: int, n: int, *, hosts: int = 40, pages: int = 100, size: float = 
         '<script async src="/static/js/app.min.js"></script>',
         "</head>",
     ]
-    nav = "".join(f'<li class="menu-item"><a href="/{s.lower()}/">{s}</a></li>' for s in _SECTIONS)
+
+    def hub(key: str) -> str:  # a menu, tag or footer link: to one of the host's pages
+        return page_path(zlib.crc32(key.encode()) % pages)
+
+    nav = "".join(f'<li class="menu-item"><a href="{hub(s)}">{s}</a></li>' for s in _SECTIONS)
     sub = "".join(
-        f'<li><a href="/{section.lower()}/{w}/">{w.title()}</a></li>'
-        for w in rnd.sample(_VOCAB, 10)
+        f'<li><a href="{hub(section + w)}">{w.title()}</a></li>' for w in rnd.sample(_VOCAB, 10)
     )
     header = (
         '<body class="article-page">'
         '<a class="skip-link" href="#content">Skip to content</a>'
         '<header class="site-header" role="banner">'
-        f'<a class="logo" href="/"><img src="/logo.svg" alt="{name}"></a>'
+        f'<a class="logo" href="{page_path(0)}"><img src="/logo.svg" alt="{name}"></a>'
         '<nav class="main-nav" aria-label="Main"><ul class="nav-menu">'
         f"{nav}</ul><ul class=sub-menu>{sub}</ul></nav>"
         '<form class="search" action="/search"><input name="q" placeholder="Search">'
         "<button>Search</button></form>"
-        '<div class="account"><a href="/login">Sign in</a> <a href="/subscribe">Subscribe</a>'
+        '<div class="account"><a href="/cart/login">Sign in</a> '
+        '<a href="/search?q=subscribe">Subscribe</a>'
         "</div></header>"
-        '<nav class="breadcrumbs" aria-label="Breadcrumb"><a href="/">Home</a> › '
-        f'<a href="/{section.lower()}/">{section}</a> › <span>{title[:40]}</span></nav>'
+        f'<nav class="breadcrumbs" aria-label="Breadcrumb"><a href="{page_path(0)}">Home</a> › '
+        f'<a href="{hub(section)}">{section}</a> › <span>{title[:40]}</span></nav>'
     )
     links = iter(inner[1:])
     paragraphs = []
@@ -207,12 +213,12 @@ def page(host: int, n: int, *, hosts: int = 40, pages: int = 100, size: float = 
     article = (
         '<main id="content" class="site-main"><article class="post">'
         f'<header class="entry-header"><h1 class="entry-title">{title}</h1>'
-        f'<div class="byline">By <a href="/authors/{n % 17}">{_words(rnd, 2).title()}</a>'
+        f'<div class="byline">By <a href="{hub(str(n % 17))}">{_words(rnd, 2).title()}</a>'
         f' · <time datetime="2026-11-{1 + n % 28:02d}">{1 + n % 28} November 2026</time>'
         "</div></header>"
         f'<div class="entry-content article-body">{"".join(paragraphs)}</div>'
         '<footer class="entry-footer"><ul class="tags">'
-        + "".join(f'<li><a href="/tag/{w}">{w}</a></li>' for w in rnd.sample(_VOCAB, 6))
+        + "".join(f'<li><a href="{hub(w)}">{w}</a></li>' for w in rnd.sample(_VOCAB, 6))
         + '</ul><div class="share"><a href="https://social.example/share">Share</a> '
         '<a href="mailto:?subject=x">Email</a></div></footer></article></main>'
     )
@@ -230,10 +236,7 @@ def page(host: int, n: int, *, hosts: int = 40, pages: int = 100, size: float = 
         "<div class='footer-col'><h4>"
         + _SECTIONS[c]
         + "</h4><ul>"
-        + "".join(
-            f'<li><a href="/{w.lower().replace(" ", "-")}">{w}</a></li>'
-            for w in _FOOTER[c * 6 : c * 6 + 6]
-        )
+        + "".join(f'<li><a href="{hub(w)}">{w}</a></li>' for w in _FOOTER[c * 6 : c * 6 + 6])
         + "</ul></div>"
         for c in range(4)
     )
@@ -241,7 +244,7 @@ def page(host: int, n: int, *, hosts: int = 40, pages: int = 100, size: float = 
         f'<footer class="site-footer" role="contentinfo">{columns}'
         f"<p class='copyright'>© 2026 {name}. All rights reserved.</p></footer>"
         '<div class="cookie-banner" id="cookies"><p>We use cookies to improve your experience. '
-        'See our <a href="/cookies">cookie policy</a>.</p><button>Accept all</button>'
+        f'See our <a href="{hub("cookies")}">cookie policy</a>.</p><button>Accept all</button>'
         "<button>Manage</button></div>"
         f"<script>{ANALYTICS[:600]}</script>"
         '<script src="/static/js/comments.js" defer></script>'
