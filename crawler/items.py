@@ -164,6 +164,11 @@ def page_tree(response: Response, content_type: str | None = None) -> Any:
     return root
 
 
+def release_tree(response: Response) -> None:
+    """Forget the tree :func:`page_tree` keeps for *response* (its text and links are taken)."""
+    _TREES.pop(response, None)
+
+
 def media_type(response: Response) -> str:
     """Return *response*'s media type without parameters, lower-cased (``""`` without one)."""
     raw_type = response.headers.get(b"Content-Type") or b""

@@ -41,7 +41,7 @@ from twisted.python.failure import Failure
 
 from audit.urls import registrable_domain
 from crawler import signals as optout_signals
-from crawler.items import STORE_MODES, PageItem, page_tree
+from crawler.items import STORE_MODES, PageItem, page_tree, release_tree
 from crawler.middleware import DECISION_META, NOT_KEPT_META
 from crawler.seeds import read_seeds
 from crawler.text import TEXT_MODES
@@ -235,11 +235,17 @@ class WebSpider(scrapy.Spider):
 
 
 def _hrefs(response: TextResponse) -> list[str]:
-    """Return the ``href`` of every ``<a>`` of *response*, from the tree its text came from."""
+    """Return the ``href`` of every ``<a>`` of *response*, from the tree its text came from.
+
+    The tree is released then: the page's item, which may wait for its decision to be durable,
+    holds what the dataset needs, not the parse.
+    """
     root = page_tree(response)
     if root is None:
         return response.css("a::attr(href)").getall()  # XML and other text types
-    return [href for a in root.iter("a") if (href := a.get("href")) is not None]
+    hrefs = [href for a in root.iter("a") if (href := a.get("href")) is not None]
+    release_tree(response)
+    return hrefs
 
 
 def no_valid_seed(problems: list[str]) -> str:
