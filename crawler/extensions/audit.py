@@ -27,7 +27,9 @@ decisions); a timer flushes an idle store, so that an item never waits much long
 When the engine has nothing in flight — no request downloading, none scheduled — an item waiting
 for durability is committed at once (checked when it arrives and every ``IDLE_CHECK`` seconds):
 nothing else would come to share the commit, so waiting would only idle the crawl (the last pages
-of a crawl, a one-page crawl).
+of a crawl, a one-page crawl). So is one when Scrapy's scraper is full (its responses over
+``SCRAPER_SLOT_MAX_ACTIVE_SIZE``, as a few large pages waiting for durability make it): the
+downloader takes no new response until the waiting items are committed.
 With ``HEED_AUDIT_BACKGROUND`` a writer process commits the batches while the crawl goes on
 (:mod:`audit.background`); the same timer then also collects finished commits.
 """
@@ -377,9 +379,15 @@ class AuditExtension:
             self._last_call = time.monotonic()
 
     def _engine_quiet(self) -> bool:
-        """Return True when the engine has no request downloading and none scheduled."""
+        """Return True when the engine has no request downloading and none scheduled, or when
+        its scraper is full (it takes no more responses until waiting items are committed)."""
         engine = self.crawler.engine
-        if engine is None or engine.downloader.active:
+        if engine is None:
+            return False
+        slot = engine.scraper.slot
+        if slot is not None and slot.needs_backout():
+            return True
+        if engine.downloader.active:
             return False
         scheduler = engine.scheduler
         return scheduler is None or not scheduler.has_pending_requests()
