@@ -5,11 +5,12 @@ Shared by TDMRep (``tdm-reservation``/``tdm-policy`` meta), robots meta (``noai`
 (N13), broken markup never raises, and only the first *limit* bytes are read so a hostile page
 cannot make parsing expensive.
 
-Parsed once, and only as far as needed: the head is parsed in full (a chunk at a time) until it
-ends; past its end, only the places where a misplaced ``<meta>`` or ``<link>`` may begin are
-parsed, each as the start tag the parser reads there. Every element a parse of the whole text
-would collect is collected (tests/optout/test_html_head_scan.py compares the two); one written
-inside a body comment, script or attribute value counts too, which can only add a reservation.
+Read once, and only as far as needed: the head is parsed (a chunk at a time) until it ends, to
+know where it ends; the elements are read where they may begin — each ``<meta`` or ``<link`` in
+the text, parsed as the start tag the parser reads there — and nowhere else. Every element
+Chromium's DOM or a parse of the whole text has is collected (tests/optout/test_html_head_scan.py
+compares them); one written inside a comment, a script or an attribute value counts too, which
+can only add a reservation.
 
 Bounded, but never silently short (fail closed). The result says whether the read is complete
 (:attr:`HtmlHead.incomplete` is None) — that is, whether every element that can carry a
@@ -113,8 +114,6 @@ _TAG_WINDOW = 2 * 1024
 class _Collector(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.metas: list[Meta] = []
-        self.links: list[Link] = []
         self.head_ended = False
         #: The head element whose text content the parser is in (``style``, ``script``, …),
         #: and how deeply it is nested in itself (``<template>`` in ``<template>``).
@@ -122,7 +121,6 @@ class _Collector(HTMLParser):
         self.depth = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._collect(tag, attrs)
         if self.head_ended:
             return
         if self.inside is not None:
@@ -134,7 +132,6 @@ class _Collector(HTMLParser):
             self.inside, self.depth = tag, 1
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._collect(tag, attrs)
         if not self.head_ended and self.inside is None and tag not in _HEAD_ELEMENTS:
             self.head_ended = True
 
@@ -149,10 +146,6 @@ class _Collector(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self.head_ended and self.inside is None and data.strip(_SPACE):
             self.head_ended = True  # text outside the head's own elements starts the body
-
-    def _collect(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("meta", "link"):
-            _element(tag, attrs, self.getpos()[0], self.metas, self.links)
 
 
 def _element(
@@ -194,17 +187,20 @@ class _OneTag(HTMLParser):
     handle_startendtag = handle_starttag
 
 
-def _misplaced(text: str, start: int, end: int, metas: list[Meta], links: list[Link]) -> None:
-    """Add the ``<meta>`` and ``<link>`` elements of ``text[start:end]``, past the head (N13).
+def _elements(text: str, metas: list[Meta], links: list[Link]) -> None:
+    """Add the ``<meta>`` and ``<link>`` elements of *text* to *metas* and *links*.
 
     Only the places where such an element may begin are parsed (``<meta`` or ``<link`` in any
     case), each as the start tag the parser reads there; the markup between them is not. So every
-    element the full parse would see is seen, and a few it would not (one written inside a
-    comment, a script or an attribute value) count too: more reservations, never fewer.
+    element a browser or a parse of the whole text sees is seen, wherever it stands (misplaced in
+    the body, N13; after a comment a browser closes early, as ``<!-->``), and a few they would not
+    (one written inside a comment, a script or an attribute value) count too: more
+    reservations, never fewer.
     """
-    line, counted = 1 + text.count("\n", 0, start), start
+    end = len(text)
+    line, counted = 1, 0
     reader = _OneTag()
-    for match in _CANDIDATE.finditer(text, start, end):
+    for match in _CANDIDATE.finditer(text):
         at = match.start()
         line += text.count("\n", counted, at)
         counted = at
@@ -251,20 +247,18 @@ def parse_head(
     failed = False
     fed = 0
     try:
-        # The head is parsed in full, a chunk at a time, until it ends; past it, only the places
-        # where a misplaced <meta> or <link> may stand are (_misplaced).
+        # The head is parsed in full, a chunk at a time, until it ends (or the text does).
         while fed < len(text) and not collector.head_ended:
             chunk = max(_CHUNK, len(collector.rawdata))
             collector.feed(text[fed : fed + chunk])
             fed = min(len(text), fed + chunk)
-        if collector.head_ended:
-            _misplaced(
-                text, fed - len(collector.rawdata), len(text), collector.metas, collector.links
-            )
-        else:
+        if not collector.head_ended:
             collector.close()
-    except Exception:  # noqa: BLE001 - hostile markup: keep what was collected
+    except Exception:  # noqa: BLE001 - hostile markup: the head's end was not seen
         failed = True
+    metas: list[Meta] = []
+    links: list[Link] = []
+    _elements(text, metas, links)
     ended = collector.head_ended
     incomplete: str | None = None
     if problem is not None:
@@ -280,8 +274,8 @@ def parse_head(
             why = f"body cut at the download size limit inside {where}"
         incomplete = f"HTML head not read to its end ({why})"
     return HtmlHead(
-        tuple(collector.metas),
-        tuple(collector.links),
+        tuple(metas),
+        tuple(links),
         cut or truncated,
         head_ended=ended,
         incomplete=incomplete,
