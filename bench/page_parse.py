@@ -8,7 +8,7 @@ scales the article) are read as a crawl reads them, each from a fresh Scrapy res
 * ``head scan`` — ``optout.html_head.parse_head``, what the reservation check reads (meta, link);
 * ``text main`` / ``text visible`` — ``crawler.items.extract_text`` in each mode, Scrapy's parse
   of the page included;
-* ``links`` — the spider's link extraction on a page already parsed for its text;
+* ``links`` — the spider's link extraction alone (the page's parse and urljoin included);
 * ``page`` — all a crawl does with an HTML page: head scan, text (main) and links.
 
 ``--others`` also times other HTML libraries on the same pages when they are installed
@@ -77,20 +77,6 @@ def timed(pages: list[bytes], work: Callable[[Any], object], *, fresh: bool = Tr
         start = time.perf_counter()
         for item in items:
             work(item)
-        best = min(best, time.perf_counter() - start)
-    return 1000 * best / len(pages)
-
-
-def links_after_parse(pages: list[bytes]) -> float:
-    """Return the links' own cost: on responses whose tree is already parsed."""
-    best = float("inf")
-    for _ in range(3):
-        rs = responses(pages)
-        for r in rs:
-            _hrefs(r)  # parse first (the tree is kept with the response)
-        start = time.perf_counter()
-        for r in rs:
-            [r.urljoin(h.strip()) for h in _hrefs(r)]
         best = min(best, time.perf_counter() - start)
     return 1000 * best / len(pages)
 
@@ -168,7 +154,10 @@ def main() -> None:
         "text visible (parse included)",
         timed(pages, lambda r: extract_text(r, "text/html", "visible")),
     )
-    row("links (page already parsed)", links_after_parse(pages))
+    row(
+        "links (parse included)",
+        timed(pages, lambda r: [r.urljoin(h.strip()) for h in _hrefs(r)]),
+    )
     row("page: head scan + text main + links", timed(pages, page_work))
     if args.others:
         others(pages)
