@@ -10,6 +10,7 @@ written to: every open refuses it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: The schema the migrations build on SQLite, at :data:`HEAD`, for a new database in one step
+#: (:func:`sqlite_snapshot` writes it; a test keeps it equal to what the migrations build).
+SQLITE_SNAPSHOT = MIGRATIONS_DIR / "head.sqlite.json"
 #: The newest revision; a test keeps it equal to the head of ``migrations/versions``.
 HEAD = "0004"
 #: PostgreSQL advisory lock taken while checking or migrating, so two first users don't race.
@@ -134,7 +138,8 @@ def ensure_schema(engine: Engine, *, create: bool) -> None:
                 return
             _refuse_foreign(conn, engine, revision)
             if revision is None and create:
-                alembic_command().upgrade(alembic_config(conn), "head")
+                if not _create_from_snapshot(conn):
+                    alembic_command().upgrade(alembic_config(conn), "head")
                 return
     except DBAPIError as exc:
         raise DatabaseURLError(database_message(engine.url, exc)) from exc
@@ -147,6 +152,49 @@ def ensure_schema(engine: Engine, *, create: bool) -> None:
     if revision not in known:
         raise SchemaError(f"{where} is at revision {revision}, newer than this Heed ({HEAD})")
     raise SchemaError(f"{where} is at revision {revision}; run: heed db upgrade --db …")
+
+
+def sqlite_snapshot(conn: Connection) -> dict[str, Any]:
+    """Return the schema and rows of the SQLite database *conn* is on, as the snapshot keeps it.
+
+    The schema objects (tables, then indexes, views and triggers, each in creation order) as
+    SQLite stores their SQL, and the rows every table holds (the migrations' seed rows and the
+    alembic revision).
+    """
+    objects = conn.exec_driver_sql(
+        "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL "
+        "AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+    ).all()
+    order = {"table": 0, "index": 1, "view": 2, "trigger": 3}
+    statements = [sql for kind, _, sql in sorted(objects, key=lambda o: order[o[0]])]
+    tables = [name for kind, name, _ in objects if kind == "table"]
+    rows = {}
+    for table in tables:
+        found = [list(row) for row in conn.exec_driver_sql(f'SELECT * FROM "{table}"').all()]
+        if found:
+            rows[table] = found
+    return {"revision": current_revision(conn), "statements": statements, "rows": rows}
+
+
+def _create_from_snapshot(conn: Connection) -> bool:
+    """Build the head schema of a new SQLite database in one step; False when it cannot be.
+
+    The same objects and rows the migrations leave (:data:`SQLITE_SNAPSHOT`), without importing
+    alembic or replaying every revision: a new database is where a first crawl starts.
+    """
+    if conn.dialect.name != "sqlite" or not SQLITE_SNAPSHOT.exists():
+        return False
+    if conn.dialect.has_table(conn, "alembic_version"):
+        return False  # a schema downgraded away: the migrations know what is left of it
+    snapshot = json.loads(SQLITE_SNAPSHOT.read_text(encoding="utf-8"))
+    if snapshot.get("revision") != HEAD:
+        return False
+    for statement in snapshot["statements"]:
+        conn.exec_driver_sql(statement)
+    for table, rows in snapshot["rows"].items():
+        marks = ", ".join("?" * len(rows[0]))
+        conn.exec_driver_sql(f'INSERT INTO "{table}" VALUES ({marks})', [tuple(r) for r in rows])
+    return True
 
 
 def _lock(conn: Connection) -> None:

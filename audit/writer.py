@@ -13,9 +13,8 @@ import json
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from audit.batch import Batch, BatchWriter, Mismatch
+from audit.batch import Batch, BatchWriter, Mismatch, dialect_insert
 from audit.models import CRAWL_RUN_T, DECISION_T, ID_BLOCK_T, POLICY_T
 from optout.decision import Policy
 
@@ -33,7 +32,7 @@ class DbWriter:
         """Write through *engine*."""
         self.engine = engine
         self._writer = BatchWriter(engine.dialect)
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._insert = dialect_insert(engine.dialect.name)
 
     def call(self, name: str, *args: Any) -> Any:
         """Run the operation *name* (a method below) in one transaction; return its result."""

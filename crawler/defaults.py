@@ -59,7 +59,8 @@ HEED_DB = None
 # The audit run to continue (resume); None = the key kept in JOBDIR, else a new run.
 HEED_RUN_KEY = None
 # Rows are committed at least this often (seconds), and an item waits about this long before it
-# enters the dataset (it must rest on a committed decision).
+# enters the dataset (it must rest on a committed decision); when no request is downloading or
+# scheduled, a waiting item is committed at once.
 HEED_AUDIT_MAX_DELAY = 1.0
 # Decisions per commit, at most.
 HEED_AUDIT_BATCH_SIZE = 20_000
@@ -72,6 +73,9 @@ HEED_OUT = None
 # What the dataset keeps of a page: "text" (extracted text; the body when there is none), "body"
 # (base64), or "both".
 HEED_STORE = "text"
+# The dataset text of an HTML page (crawler/text.py): "main" (the page's content, its navigation,
+# header, footer, sidebars and banners left out) or "visible" (all the text a reader can see).
+HEED_TEXT = "main"
 # Also write WARC files (a response record and a decision metadata record per page); needs HEED_OUT.
 HEED_WARC = False
 # How the crawl shows its progress (pages/s, stored, skipped by reason, queue, time elapsed):

@@ -12,18 +12,18 @@ base64 and its ``decision`` as a short summary (field serializers), so any expor
 from __future__ import annotations
 
 import base64
-import codecs
 import hashlib
-import re
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+from lxml import etree
 from scrapy.http import Response, TextResponse
-from scrapy.selector import Selector
 
 from crawler.adapters import header_pairs
 from crawler.documents import now_iso
-from optout.charset import codec_name, decode_html, starts_with_markup
+from crawler.text import TEXT_MODES, html_text
+from optout.charset import decode_html, starts_with_markup
 from optout.decision import Decision
 from optout.document import HeaderPairs
 
@@ -34,12 +34,11 @@ STORE_MODES = ("text", "body", "both")
 
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/xhtml+xml")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
-_SPACE = re.compile(r"\s+")
-# Text nodes a reader sees: not scripts, styles or templates.
-_VISIBLE_TEXT = (
-    "//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
-    " or ancestor::template)]"
-)
+#: The tree of each HTML response (page_tree), while the response lives.
+_TREES: weakref.WeakKeyDictionary[Response, Any] = weakref.WeakKeyDictionary()
+#: lxml's HTML parser as Scrapy's selectors set it up: recovering from errors, huge_tree so that
+#: a large page is not cut short; it reads the UTF-8 page_tree gives it.
+_HTML_PARSER = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
 
 
 def _b64(value: bytes | None) -> str | None:
@@ -65,7 +64,8 @@ class PageItem:
     #: Length of the body in bytes (decoded: after Content-Encoding).
     size: int
     sha256: str
-    #: Extracted text (HTML: the visible body text; other text types: the decoded body).
+    #: Extracted text (HTML: the readable text, per ``HEED_TEXT``, see crawler/text.py; other
+    #: text types: the decoded body).
     text: str | None = None
     #: The response body (decoded); the dataset keeps it per ``HEED_STORE``, a WARC always.
     body: bytes | None = field(default=None, repr=False, metadata={"serializer": _b64})
@@ -82,17 +82,24 @@ class PageItem:
 
     @classmethod
     def from_response(
-        cls, response: Response, decision: Decision | None, *, store: str = "text"
+        cls,
+        response: Response,
+        decision: Decision | None,
+        *,
+        store: str = "text",
+        text_mode: str = "main",
     ) -> PageItem:
-        """Return the item of *response*, keeping its text and/or body per *store*."""
+        """Return the item of *response*, keeping its text (per *text_mode*) and/or body per
+        *store*."""
         if store not in STORE_MODES:
             raise ValueError(f"store must be one of {STORE_MODES}, got {store!r}")
+        if text_mode not in TEXT_MODES:
+            raise ValueError(f"text mode must be one of {TEXT_MODES}, got {text_mode!r}")
         body = response.body
-        raw_type = response.headers.get(b"Content-Type") or b""
-        content_type = raw_type.decode("latin-1").split(";", 1)[0].strip().lower()
+        content_type = media_type(response)
         text = None
         if store != "body":
-            text = extract_text(response, content_type)
+            text = extract_text(response, content_type, text_mode)
         meta = response.meta if response.request is not None else {}
         return cls(
             url=response.url,
@@ -111,22 +118,19 @@ class PageItem:
         )
 
 
-def extract_text(response: Response, content_type: str) -> str | None:
+def extract_text(response: Response, content_type: str, mode: str = "main") -> str | None:
     """Return the text a reader sees in *response*, or None when it is not a text type.
 
     HTML is decoded exactly as the reservation check read it (:func:`optout.charset.decode_html`:
     BOM, Content-Type charset, ``<meta charset>``, default), so that the text stored is the text
-    whose head was checked.
+    whose head was checked; its text is :func:`crawler.text.html_text` in *mode* (``main`` or
+    ``visible``), from the tree Scrapy's selector parsed (the one the links come from).
     """
-    body = response.body
-    if content_type in _HTML_TYPES or (not content_type and starts_with_markup(body)):
-        raw_type = response.headers.get(b"Content-Type")
-        decoded = decode_html(body, raw_type.decode("latin-1") if raw_type else None)
-        root = _html_root(response, decoded.encoding, decoded.text)
-        nodes = root.xpath(_VISIBLE_TEXT) if root is not None else []
-        if not nodes and root is not None:
-            nodes = root.xpath("//text()[not(ancestor::script or ancestor::style)]")
-        return _SPACE.sub(" ", " ".join(str(n) for n in nodes)).strip()
+    root = page_tree(response, content_type)
+    if root is not None:
+        return html_text(root, mode)
+    if _is_html(response, content_type):
+        return ""
     if not isinstance(response, TextResponse):
         return None
     if content_type.startswith(_TEXT_TYPES) or content_type.endswith(("+json", "+xml")):
@@ -134,18 +138,42 @@ def extract_text(response: Response, content_type: str) -> str | None:
     return None
 
 
-def _html_root(response: Response, encoding: str, text: str) -> Any:
-    """Return the parsed tree of *text*: Scrapy's own when it decoded the body the same way."""
-    if isinstance(response, TextResponse) and _same_codec(response.encoding, encoding):
-        return response.selector.root
-    return Selector(text=text, type="html").root
+def page_tree(response: Response, content_type: str | None = None) -> Any:
+    """Return the lxml tree of an HTML *response*, or None when it is not HTML.
+
+    The page is decoded as the reservation check decoded it, parsed by lxml's HTML parser (the
+    one under Scrapy's selectors, without their per-element Python classes), and the tree kept
+    for the response's lifetime: the dataset text and the spider's links both come from it, so
+    each page is parsed once.
+    """
+    if content_type is None:
+        content_type = media_type(response)
+    if not _is_html(response, content_type):
+        return None
+    cached = _TREES.get(response)
+    if cached is not None:
+        return cached
+    raw_type = response.headers.get(b"Content-Type")
+    text = decode_html(response.body, raw_type.decode("latin-1") if raw_type else None).text
+    # As UTF-8 bytes, which the parser is told they are: a <meta charset> or an XML declaration
+    # in the page cannot make lxml read the text in another encoding than the check did.
+    root = etree.fromstring(text.encode("utf-8", "replace"), _HTML_PARSER)
+    if root is None:  # nothing lxml could make a tree of (empty, or whitespace only)
+        root = etree.fromstring(b"<html/>", _HTML_PARSER)
+    _TREES[response] = root
+    return root
 
 
-def _same_codec(scrapy_encoding: str, encoding: str) -> bool:
-    codec = codec_name(encoding)
-    if codec is None:
-        return False
-    try:
-        return codecs.lookup(scrapy_encoding).name == codecs.lookup(codec).name
-    except LookupError:
-        return False
+def release_tree(response: Response) -> None:
+    """Forget the tree :func:`page_tree` keeps for *response* (its text and links are taken)."""
+    _TREES.pop(response, None)
+
+
+def media_type(response: Response) -> str:
+    """Return *response*'s media type without parameters, lower-cased (``""`` without one)."""
+    raw_type = response.headers.get(b"Content-Type") or b""
+    return raw_type.decode("latin-1").split(";", 1)[0].strip().lower()
+
+
+def _is_html(response: Response, content_type: str) -> bool:
+    return content_type in _HTML_TYPES or (not content_type and starts_with_markup(response.body))

@@ -5,6 +5,13 @@ Shared by TDMRep (``tdm-reservation``/``tdm-policy`` meta), robots meta (``noai`
 (N13), broken markup never raises, and only the first *limit* bytes are read so a hostile page
 cannot make parsing expensive.
 
+Read once, and only as far as needed: the head is parsed (a chunk at a time) until it ends, to
+know where it ends; the elements are read where they may begin — each ``<meta`` or ``<link`` in
+the text, parsed as the start tag the parser reads there — and nowhere else. Every element
+Chromium's DOM or a parse of the whole text has is collected (tests/optout/test_html_head_scan.py
+compares them); one written inside a comment, a script or an attribute value counts too, which
+can only add a reservation.
+
 Bounded, but never silently short (fail closed). The result says whether the read is complete
 (:attr:`HtmlHead.incomplete` is None) — that is, whether every element that can carry a
 page-level signal was seen:
@@ -23,6 +30,7 @@ page-level signal was seen:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -93,13 +101,19 @@ _TEXT_ELEMENTS = frozenset({"title", "noscript", "noframes", "style", "script", 
 #: End tags that end the head.
 _HEAD_ENDS = frozenset({"head", "body", "html", "br"})
 _SPACE = " \t\n\f\r"
+#: Characters of the head given to the parser at a time, so that little of the body past the
+#: head's end is parsed; more while the parser holds back a long element's text unparsed (a large
+#: inline script), so that such a head still costs linear time.
+_CHUNK = 1024
+#: Where a ``<meta>`` or ``<link>`` element may begin.
+_CANDIDATE = re.compile(r"<(?:meta|link)", re.IGNORECASE)
+#: Characters first given to the parser for one such element (more if its tag is longer).
+_TAG_WINDOW = 2 * 1024
 
 
 class _Collector(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.metas: list[Meta] = []
-        self.links: list[Link] = []
         self.head_ended = False
         #: The head element whose text content the parser is in (``style``, ``script``, …),
         #: and how deeply it is nested in itself (``<template>`` in ``<template>``).
@@ -107,7 +121,6 @@ class _Collector(HTMLParser):
         self.depth = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._collect(tag, attrs)
         if self.head_ended:
             return
         if self.inside is not None:
@@ -119,7 +132,6 @@ class _Collector(HTMLParser):
             self.inside, self.depth = tag, 1
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._collect(tag, attrs)
         if not self.head_ended and self.inside is None and tag not in _HEAD_ELEMENTS:
             self.head_ended = True
 
@@ -135,22 +147,77 @@ class _Collector(HTMLParser):
         if not self.head_ended and self.inside is None and data.strip(_SPACE):
             self.head_ended = True  # text outside the head's own elements starts the body
 
-    def _collect(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ("meta", "link"):
-            return
-        a = {k.lower(): (v or "") for k, v in attrs}
-        line = self.getpos()[0]
-        if tag == "meta":
-            name = (a.get("name") or a.get("property") or a.get("http-equiv") or "").strip().lower()
-            if name:
-                text = "<meta " + " ".join(f'{k}="{v}"' for k, v in a.items()) + ">"
-                self.metas.append(Meta(name, a.get("content", ""), line, text))
-        else:
-            rel = tuple(a.get("rel", "").lower().split())
-            if rel:
-                self.links.append(
-                    Link(rel, a.get("href", "").strip(), a.get("type", "").lower(), line)
-                )
+
+def _element(
+    tag: str,
+    attrs: list[tuple[str, str | None]],
+    line: int,
+    metas: list[Meta],
+    links: list[Link],
+) -> None:
+    """Add the ``<meta>`` or ``<link>`` element *tag* with *attrs* to *metas* or *links*."""
+    a = {k.lower(): (v or "") for k, v in attrs}
+    if tag == "meta":
+        name = (a.get("name") or a.get("property") or a.get("http-equiv") or "").strip().lower()
+        if name:
+            text = "<meta " + " ".join(f'{k}="{v}"' for k, v in a.items()) + ">"
+            metas.append(Meta(name, a.get("content", ""), line, text))
+    else:
+        rel = tuple(a.get("rel", "").lower().split())
+        if rel:
+            links.append(Link(rel, a.get("href", "").strip(), a.get("type", "").lower(), line))
+
+
+class _Done(Exception):
+    """Raised by :class:`_OneTag` once it has read its tag: the rest is not parsed."""
+
+
+class _OneTag(HTMLParser):
+    """Read the start tag at the beginning of the text it is fed, and stop there."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tag = ""
+        self.attrs: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tag, self.attrs = tag, attrs
+        raise _Done
+
+    handle_startendtag = handle_starttag
+
+
+def _elements(text: str, metas: list[Meta], links: list[Link]) -> None:
+    """Add the ``<meta>`` and ``<link>`` elements of *text* to *metas* and *links*.
+
+    Only the places where such an element may begin are parsed (``<meta`` or ``<link`` in any
+    case), each as the start tag the parser reads there; the markup between them is not. So every
+    element a browser or a parse of the whole text sees is seen, wherever it stands (misplaced in
+    the body, N13; after a comment a browser closes early, as ``<!-->``), and a few they would not
+    (one written inside a comment, a script or an attribute value) count too: more
+    reservations, never fewer.
+    """
+    end = len(text)
+    line, counted = 1, 0
+    reader = _OneTag()
+    for match in _CANDIDATE.finditer(text):
+        at = match.start()
+        line += text.count("\n", counted, at)
+        counted = at
+        for window in (_TAG_WINDOW, end - at):
+            reader.reset()
+            reader.tag = ""
+            try:
+                reader.feed(text[at : min(end, at + window)])
+                reader.close()
+            except _Done:
+                break
+            except Exception:  # noqa: BLE001 - hostile markup: not a tag the parser reads
+                break
+            if window >= end - at:
+                break
+        if reader.tag in ("meta", "link"):
+            _element(reader.tag, reader.attrs, line, metas, links)
 
 
 def parse_head(
@@ -178,11 +245,20 @@ def parse_head(
         encoding, source = decoded.encoding, decoded.source
     collector = _Collector()
     failed = False
+    fed = 0
     try:
-        collector.feed(text)
-        collector.close()
-    except Exception:  # noqa: BLE001 - hostile markup: keep what was collected
+        # The head is parsed in full, a chunk at a time, until it ends (or the text does).
+        while fed < len(text) and not collector.head_ended:
+            chunk = max(_CHUNK, len(collector.rawdata))
+            collector.feed(text[fed : fed + chunk])
+            fed = min(len(text), fed + chunk)
+        if not collector.head_ended:
+            collector.close()
+    except Exception:  # noqa: BLE001 - hostile markup: the head's end was not seen
         failed = True
+    metas: list[Meta] = []
+    links: list[Link] = []
+    _elements(text, metas, links)
     ended = collector.head_ended
     incomplete: str | None = None
     if problem is not None:
@@ -198,8 +274,8 @@ def parse_head(
             why = f"body cut at the download size limit inside {where}"
         incomplete = f"HTML head not read to its end ({why})"
     return HtmlHead(
-        tuple(collector.metas),
-        tuple(collector.links),
+        tuple(metas),
+        tuple(links),
         cut or truncated,
         head_ended=ended,
         incomplete=incomplete,

@@ -24,6 +24,12 @@ waiting for durability is dropped, and the spider is closed (reason ``audit_fail
 
 Rows are committed in batches every ``HEED_AUDIT_MAX_DELAY`` seconds (or ``HEED_AUDIT_BATCH_SIZE``
 decisions); a timer flushes an idle store, so that an item never waits much longer than that.
+When the engine has nothing in flight — no request downloading, none scheduled — an item waiting
+for durability is committed at once (checked when it arrives and every ``IDLE_CHECK`` seconds):
+nothing else would come to share the commit, so waiting would only idle the crawl (the last pages
+of a crawl, a one-page crawl). So is one when Scrapy's scraper is full (its responses over
+``SCRAPER_SLOT_MAX_ACTIVE_SIZE``, as a few large pages waiting for durability make it): the
+downloader takes no new response until the waiting items are committed.
 With ``HEED_AUDIT_BACKGROUND`` a writer process commits the batches while the crawl goes on
 (:mod:`audit.background`); the same timer then also collects finished commits.
 """
@@ -65,6 +71,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: The note on the decision of a redirect hop the scheduler dropped as a duplicate.
+#: Seconds between two looks at whether the engine is quiet while items wait for durability.
+IDLE_CHECK = 0.05
+
 DUPLICATE_HOP_NOTE = (
     "not requested: the redirect leads to a URL this run already scheduled (a duplicate), "
     "decided under that attempt"
@@ -158,7 +167,7 @@ class AuditExtension:
             extra={"spider": spider},
         )
         self._tick = create_looping_call(self._flush_idle)
-        self._tick.start(max(self.max_delay, 0.05), now=False)
+        self._tick.start(min(max(self.max_delay, 0.01), IDLE_CHECK), now=False)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         """Flush every row, record the end of the run and close the store."""
@@ -336,6 +345,8 @@ class AuditExtension:
             self._fail(exc)
             raise DropItem(f"not stored: audit store failed ({item.url})") from exc
         self._last_call = time.monotonic()
+        if self._engine_quiet():
+            self.flush()  # nothing else is coming to share the commit: do not wait for it
         return await future
 
     def commit_recorded(self) -> bool:
@@ -367,10 +378,27 @@ class AuditExtension:
             return
         if not store.pending:
             return
-        if time.monotonic() - self._last_call >= self.max_delay:
-            # Nothing called the store lately, so nothing else would commit what waits.
+        if time.monotonic() - self._last_call >= self.max_delay or (
+            self._waiting and self._engine_quiet()
+        ):
+            # Nothing called the store lately, or nothing is in flight: nothing else would
+            # commit what waits.
             self.flush()
             self._last_call = time.monotonic()
+
+    def _engine_quiet(self) -> bool:
+        """Return True when the engine has no request downloading and none scheduled, or when
+        its scraper is full (it takes no more responses until waiting items are committed)."""
+        engine = self.crawler.engine
+        if engine is None:
+            return False
+        slot = engine.scraper.slot
+        if slot is not None and slot.needs_backout():
+            return True
+        if engine.downloader.active:
+            return False
+        scheduler = engine.scheduler
+        return scheduler is None or not scheduler.has_pending_requests()
 
     def _fail(self, exc: BaseException) -> None:
         spider = self.crawler.spider

@@ -41,9 +41,10 @@ from twisted.python.failure import Failure
 
 from audit.urls import registrable_domain
 from crawler import signals as optout_signals
-from crawler.items import STORE_MODES, PageItem
+from crawler.items import STORE_MODES, PageItem, page_tree, release_tree
 from crawler.middleware import DECISION_META, NOT_KEPT_META
 from crawler.seeds import read_seeds
+from crawler.text import TEXT_MODES
 from optout.url import InvalidURL, host_of
 
 if TYPE_CHECKING:
@@ -135,9 +136,14 @@ class WebSpider(scrapy.Spider):
         if store not in STORE_MODES:
             raise ValueError(f"HEED_STORE must be one of {STORE_MODES}, got {store!r}")
         spider.store = store
+        text_mode = crawler.settings.get("HEED_TEXT") or "main"
+        if text_mode not in TEXT_MODES:
+            raise ValueError(f"HEED_TEXT must be one of {TEXT_MODES}, got {text_mode!r}")
+        spider.text_mode = text_mode
         return spider
 
     store = "text"
+    text_mode = "main"
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """Yield one request per valid seed, once the invalid ones are logged and counted."""
@@ -159,11 +165,14 @@ class WebSpider(scrapy.Spider):
         """Yield the page's item, then requests for its links in scope and depth."""
         if not response.meta.get(NOT_KEPT_META):  # fetched-not-kept: the crawl keeps no dataset
             yield PageItem.from_response(
-                response, response.meta.get(DECISION_META), store=self.store
+                response,
+                response.meta.get(DECISION_META),
+                store=self.store,
+                text_mode=self.text_mode,
             )
         if not isinstance(response, TextResponse) or not self._may_follow(response):
             return
-        for href in response.css("a::attr(href)").getall():
+        for href in _hrefs(response):
             url = response.urljoin(href.strip())
             if self.in_scope(url):
                 yield scrapy.Request(url, callback=self.parse, errback=self.dropped)
@@ -235,6 +244,20 @@ class WebSpider(scrapy.Spider):
                 yield scrapy.Request(url, callback=self.parse_sitemap, errback=self.dropped)
             elif self.max_pages is None or self.pages_scheduled < self.max_pages:
                 yield scrapy.Request(url, callback=self.parse, errback=self.dropped)
+
+
+def _hrefs(response: TextResponse) -> list[str]:
+    """Return the ``href`` of every ``<a>`` of *response*, from the tree its text came from.
+
+    The tree is released then: the page's item, which may wait for its decision to be durable,
+    holds what the dataset needs, not the parse.
+    """
+    root = page_tree(response)
+    if root is None:
+        return response.css("a::attr(href)").getall()  # XML and other text types
+    hrefs = [href for a in root.iter("a") if (href := a.get("href")) is not None]
+    release_tree(response)
+    return hrefs
 
 
 def no_valid_seed(problems: list[str]) -> str:

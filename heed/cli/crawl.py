@@ -97,6 +97,14 @@ def summary(outcome: CrawlOutcome) -> str:
     default=None,
     help="Keep extracted text (default), the raw body, or both.",
 )
+@click.option(
+    "--text",
+    "text_mode",
+    type=click.Choice(["main", "visible"]),
+    default=None,
+    help="Dataset text: the page's content without its navigation (main, default) or all of "
+    "its visible text.",
+)
 @click.option("--warc/--no-warc", default=None, help="Also write WARC files (needs --out).")
 @click.option(
     "--jobdir", default=None, help="Keep the crawl's frontier here: stop (or crash) and resume."
@@ -142,6 +150,9 @@ def crawl(config_file: str | None, set_settings: tuple[str, ...], **given: Any) 
         raise ConfigRefused(str(exc)) from None
     try:
         overrides = dict(parse_setting(s) for s in set_settings)
+        text_mode = given.pop("text_mode")
+        if text_mode is not None:
+            overrides["HEED_TEXT"] = text_mode  # the option wins over -s, as --store does
         if given.get("log_level"):
             given["log_level"] = given["log_level"].upper()
         options = make_options(config, settings, set_settings=overrides, **given)
