@@ -25,7 +25,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -149,6 +150,28 @@ def measure(db: str, domains: int, queries: int) -> None:
     print(f"  for context, a whole `heed status` process: {statistics.median(procs):.0f} ms")
 
 
+@contextmanager
+def scratch_database(pg: str, decisions: int, domains: int) -> Iterator[str]:
+    """Yield the URL of a scratch PostgreSQL schema on *pg* holding the benchmark's database
+    (built, then analysed as autovacuum would); the schema is dropped afterwards."""
+    schema = f"heed_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        sep = "&" if "?" in pg else "?"
+        url = f"{pg}{sep}options=-csearch_path%3D{schema}"
+        build(url, decisions, domains)
+        with admin.begin() as conn:
+            conn.execute(text(f'SET search_path = "{schema}"'))
+            conn.execute(text("ANALYZE"))  # what autovacuum does for a live database
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def main() -> None:
     """Build the databases and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
@@ -166,23 +189,9 @@ def main() -> None:
             print(f"SQLite ({Path(db).stat().st_size / 2**20:,.0f} MiB):")
             measure(db, args.domains, args.queries)
     if args.pg:
-        schema = f"heed_bench_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(args.pg.replace("postgresql://", "postgresql+psycopg://", 1))
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            sep = "&" if "?" in args.pg else "?"
-            url = f"{args.pg}{sep}options=-csearch_path%3D{schema}"
-            build(url, args.decisions, args.domains)
-            with admin.begin() as conn:
-                conn.execute(text(f'SET search_path = "{schema}"'))
-                conn.execute(text("ANALYZE"))  # what autovacuum does for a live database
+        with scratch_database(args.pg, args.decisions, args.domains) as url:
             print("PostgreSQL:")
             measure(url, args.domains, args.queries)
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 if __name__ == "__main__":

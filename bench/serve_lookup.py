@@ -25,15 +25,13 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
-from audit_status import build
-from sqlalchemy import create_engine, text
+from audit_status import build, scratch_database
 
 from audit import domain_view, open_reader
 
@@ -149,23 +147,9 @@ def main() -> None:
             print(f"SQLite ({Path(db).stat().st_size / 2**20:,.0f} MiB):")
             measure(db, args.domains, args.clients, args.queries)
     if args.pg:
-        schema = f"heed_bench_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(args.pg.replace("postgresql://", "postgresql+psycopg://", 1))
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        try:
-            sep = "&" if "?" in args.pg else "?"
-            url = f"{args.pg}{sep}options=-csearch_path%3D{schema}"
-            build(url, args.decisions, args.domains)
-            with admin.begin() as conn:
-                conn.execute(text(f'SET search_path = "{schema}"'))
-                conn.execute(text("ANALYZE"))  # what autovacuum does for a live database
+        with scratch_database(args.pg, args.decisions, args.domains) as url:
             print("PostgreSQL:")
             measure(url, args.domains, args.clients, args.queries)
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 if __name__ == "__main__":
