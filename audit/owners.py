@@ -152,7 +152,7 @@ def find_credential(
     return Credential(row.id, row.domain, row.verification_id, row.expires_at)
 
 
-def _verification(m: Mapping[str, Any]) -> Verification:
+def _verification(m: Mapping[Any, Any]) -> Verification:
     return Verification(
         id=m["id"],
         domain=m["domain"],

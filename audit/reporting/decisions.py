@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, text
+from sqlalchemy import BindParameter, Engine, bindparam, text
 
 from audit.models import UTCDateTime
 from audit.queries import _after_prefix
@@ -91,7 +91,7 @@ def owner_decisions(
     limit = max(1, min(limit, MAX_PAGE))
     where: list[str] = []
     params: dict[str, Any] = {"after": after, "limit": limit}
-    binds = [bindparam("origins", expanding=True)]
+    binds: list[BindParameter[Any]] = [bindparam("origins", expanding=True)]
     if prefix:
         where.append("AND d.url >= :low AND d.url < :high")
         params |= {"low": prefix, "high": _after_prefix(prefix)}

@@ -23,7 +23,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _time() -> sa.types.TypeEngine[object]:
+def _time() -> sa.DateTime:
     # As audit.models.UTCDateTime: integer microseconds on SQLite, timestamptz elsewhere.
     return sa.DateTime(timezone=True)
 
