@@ -48,7 +48,8 @@ def test_pages_by_cursor_cover_every_decision_once(db: Path) -> None:
             cursor = body["next"]
             if cursor is None:
                 break
-    assert seen == _ids(db, MINE) and len(seen) > 2
+    assert seen == _ids(db, MINE)
+    assert len(seen) > 2
 
 
 def test_a_decision_carries_its_evidence_and_dataset(db: Path) -> None:
@@ -56,7 +57,8 @@ def test_a_decision_carries_its_evidence_and_dataset(db: Path) -> None:
         rows = app.get(f"/api/v1/domains/{MINE}/decisions", headers=bearer(creds[MINE])).json()
         decisions = rows["decisions"]
         reserved = [d for d in decisions if d["action"] == "skipped-reservation"]
-        assert reserved and reserved[0]["use"] == "reserved"
+        assert reserved
+        assert reserved[0]["use"] == "reserved"
         assert any(
             s["protocol"] == "tdmrep-file" and s["verdict"] == "reserved"
             for s in reserved[0]["signals"]
@@ -65,7 +67,9 @@ def test_a_decision_carries_its_evidence_and_dataset(db: Path) -> None:
         document = app.get(signal["href"])
         assert document.status_code == 200
         kept = [d for d in decisions if d["dataset"]]
-        assert kept and kept[0]["dataset"]["run"] == kept[0]["run"] and kept[0]["dataset"]["item"]
+        assert kept
+        assert kept[0]["dataset"]["run"] == kept[0]["run"]
+        assert kept[0]["dataset"]["item"]
 
 
 def test_filters_by_prefix_and_time(db: Path) -> None:
@@ -76,9 +80,8 @@ def test_filters_by_prefix_and_time(db: Path) -> None:
             params={"prefix": f"http://{MINE}/books/"},
             headers=h,
         ).json()
-        assert books["decisions"] and all(
-            d["url"].startswith(f"http://{MINE}/books/") for d in books["decisions"]
-        )
+        assert books["decisions"]
+        assert all(d["url"].startswith(f"http://{MINE}/books/") for d in books["decisions"])
         future = app.get(
             f"/api/v1/domains/{MINE}/decisions", params={"since": "2100-01-01T00:00:00Z"}, headers=h
         ).json()
