@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from audit import find_verification, record_check, start_verification
 from audit.owners import Verification
@@ -106,7 +107,9 @@ async def _check(request: Request, v: Verification, method: str) -> tuple[str | 
         await challenge.check(method, v.domain, v.token, settings)
     except challenge.CheckFailed as exc:
         error = str(exc)
-    token = record_check(
+    # In a worker thread: on SQLite the write may wait for a crawler's lock (busy_timeout).
+    token = await run_in_threadpool(
+        record_check,
         writer_of(request),
         v.id,
         method=method,
