@@ -8,7 +8,10 @@ The published documents read through the reporting queries (:mod:`audit.reportin
 :func:`summary_data`), which return values; nothing outside audit/ needs its tables. The
 public domain look-up of ``heed serve`` reads :func:`domain_view` (aggregates per host and
 month, the signal documents and what they meant, content kept after a reservation) and serves
-the documents with :func:`signal_document`.
+the documents with :func:`signal_document`. Its domain verification keeps requests and
+credentials with :func:`start_verification`, :func:`find_verification`, :func:`record_check`
+and :func:`find_credential` (:mod:`audit.owners`), and a verified owner reads their domain's
+decisions page by page with :func:`owner_decisions`.
 
 The names below are loaded on first use (PEP 562), so that a component needing only the URL
 helpers (:mod:`audit.urls`, which the crawler's denylist and scope use) does not load
@@ -32,6 +35,14 @@ if TYPE_CHECKING:
         SchemaError,
         TargetError,
     )
+    from audit.owners import (
+        Credential,
+        Verification,
+        find_credential,
+        find_verification,
+        record_check,
+        start_verification,
+    )
     from audit.queries import evidence, fetches, lookup, open_publisher, open_reader
     from audit.records import (
         DecisionRecord,
@@ -40,6 +51,7 @@ if TYPE_CHECKING:
         SignalRecord,
         StoredDocument,
     )
+    from audit.reporting.decisions import OwnerDecision, OwnerSignal, owner_decisions
     from audit.reporting.domains import SIGNAL_DOCUMENT_KINDS, domain_view, signal_document
     from audit.reporting.domainview import (
         DocumentVersion,
@@ -82,6 +94,15 @@ _EXPORTS = {
     "NotFoundError": "audit.errors",
     "SchemaError": "audit.errors",
     "TargetError": "audit.errors",
+    "Credential": "audit.owners",
+    "Verification": "audit.owners",
+    "find_credential": "audit.owners",
+    "find_verification": "audit.owners",
+    "record_check": "audit.owners",
+    "start_verification": "audit.owners",
+    "OwnerDecision": "audit.reporting.decisions",
+    "OwnerSignal": "audit.reporting.decisions",
+    "owner_decisions": "audit.reporting.decisions",
     "evidence": "audit.queries",
     "fetches": "audit.queries",
     "lookup": "audit.queries",
@@ -148,6 +169,7 @@ __all__ = [
     "ActionCount",
     "AuditError",
     "AuditStore",
+    "Credential",
     "DatabaseURLError",
     "DecisionRecord",
     "DenylistVersion",
@@ -164,6 +186,8 @@ __all__ = [
     "KindGroup",
     "Modality",
     "NotFoundError",
+    "OwnerDecision",
+    "OwnerSignal",
     "PolicyRecord",
     "Reservation",
     "RunRecord",
@@ -176,6 +200,7 @@ __all__ = [
     "Target",
     "TargetError",
     "TargetKind",
+    "Verification",
     "action_counts",
     "crawl_runs",
     "denylist_versions",
@@ -183,15 +208,20 @@ __all__ = [
     "estimate_tokens",
     "evidence",
     "fetches",
+    "find_credential",
+    "find_verification",
     "lookup",
     "open_publisher",
     "open_reader",
+    "owner_decisions",
     "parse_target",
     "parse_when",
     "policy_record",
+    "record_check",
     "registrable_domain",
     "resolve_url",
     "signal_document",
+    "start_verification",
     "summary_data",
 ]
 

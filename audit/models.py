@@ -32,6 +32,11 @@ Tables, and the look-ups their indexes serve:
 * ``stored_item`` — what entered the dataset, with the decision it rests on.
 * ``publication`` — every version of a published document (summary, copyright policy, crawler
   information) with what changed, linked to the previous version.
+* ``owner_verification`` — a rightsholder's request to prove control of a registrable domain
+  (``heed serve``): the challenge token, the hash of the key that may run its check, expiry,
+  and when and how it succeeded; ``owner_credential`` — the bearer credentials issued on
+  success, by the sha256 of the token only, scoped to one domain and expiring. Neither is
+  evidence of the crawl: they are updated (a check) and may be purged when expired.
 * ``id_block`` — hands out blocks of ids, so writers assign ids without a round trip per row.
 
 Decisions, signals, documents, fetches, items and publications are append-only: the API has no update
@@ -389,6 +394,42 @@ class Publication(Base):
     changes: Mapped[str] = mapped_column(Text)
 
 
+class OwnerVerification(Base):
+    """A request to prove control of a registrable domain (audit/owners.py)."""
+
+    __tablename__ = "owner_verification"
+    __table_args__ = (Index("ix_owner_verification_domain", "domain"),)
+
+    #: Opaque random id, shown in URLs; it grants nothing without the key.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    domain: Mapped[str] = mapped_column(_key_text(253))
+    #: The challenge token published on the domain (public once published).
+    token: Mapped[str] = mapped_column(String(64))
+    #: sha256 of the key returned once to whoever started it: only they may run the check.
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    last_check_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: ``http`` or ``dns``, once verified.
+    method: Mapped[str | None] = mapped_column(String(8))
+
+
+class OwnerCredential(Base):
+    """A bearer credential for one registrable domain, stored by its hash (audit/owners.py)."""
+
+    __tablename__ = "owner_credential"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    domain: Mapped[str] = mapped_column(_key_text(253))
+    verification_id: Mapped[str] = mapped_column(ForeignKey("owner_verification.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 #: Tables whose rows are never updated or deleted (triggers enforce it).
 APPEND_ONLY_TABLES = (
     "decision",
@@ -421,3 +462,5 @@ DOCUMENT_T = table_of(Document)
 FETCH_T = table_of(DocumentFetch)
 ITEM_T = table_of(StoredItem)
 PUBLICATION_T = table_of(Publication)
+VERIFICATION_T = table_of(OwnerVerification)
+CREDENTIAL_T = table_of(OwnerCredential)

@@ -42,7 +42,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": (
         "heed.cli.serve",
         "serve",
-        "Serve the rightsholders' portal: the published documents and the domain look-up.",
+        "Serve the rightsholders' portal: published documents, domain look-up and verification.",
     ),
     "db": (
         "heed.cli.db",

@@ -40,6 +40,18 @@ def _proxies(_: click.Context, __: click.Parameter, value: tuple[str, ...]) -> t
     return value
 
 
+def _connect_to(
+    _: click.Context, __: click.Parameter, value: tuple[str, ...]
+) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in value:
+        parts = item.rsplit(":", 3) if not item.endswith("]") else []
+        if len(parts) != 4 or not (parts[1].isdigit() and parts[3].isdigit()):
+            raise click.BadParameter(f"{item!r} is not HOST:PORT:ADDR:PORT")
+        pairs.append((f"{parts[0].lower()}:{parts[1]}", f"{parts[2]}:{parts[3]}"))
+    return tuple(pairs)
+
+
 @click.command("serve")
 @db_option
 @click.option(
@@ -87,6 +99,57 @@ def _proxies(_: click.Context, __: click.Parameter, value: tuple[str, ...]) -> t
     show_default=True,
     help="Look-ups a client may make at once before the rate applies.",
 )
+@click.option(
+    "--posts-per-minute",
+    type=click.FloatRange(min=0.1),
+    default=6.0,
+    show_default=True,
+    help="Verification requests and checks (POSTs) per client and minute.",
+)
+@click.option(
+    "--post-burst",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="POSTs a client may make at once before the rate applies.",
+)
+@click.option(
+    "--verify-allow-private",
+    "allow_private",
+    metavar="NET",
+    multiple=True,
+    callback=_proxies,
+    help="A private or loopback network verification fetches may reach (repeat for more). "
+    "Default: none; only public addresses are fetched.",
+)
+@click.option(
+    "--verify-connect-to",
+    "connect_to",
+    metavar="HOST:PORT:ADDR:PORT",
+    multiple=True,
+    callback=_connect_to,
+    help="Connect verification fetches of HOST:PORT to ADDR:PORT instead, like curl's "
+    "--connect-to (the address is still checked); repeat for more.",
+)
+@click.option(
+    "--dns-resolver",
+    metavar="ADDR[:PORT]",
+    help="The DNS resolver verification TXT look-ups ask. Default: the system's.",
+)
+@click.option(
+    "--challenge-hours",
+    type=click.FloatRange(min=0.1),
+    default=48.0,
+    show_default=True,
+    help="Hours a verification token can be checked.",
+)
+@click.option(
+    "--credential-days",
+    type=click.FloatRange(min=0.01),
+    default=30.0,
+    show_default=True,
+    help="Days a verified owner's credential lasts.",
+)
 def serve(
     db: str | None,
     config: str | None,
@@ -96,38 +159,57 @@ def serve(
     trusted: tuple[str, ...],
     lookups_per_minute: float,
     lookup_burst: int,
+    posts_per_minute: float,
+    post_burst: int,
+    allow_private: tuple[str, ...],
+    connect_to: tuple[tuple[str, str], ...],
+    dns_resolver: str | None,
+    challenge_hours: float,
+    credential_days: float,
 ) -> None:
-    """Serve the rightsholders' portal: the published documents and the domain look-up.
+    """Serve the rightsholders' portal: published documents, domain look-up and verification.
 
     Pages and a JSON API (OpenAPI at /api/v1/openapi.json) over the audit database: the
     crawler information page with its JSON and Atom feed, the public copyright policy and the
     training-content summary, each in its latest published version with every earlier one;
     and, for any domain, the signal documents the crawler fetched, what they meant, what it
     requested and kept, and whether anything was kept after a reservation was first seen.
-    Serving reads only: it never publishes. Stop it with Ctrl-C or SIGTERM.
+    A rightsholder who proves control of a domain (an HTTP file or a DNS TXT record) gets a
+    credential for that domain's decisions URL by URL, with their evidence, as a page, JSON or
+    CSV. Serving never publishes; it writes only verifications and credentials. Stop it with
+    Ctrl-C or SIGTERM.
     """
     import uvicorn
 
-    from audit import open_reader
+    from audit import open_publisher, open_reader
     from heed.serve.app import create_app
     from heed.serve.settings import ServeSettings
 
     with audit_errors(db):
         engine = open_reader(db)
+        writer = open_publisher(db)
         try:
             found = find_statements(engine, config, described=SETTING_NAMES)
             statements = found.config()
         except ProviderConfigError as exc:
             engine.dispose()
+            writer.dispose()
             raise click.ClickException(str(exc)) from None
     settings = ServeSettings(
         public_url=public_url,
         trusted_proxies=trusted,
         lookups_per_minute=lookups_per_minute,
         lookup_burst=lookup_burst,
+        posts_per_minute=posts_per_minute,
+        post_burst=post_burst,
+        allow_private=allow_private,
+        connect_to=connect_to,
+        dns_resolver=dns_resolver,
+        challenge_hours=challenge_hours,
+        credential_days=credential_days,
         heed_version=heed_version(),
     )
-    _, app = create_app(engine, statements, settings)
+    _, app = create_app(engine, statements, settings, writer)
     sock = _bind(host, port)
     where = f"[{host}]" if ":" in host else host
     actual = sock.getsockname()[1]
@@ -148,6 +230,7 @@ def serve(
     finally:
         sock.close()
         engine.dispose()
+        writer.dispose()
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -13,13 +13,14 @@ error middleware, so that even an internal-error answer carries the headers.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
 
-from heed.serve import errors, lookup, published
+from heed.serve import errors, lookup, owners, published, verify
 from heed.serve.ratelimit import TokenBucket
 from heed.serve.security import ASGIApp, BodyLimit, SecurityHeaders
 from heed.serve.settings import ServeSettings
@@ -29,14 +30,23 @@ API = "/api/v1"
 
 
 def create_app(
-    engine: Engine, statements: ProviderConfig, settings: ServeSettings
+    engine: Engine,
+    statements: ProviderConfig,
+    settings: ServeSettings,
+    writer: Engine | None = None,
 ) -> tuple[FastAPI, ASGIApp]:
-    """Return the FastAPI application and the ASGI application to serve (it, wrapped)."""
+    """Return the FastAPI application and the ASGI application to serve (it, wrapped).
+
+    *writer* writes verifications and credentials (``heed serve`` opens one that takes SQLite's
+    write lock up front); None: *engine* itself.
+    """
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         engine.dispose()  # graceful shutdown: the connections close with the server
+        if writer is not None:
+            writer.dispose()
 
     app = FastAPI(
         title="Heed crawler portal",
@@ -51,10 +61,15 @@ def create_app(
     app.state.engine = engine
     app.state.statements = statements
     app.state.settings = settings
+    app.state.writer = writer or engine
     app.state.limiter = TokenBucket(settings.lookups_per_minute, settings.lookup_burst)
+    app.state.post_limiter = TokenBucket(settings.posts_per_minute, settings.post_burst)
+    app.state.csrf_secret = settings.secret or secrets.token_bytes(32)
     errors.install(app)
     app.include_router(published.router)
     app.include_router(lookup.router)
+    app.include_router(verify.router)
+    app.include_router(owners.router)
 
     @app.get(f"{API}/health", tags=["operations"])
     def health() -> dict[str, str]:

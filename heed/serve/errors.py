@@ -70,7 +70,7 @@ async def _limited(request: Request, exc: RateLimited) -> Response:
     return error_response(
         request,
         429,
-        f"Too many look-ups from your address: try again in {exc.retry_after} seconds.",
+        f"Too many requests from your address: try again in {exc.retry_after} seconds.",
         {"Retry-After": str(exc.retry_after)},
     )
 

@@ -14,6 +14,12 @@ MAX_BODY_BYTES = 16 * 1024
 #: Default look-ups per client and minute, and how many may come at once.
 LOOKUPS_PER_MINUTE = 60.0
 LOOKUP_BURST = 20
+#: Default POSTs (verification requests and checks) per client and minute, and burst.
+POSTS_PER_MINUTE = 6.0
+POST_BURST = 5
+#: How long a challenge can be checked, and how long a credential lasts.
+CHALLENGE_HOURS = 48
+CREDENTIAL_DAYS = 30
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -27,6 +33,22 @@ class ServeSettings:
     lookups_per_minute: float = LOOKUPS_PER_MINUTE
     lookup_burst: int = LOOKUP_BURST
     max_body_bytes: int = MAX_BODY_BYTES
+    posts_per_minute: float = POSTS_PER_MINUTE
+    post_burst: int = POST_BURST
+    challenge_hours: float = CHALLENGE_HOURS
+    credential_days: float = CREDENTIAL_DAYS
+    #: Networks verification fetches may reach although private, loopback or link-local
+    #: (``127.0.0.1/32`` in tests); by default none.
+    allow_private: tuple[str, ...] = ()
+    #: ``HOST:PORT`` → ``ADDRESS:PORT``: where a verification fetch of that host and port
+    #: connects instead (like curl's ``--connect-to``); for tests and split-horizon setups.
+    connect_to: tuple[tuple[str, str], ...] = ()
+    #: The DNS resolver verification asks (``ADDRESS`` or ``ADDRESS:PORT``); None: the system's.
+    dns_resolver: str | None = None
+    #: Seconds a verification fetch or DNS query may take in all.
+    verify_timeout: float = 10.0
+    #: Secret for CSRF tokens; None: a random one per process (forms then last a process).
+    secret: bytes | None = None
     #: The Heed version named in the pages' footers.
     heed_version: str = "0"
 
