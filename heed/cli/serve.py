@@ -11,7 +11,9 @@ to uvicorn, which logs every request (its access log), stops gracefully on SIGTE
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
+from collections.abc import Mapping
 
 import click
 
@@ -177,8 +179,9 @@ def serve(
     A rightsholder who proves control of a domain (an HTTP file or a DNS TXT record) gets a
     credential for that domain's decisions URL by URL, with their evidence, as a page, JSON or
     CSV. Serving never publishes; it writes only verifications and credentials. Stop it with
-    Ctrl-C or SIGTERM.
+    Ctrl-C or SIGTERM. The CSRF secret of the forms comes from $HEED_SERVE_SECRET.
     """
+    secret = serve_secret(os.environ)  # before anything is opened: a bad one stops here
     import uvicorn
 
     from audit import open_publisher, open_reader
@@ -207,6 +210,7 @@ def serve(
         dns_resolver=dns_resolver,
         challenge_hours=challenge_hours,
         credential_days=credential_days,
+        secret=secret,
         heed_version=heed_version(),
     )
     _, app = create_app(engine, statements, settings, writer)
@@ -231,6 +235,26 @@ def serve(
         sock.close()
         engine.dispose()
         writer.dispose()
+
+
+#: Environment variable of the CSRF secret (an environment variable, not an option: a command
+#: line is visible to every user of the machine).
+SECRET_ENV = "HEED_SERVE_SECRET"
+#: Shortest secret accepted: 32 characters (e.g. ``openssl rand -hex 16`` or longer).
+MIN_SECRET = 32
+
+
+def serve_secret(environ: Mapping[str, str]) -> bytes | None:
+    """Return the CSRF secret from *environ* (None: a random one per process, so that forms
+    opened before a restart stop working); a short secret is refused in one line."""
+    value = environ.get(SECRET_ENV)
+    if value is None or value == "":
+        return None
+    if len(value) < MIN_SECRET:
+        raise click.ClickException(
+            f"{SECRET_ENV} is {len(value)} characters: give at least {MIN_SECRET}"
+        )
+    return value.encode()
 
 
 def _bind(host: str, port: int) -> socket.socket:

@@ -84,3 +84,18 @@ def test_start_up_errors_are_one_line(tmp_path: Path) -> None:
         last = done.stderr.strip().splitlines()[-1]
         assert last.startswith("Error: ")
         assert words in last
+
+
+def test_the_csrf_secret_comes_from_the_environment() -> None:
+    """$HEED_SERVE_SECRET signs the forms' CSRF tokens (so that they survive a restart); unset
+    means a random one per process, and a short one is refused in one line."""
+    import click
+    import pytest
+
+    from heed.cli.serve import MIN_SECRET, SECRET_ENV, serve_secret
+
+    assert serve_secret({}) is None
+    assert serve_secret({SECRET_ENV: ""}) is None
+    assert serve_secret({SECRET_ENV: "k" * MIN_SECRET}) == b"k" * MIN_SECRET
+    with pytest.raises(click.ClickException, match=f"{SECRET_ENV} is 5 characters"):
+        serve_secret({SECRET_ENV: "short"})
