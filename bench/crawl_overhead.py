@@ -313,6 +313,8 @@ def crawl_web(web: str, args: argparse.Namespace, work: Path) -> list[Run]:
                         argv += ["--jobdir", str(here / "job")]
                     for name, value in common_settings(args.concurrency).items():
                         argv += ["-s", f"{name}={value}"]
+                    for setting in args.heed_set:  # a setting under study, Heed's side only
+                        argv += ["-s", setting]
                 run = measure(web, kind, argv, here / "crawl.log", proxy)
                 runs.append(run)
                 print(
@@ -344,6 +346,13 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--dir", help="working directory (default: a temporary one)")
     parser.add_argument("--only", choices=["plain", "heed"], help="run one kind only")
+    parser.add_argument(
+        "--heed-set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for heed crawl only (to measure a tuning against the same plain run)",
+    )
     parser.add_argument(
         "--jobdir",
         action="store_true",
