@@ -83,6 +83,17 @@ HOUR_MODALITIES = ("audio", "video")
 TABLES = ("provider", "crawler", "model", "sources", "measures")
 
 
+def contains_tbp(value: Any) -> bool:
+    """Return True if *value* (text, list, or table rows) holds a "to be provided" statement."""
+    if isinstance(value, str):
+        return TO_BE_PROVIDED in value
+    if isinstance(value, dict):
+        return any(contains_tbp(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(contains_tbp(v) for v in value)
+    return False
+
+
 class ProviderConfigError(ValueError):
     """heed.toml cannot be read, or a table has the wrong shape."""
 

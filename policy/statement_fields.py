@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from policy.provider import TO_BE_PROVIDED
+from policy.provider import contains_tbp
 
 #: What fills the places no heed.toml key can (named instead of a key).
 STORED_ITEMS = "stored items in the audit database (a crawl with --out)"
@@ -49,21 +49,7 @@ def not_provided(value: Any) -> bool:
     """Return True if *value* is absent, blank or holds "to be provided" (also in part)."""
     if value is None or value == [] or (isinstance(value, str) and not value.strip()):
         return True
-    if isinstance(value, str):
-        return TO_BE_PROVIDED in value
-    if isinstance(value, Mapping):
-        return any(not_provided(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(isinstance(v, str | list) and _holds_tbp(v) for v in value)
-    return False
-
-
-def _holds_tbp(value: Any) -> bool:
-    if isinstance(value, str):
-        return TO_BE_PROVIDED in value
-    if isinstance(value, list | tuple):
-        return any(_holds_tbp(v) for v in value)
-    return False
+    return contains_tbp(value)
 
 
 # --- crawler information ---------------------------------------------------------------------

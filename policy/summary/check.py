@@ -16,8 +16,8 @@ from typing import Any
 
 from audit.publications import Publication, body_sha256
 from policy.provider import TO_BE_PROVIDED, ProviderConfig
-from policy.statement_fields import summary_keys
-from policy.summary.fields import YES, contains_tbp
+from policy.statement_fields import not_provided, summary_keys
+from policy.summary.fields import YES
 
 #: A summary of a model still being trained is due for an update after this long.
 UPDATE_INTERVAL = dt.timedelta(days=183)
@@ -178,8 +178,8 @@ def _value(body: dict[str, Any], section: str, key: str) -> Any:
     return next(f["value"] for f in body["sections"][section]["fields"] if f["key"] == key)
 
 
-def _empty(value: Any) -> bool:
-    return value is None or value == [] or contains_tbp(value)
+#: An empty field: absent, blank, or "to be provided" (also in part).
+_empty = not_provided
 
 
 def _crawled_used(config: ProviderConfig, body: dict[str, Any]) -> bool | None:

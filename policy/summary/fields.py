@@ -67,17 +67,6 @@ def dataset_list(value: Any) -> list[str] | str:
     return lines
 
 
-def contains_tbp(value: Any) -> bool:
-    """Return True if *value* (text, list, or table rows) holds a "to be provided" statement."""
-    if isinstance(value, str):
-        return TO_BE_PROVIDED in value
-    if isinstance(value, dict):
-        return any(contains_tbp(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(contains_tbp(v) for v in value)
-    return False
-
-
 class SectionBuilder:
     """Collect the values of one section's fields, then emit them in template order."""
 
