@@ -107,8 +107,16 @@ _SPACE = " \t\n\f\r"
 _CHUNK = 1024
 #: Where a ``<meta>`` or ``<link>`` element may begin.
 _CANDIDATE = re.compile(r"<(?:meta|link)", re.IGNORECASE)
-#: Characters first given to the parser for one such element (more if its tag is longer).
-_TAG_WINDOW = 2 * 1024
+#: Where such a start tag ends: the first ``>`` outside quotes. A browser's tag ends there or
+#: earlier (a quote counts only where a value begins): the parser then reads the tag from this
+#: much text. No backtracking blow-up: each alternative starts with a different character.
+_TAG_END = re.compile(r"""(?:[^>"']|"[^"]*"|'[^']*')*>""")
+#: Longest ``<meta>``/``<link>`` start tag read (an inline ``data:`` icon can take tens of KiB).
+_TAG_MAX = 64 * 1024
+#: Candidates that are not a tag the parser reads before the read is given up as not complete:
+#: each costs a scan of up to _TAG_MAX characters, so a page made of unclosed ``<meta a='`` (a
+#: parser's worst case) is bounded work and a deferral, not minutes of parsing.
+_UNREAD_MAX = 32
 
 
 class _Collector(HTMLParser):
@@ -187,37 +195,44 @@ class _OneTag(HTMLParser):
     handle_startendtag = handle_starttag
 
 
-def _elements(text: str, metas: list[Meta], links: list[Link]) -> None:
-    """Add the ``<meta>`` and ``<link>`` elements of *text* to *metas* and *links*.
+def _elements(text: str, metas: list[Meta], links: list[Link]) -> str | None:
+    """Add the ``<meta>`` and ``<link>`` elements of *text* to *metas* and *links*; return why
+    the read is not complete (None: it is).
 
     Only the places where such an element may begin are parsed (``<meta`` or ``<link`` in any
     case), each as the start tag the parser reads there; the markup between them is not. So every
     element a browser or a parse of the whole text sees is seen, wherever it stands (misplaced in
     the body, N13; after a comment a browser closes early, as ``<!-->``), and a few they would not
     (one written inside a comment, a script or an attribute value) count too: more
-    reservations, never fewer.
+    reservations, never fewer. Each tag is given to the parser whole (up to where
+    :data:`_TAG_END` or, failing that, the first ``>`` ends it), never the rest of the page.
     """
     end = len(text)
-    line, counted = 1, 0
+    line, counted, unread = 1, 0, 0
     reader = _OneTag()
     for match in _CANDIDATE.finditer(text):
         at = match.start()
         line += text.count("\n", counted, at)
         counted = at
-        for window in (_TAG_WINDOW, end - at):
+        reader.tag = ""
+        scan_end = min(end, at + _TAG_MAX)
+        quoted = _TAG_END.match(text, at, scan_end)
+        first = text.find(">", at, scan_end)
+        for stop in dict.fromkeys(x for x in (quoted and quoted.end(), first + 1) if x):
             reader.reset()
-            reader.tag = ""
             try:
-                reader.feed(text[at : min(end, at + window)])
-                reader.close()
+                reader.feed(text[at:stop])
             except _Done:
                 break
-            except Exception:  # noqa: BLE001 - hostile markup: not a tag the parser reads
-                break
-            if window >= end - at:
-                break
+            except Exception:  # noqa: BLE001, S112 - hostile markup: not a tag the parser reads
+                continue
         if reader.tag in ("meta", "link"):
             _element(reader.tag, reader.attrs, line, metas, links)
+        elif first < 0 or quoted is None:
+            unread += 1  # no end within reach: a browser drops such a tag at the end of input
+            if unread > _UNREAD_MAX:
+                return f"more than {_UNREAD_MAX} <meta>/<link> tags without an end"
+    return None
 
 
 def parse_head(
@@ -258,11 +273,13 @@ def parse_head(
         failed = True
     metas: list[Meta] = []
     links: list[Link] = []
-    _elements(text, metas, links)
+    unread = _elements(text, metas, links)
     ended = collector.head_ended
     incomplete: str | None = None
     if problem is not None:
         incomplete = f"HTML page not decodable: {problem}"
+    elif unread is not None:
+        incomplete = f"HTML elements not read: {unread}"
     elif not ended and (cut or truncated or failed):
         where = f"<{collector.inside}>" if collector.inside else "<head>"
         if failed:

@@ -225,3 +225,17 @@ def test_the_scan_sees_every_element_the_browser_sees(tmp_path: Path) -> None:
             for element in seen:
                 assert element in rest, (n, element, document)
                 rest.remove(element)
+
+
+def test_unclosed_tags_are_bounded_work_and_not_complete() -> None:
+    """A page of unclosed ``<meta a='`` (the parser's worst case: quadratic per tag) is read in
+    bounded work and said not complete, so it defers; a long tag that ends is still read."""
+    from optout.html_head import parse_head
+
+    hostile = parse_head(("<head></head><body>" + "<meta a='" * 50_000).encode())
+    assert hostile.incomplete is not None
+    assert "without an end" in hostile.incomplete
+    icon = "<head><link rel=icon href='data:" + "A" * 70_000 + "'>"
+    fine = parse_head((icon + "<meta name=robots content=noai></head>").encode())
+    assert fine.incomplete is None
+    assert [(m.name, m.content) for m in fine.metas] == [("robots", "noai")]
