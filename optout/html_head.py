@@ -5,12 +5,13 @@ Shared by TDMRep (``tdm-reservation``/``tdm-policy`` meta), robots meta (``noai`
 (N13), broken markup never raises, and only the first *limit* bytes are read so a hostile page
 cannot make parsing expensive.
 
-Read once, and only as far as needed: the head is parsed (a chunk at a time) until it ends, to
-know where it ends; the elements are read where they may begin — each ``<meta`` or ``<link`` in
-the text, parsed as the start tag the parser reads there — and nowhere else. Every element
-Chromium's DOM or a parse of the whole text has is collected (tests/optout/test_html_head_scan.py
-compares them); one written inside a comment, a script or an attribute value counts too, which
-can only add a reservation.
+Read once, and only as far as needed: the elements are read where they may begin — each
+``<meta`` or ``<link`` in the text, read as a browser's tokenizer reads a start tag (the first of
+a repeated attribute wins, as in the DOM) — and nowhere else. Every element Chromium's DOM or a
+parse of the whole text has is collected (tests/optout/test_html_head_scan.py compares them);
+one written inside a comment, a script or an attribute value counts too, which can only add a
+reservation. The head is parsed (html.parser, a chunk at a time, until it ends) only when the
+document was not read to its end: only then does it matter where the head ends.
 
 Bounded, but never silently short (fail closed). The result says whether the read is complete
 (:attr:`HtmlHead.incomplete` is None) — that is, whether every element that can carry a
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from html import unescape
 from html.parser import HTMLParser
 
 from optout.charset import decode_html
@@ -71,8 +73,9 @@ class HtmlHead:
     links: tuple[Link, ...] = ()
     #: The document is longer than the bytes (or characters) read.
     truncated: bool = False
-    #: The end of the head was seen within what was read.
-    head_ended: bool = False
+    #: The end of the head was seen within what was read; None when the document was read to its
+    #: end (then where its head ends does not matter, and it is not looked for).
+    head_ended: bool | None = None
     #: Why the read is not complete (a page-level signal may have been missed), or None.
     incomplete: str | None = None
     #: The encoding the bytes were read in and where it came from (``bom``, ``content-type``,
@@ -105,12 +108,25 @@ _SPACE = " \t\n\f\r"
 #: head's end is parsed; more while the parser holds back a long element's text unparsed (a large
 #: inline script), so that such a head still costs linear time.
 _CHUNK = 1024
-#: Where a ``<meta>`` or ``<link>`` element may begin.
+#: Where a ``<meta>`` or ``<link>`` element may begin, and what ends such a tag's name (else
+#: it is another tag, ``<metadata>``).
 _CANDIDATE = re.compile(r"<(?:meta|link)", re.IGNORECASE)
-#: Where such a start tag ends: the first ``>`` outside quotes. A browser's tag ends there or
-#: earlier (a quote counts only where a value begins): the parser then reads the tag from this
-#: much text. No backtracking blow-up: each alternative starts with a different character.
-_TAG_END = re.compile(r"""(?:[^>"']|"[^"]*"|'[^']*')*>""")
+_TAG_NAME_END = re.compile(r"[\t\n\f\r />]")
+#: A ``<meta>``/``<link>`` start tag read to its ``>`` as the WHATWG tokenizer reads it: the
+#: name, then separators (whitespace, ``/``) and attributes — a name (which may begin with ``=``)
+#: with an optional value after ``=``: double-quoted, single-quoted or unquoted (up to
+#: whitespace or ``>``). A quote opened where a value begins must close (else the tag runs on).
+#: Atomic groups and possessive quantifiers: no backtracking, so a tag that never ends costs one
+#: linear scan.
+_WS = r"\t\n\f\r "
+_VALUE = rf""""[^"]*+"|'[^']*+'|(?!["'])[^{_WS}>]*+"""
+_ATTRIBUTE_RE = rf"[^{_WS}/>][^{_WS}/>=]*+(?>[{_WS}]*+=[{_WS}]*+(?:{_VALUE})|(?![{_WS}]*+=))"
+_START_TAG = re.compile(
+    rf"<(meta|link)(?=[{_WS}/>])(?>[{_WS}/]++|{_ATTRIBUTE_RE})*+>", re.IGNORECASE
+)
+#: One attribute of a start tag that :data:`_START_TAG` matched: its name and its value as
+#: written (quotes included), None when it has none.
+_ATTRIBUTE = re.compile(rf"([^{_WS}/>][^{_WS}/>=]*)(?:[{_WS}]*=[{_WS}]*({_VALUE}))?")
 #: Longest ``<meta>``/``<link>`` start tag read (an inline ``data:`` icon can take tens of KiB).
 _TAG_MAX = 64 * 1024
 #: Candidates that are not a tag the parser reads before the read is given up as not complete:
@@ -123,6 +139,8 @@ class _Collector(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.head_ended = False
+        #: The parser gave up on the markup.
+        self.failed = False
         #: The head element whose text content the parser is in (``style``, ``script``, …),
         #: and how deeply it is nested in itself (``<template>`` in ``<template>``).
         self.inside: str | None = None
@@ -156,15 +174,8 @@ class _Collector(HTMLParser):
             self.head_ended = True  # text outside the head's own elements starts the body
 
 
-def _element(
-    tag: str,
-    attrs: list[tuple[str, str | None]],
-    line: int,
-    metas: list[Meta],
-    links: list[Link],
-) -> None:
-    """Add the ``<meta>`` or ``<link>`` element *tag* with *attrs* to *metas* or *links*."""
-    a = {k.lower(): (v or "") for k, v in attrs}
+def _element(tag: str, a: dict[str, str], line: int, metas: list[Meta], links: list[Link]) -> None:
+    """Add the ``<meta>`` or ``<link>`` element *tag* with attributes *a* to *metas* or *links*."""
     if tag == "meta":
         name = (a.get("name") or a.get("property") or a.get("http-equiv") or "").strip().lower()
         if name:
@@ -176,23 +187,17 @@ def _element(
             links.append(Link(rel, a.get("href", "").strip(), a.get("type", "").lower(), line))
 
 
-class _Done(Exception):
-    """Raised by :class:`_OneTag` once it has read its tag: the rest is not parsed."""
-
-
-class _OneTag(HTMLParser):
-    """Read the start tag at the beginning of the text it is fed, and stop there."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tag = ""
-        self.attrs: list[tuple[str, str | None]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tag, self.attrs = tag, attrs
-        raise _Done
-
-    handle_startendtag = handle_starttag
+def _attributes(tag: str) -> dict[str, str]:
+    """Return the attributes of *tag* (a whole start tag, ``<`` to ``>``), lower-cased names, as
+    the DOM has them: the first of a repeated name wins; character references decoded."""
+    attrs: dict[str, str] = {}
+    for found in _ATTRIBUTE.finditer(tag, 5, len(tag) - 1):  # past '<meta' or '<link'
+        key, value = found.group(1).lower(), found.group(2) or ""
+        if value[:1] in ("'", '"'):
+            value = value[1:-1]
+        if key not in attrs:
+            attrs[key] = unescape(value) if "&" in value else value
+    return attrs
 
 
 def _elements(text: str, metas: list[Meta], links: list[Link]) -> str | None:
@@ -209,30 +214,36 @@ def _elements(text: str, metas: list[Meta], links: list[Link]) -> str | None:
     """
     end = len(text)
     line, counted, unread = 1, 0, 0
-    reader = _OneTag()
     for match in _CANDIDATE.finditer(text):
         at = match.start()
-        line += text.count("\n", counted, at)
-        counted = at
-        reader.tag = ""
-        scan_end = min(end, at + _TAG_MAX)
-        quoted = _TAG_END.match(text, at, scan_end)
-        first = text.find(">", at, scan_end)
-        for stop in dict.fromkeys(x for x in (quoted and quoted.end(), first + 1) if x):
-            reader.reset()
-            try:
-                reader.feed(text[at:stop])
-            except _Done:
-                break
-            except Exception:  # noqa: BLE001, S112 - hostile markup: not a tag the parser reads
-                continue
-        if reader.tag in ("meta", "link"):
-            _element(reader.tag, reader.attrs, line, metas, links)
-        elif first < 0 or quoted is None:
+        found = _START_TAG.match(text, at, min(end, at + _TAG_MAX))
+        if found is not None:
+            line += text.count("\n", counted, at)
+            counted = at
+            _element(found.group(1).lower(), _attributes(found.group()), line, metas, links)
+        elif _TAG_NAME_END.match(text, match.end()) or match.end() == end:
             unread += 1  # no end within reach: a browser drops such a tag at the end of input
             if unread > _UNREAD_MAX:
                 return f"more than {_UNREAD_MAX} <meta>/<link> tags without an end"
     return None
+
+
+def _head_end(text: str) -> _Collector:
+    """Parse the head of *text* (the start of a longer document), a chunk at a time, until it
+    ends (or the text does); the collector says whether and where."""
+    collector = _Collector()
+    fed = 0
+    try:
+        while fed < len(text) and not collector.head_ended:
+            chunk = max(_CHUNK, len(collector.rawdata))
+            collector.feed(text[fed : fed + chunk])
+            fed = min(len(text), fed + chunk)
+        # No close(): the text is the start of a longer document, so markup the parser still
+        # holds back (an unfinished tag, comment or element) has not ended, and neither has
+        # the head. close() would also parse such a tail again from each of its '<' (quadratic).
+    except Exception:  # noqa: BLE001 - hostile markup: the head's end was not seen
+        collector.failed = True
+    return collector
 
 
 def parse_head(
@@ -258,29 +269,21 @@ def parse_head(
         decoded = decode_html(body, content_type, limit=limit, truncated=truncated)
         text, problem = decoded.text, decoded.error
         encoding, source = decoded.encoding, decoded.source
-    collector = _Collector()
-    failed = False
-    fed = 0
-    try:
-        # The head is parsed in full, a chunk at a time, until it ends (or the text does).
-        while fed < len(text) and not collector.head_ended:
-            chunk = max(_CHUNK, len(collector.rawdata))
-            collector.feed(text[fed : fed + chunk])
-            fed = min(len(text), fed + chunk)
-        if not collector.head_ended:
-            collector.close()
-    except Exception:  # noqa: BLE001 - hostile markup: the head's end was not seen
-        failed = True
     metas: list[Meta] = []
     links: list[Link] = []
     unread = _elements(text, metas, links)
-    ended = collector.head_ended
+    # Where the head ends matters only when the document was not read to its end: a document
+    # read whole is complete wherever its head ends, so its head is not parsed at all.
+    short = (cut or truncated) and problem is None and unread is None
+    collector = _head_end(text) if short else None
+    ended = collector.head_ended if collector is not None else None
     incomplete: str | None = None
     if problem is not None:
         incomplete = f"HTML page not decodable: {problem}"
     elif unread is not None:
         incomplete = f"HTML elements not read: {unread}"
-    elif not ended and (cut or truncated or failed):
+    elif collector is not None and not ended:
+        failed = collector.failed
         where = f"<{collector.inside}>" if collector.inside else "<head>"
         if failed:
             why = f"the parser gave up inside {where}"

@@ -29,7 +29,9 @@ class _Everything(HTMLParser):
         self.found: list[tuple[str, str, int]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k.lower(): (v or "") for k, v in attrs}
+        a: dict[str, str] = {}
+        for k, v in attrs:  # the first of a repeated attribute wins, as in the DOM
+            a.setdefault(k.lower(), v or "")
         line = self.getpos()[0]
         if tag == "meta":
             name = (a.get("name") or a.get("property") or a.get("http-equiv") or "").strip()
@@ -154,6 +156,11 @@ FRAGMENTS = [
     "<LINK REL=License HREF=/l>",
     "<link rel=stylesheet href=s.css>",
     "<metadata>",
+    '<meta name="robots" name="x" content="noai">',
+    "<meta name=robots content=no'ai>",
+    "<meta name=robots content=\"noai>",
+    "<meta name = robots content= noai /",
+    "<link rel=license href=/l title='&amp;'>",
     "<meta",
     "<link",
     ">",
@@ -199,6 +206,7 @@ def _browser_documents() -> list[str]:
         + "".join(rnd.choices(fragments, k=rnd.randrange(60)))
         for _ in range(40)
     ]
+    documents += ["<html><head>" + fragment + "</head>" for fragment in fragments]
     documents.append(
         _page(
             "<meta charset=utf-8><title>t</title>" + NOAI,
@@ -227,6 +235,22 @@ def test_the_scan_sees_every_element_the_browser_sees(tmp_path: Path) -> None:
                 rest.remove(element)
 
 
+def test_attributes_are_read_as_the_dom_has_them() -> None:
+    """The first of a repeated attribute wins (html.parser would take the last: a reservation
+    hidden from it); a quote inside an unquoted value is part of it; references are decoded."""
+    head = parse_head(
+        '<meta name="tdm-reservation" name="x" content="1" content="0">'
+        "<meta name=robots content=no'ai><link rel=license href='/l?a=1&amp;b=2'>"
+    )
+    assert [(m.name, m.content) for m in head.metas] == [
+        ("tdm-reservation", "1"),
+        ("robots", "no'ai"),
+    ]
+    assert [link.href for link in head.links] == ["/l?a=1&b=2"]
+    unended = parse_head('<meta name=robots content="noai>' + "<p>text</p>" * 10)
+    assert unended.metas == ()  # the quote never closes: the tag runs to the end, dropped
+
+
 def test_unclosed_tags_are_bounded_work_and_not_complete() -> None:
     """A page of unclosed ``<meta a='`` (the parser's worst case: quadratic per tag) is read in
     bounded work and said not complete, so it defers; a long tag that ends is still read."""
@@ -235,6 +259,11 @@ def test_unclosed_tags_are_bounded_work_and_not_complete() -> None:
     hostile = parse_head(("<head></head><body>" + "<meta a='" * 50_000).encode())
     assert hostile.incomplete is not None
     assert "without an end" in hostile.incomplete
+    # A head of unended tags past the scan limit: where the head ends is parsed only so far,
+    # never again from each '<' at the end (html.parser's close() is quadratic on it).
+    unended = parse_head(("<html><head>" + "<p a=x " * 100_000).encode())
+    assert unended.incomplete is not None
+    assert "scan limit" in unended.incomplete
     icon = "<head><link rel=icon href='data:" + "A" * 70_000 + "'>"
     fine = parse_head((icon + "<meta name=robots content=noai></head>").encode())
     assert fine.incomplete is None
