@@ -44,6 +44,14 @@ def access_restriction(result: FetchResult) -> str | None:
     if any(v.strip().lower() == "challenge" for v in result.header("cf-mitigated")):
         return "challenge page (cf-mitigated: challenge)"
     html = result.content_type in _HTML_TYPES
-    if html and 200 <= status < 300 and _PAYWALL.search(result.body[:SCAN_BYTES]):
+    if html and 200 <= status < 300 and _paywalled(result.body[:SCAN_BYTES]):
         return "paywall (schema.org isAccessibleForFree: false)"
     return None
+
+
+def _paywalled(body: bytes) -> bool:
+    """Return True if *body* carries ``isAccessibleForFree: false`` markup."""
+    # A case-insensitive pattern is matched character by character: finding the word in a
+    # lower-cased copy first is several times faster on the pages that do not have it (most).
+    at = body.lower().find(b"isaccessibleforfree")
+    return at >= 0 and _PAYWALL.search(body, at) is not None

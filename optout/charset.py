@@ -290,7 +290,9 @@ def markup_error(text: str, raw: bytes, encoding: str) -> str | None:
     Catches a wide encoding read as a narrow one (``<`` next to NUL characters) and the wrong
     byte order of a wide one (``<`` among the bytes, none in the text).
     """
-    if "<\x00" in text or "\x00<" in text:
+    # A one-character search first: several times faster than the two-character ones, which
+    # run only on the (rare) text that has a NUL at all.
+    if "\x00" in text and ("<\x00" in text or "\x00<" in text):
         return f"NUL characters around markup: the bytes are not {encoding}"
     if b"<" in raw and "<" not in text:
         return f"no markup left after decoding: the bytes are not {encoding}"
