@@ -45,6 +45,7 @@ from crawler import signals as optout_signals
 from crawler.items import STORE_MODES, PageItem, page_tree, release_tree
 from crawler.middleware import DECISION_META, NOT_KEPT_META
 from crawler.seeds import read_seeds
+from crawler.spiders.known_links import KnownLinks, filters_by_url
 from crawler.text import TEXT_MODES
 from optout.url import InvalidURL, host_of
 
@@ -145,9 +146,13 @@ class WebSpider(scrapy.Spider):
 
     store = "text"
     text_mode = "main"
+    #: Links the scheduler already has (crawler/spiders/known_links.py); None: not used.
+    known_links: KnownLinks | None = None
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """Yield one request per valid seed, once the invalid ones are logged and counted."""
+        if filters_by_url(self.crawler):  # known once the crawler has its fingerprinter
+            self.known_links = KnownLinks()
         if self.seeds.problems:
             for problem in self.seeds.listed_problems():
                 self.logger.warning("%s (seed skipped)", problem)
@@ -173,10 +178,15 @@ class WebSpider(scrapy.Spider):
             )
         if not isinstance(response, TextResponse) or not self._may_follow(response):
             return
+        known, repeated = self.known_links, 0
         for href in _hrefs(response):
             url = response.urljoin(href.strip())
-            if self.in_scope(url):
+            if known is not None and url in known:
+                repeated += 1  # the scheduler has it: a request would only be dropped
+            elif self.in_scope(url):
                 yield scrapy.Request(url, callback=self.parse, errback=self.dropped)
+        if repeated and self.crawler.stats is not None:
+            self.crawler.stats.inc_value("web/links/known", repeated)
 
     def _may_follow(self, response: Response) -> bool:
         if self.max_depth is not None and response.meta.get("depth", 0) >= self.max_depth:
@@ -198,13 +208,14 @@ class WebSpider(scrapy.Spider):
     # -- page budget -----------------------------------------------------------------------------
 
     def _scheduled(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
-        if self.max_pages is None or _continues_attempt(request):
-            return
-        if self.pages_scheduled >= self.max_pages:
-            if self.crawler.stats is not None:
-                self.crawler.stats.inc_value("heed/pages/over_budget")
-            raise IgnoreRequest("page budget (max_pages) reached")  # Scrapy drops it, unlogged
-        self.pages_scheduled += 1
+        if self.max_pages is not None and not _continues_attempt(request):
+            if self.pages_scheduled >= self.max_pages:
+                if self.crawler.stats is not None:
+                    self.crawler.stats.inc_value("heed/pages/over_budget")
+                raise IgnoreRequest("page budget (max_pages) reached")  # dropped, unlogged
+            self.pages_scheduled += 1
+        if self.known_links is not None:
+            self.known_links.add(request)  # the scheduler has it now (or drops it as seen)
 
     def _dropped(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
         if self.max_pages is not None and not _continues_attempt(request):
