@@ -42,6 +42,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+import orjson
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.extensions.audit import AuditExtension
@@ -59,6 +60,20 @@ WARC_DIR = "warc"
 _DECISION_ID = re.compile(rb'^\{"decision_id": ?(\d+)', re.MULTILINE)
 #: Hop-by-hop and framing headers: a WARC response record carries the decoded body.
 _DROP_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length", "connection"})
+
+
+def json_line(record: dict[str, Any]) -> bytes:
+    """Return *record* as one line of JSON in UTF-8 (non-ASCII characters as they are).
+
+    orjson: the standard library's encoder is slow on exactly this (a page's text with
+    ``ensure_ascii=False``: 3.7 ms for a 600 KB page, 0.18 ms for a 40 KB one, against 0.06 and
+    0.004 ms, bench/crawl_overhead.py's webs). Text orjson refuses (a lone surrogate) goes
+    through the standard library, which then fails or not as it always did.
+    """
+    try:
+        return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:
+        return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 class DatasetWriter:
@@ -150,7 +165,7 @@ class DatasetWriter:
             record["text"] = item.text
         if item.body is not None and (self.store != "text" or item.text is None):
             record["body"] = base64.b64encode(item.body).decode("ascii")
-        return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        return json_line(record)
 
     def _write_warc(self, item: PageItem) -> None:
         from warcio.statusandheaders import StatusAndHeaders

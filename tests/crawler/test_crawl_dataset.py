@@ -294,3 +294,17 @@ def test_scope_all_depth_and_page_limits(tmp_path: Path) -> None:
         attempts = query(tmp_path / "max.db", sql)[0][0]
         assert attempts == 4
         assert len({REDIRECTS.get(u, u) for u in page_urls(web)}) <= 4
+
+
+def test_json_line_keeps_non_ascii_text_as_it_is() -> None:
+    """A dataset line is one line of UTF-8 JSON; non-ASCII text is kept, not escaped, and
+    control characters are escaped (the line stays one line)."""
+    from crawler.pipelines import json_line
+
+    record = {"decision_id": 7, "text": "Grüße — 東京\nnext\u2028line", "redirect_urls": []}
+    line = json_line(record)
+    assert line.endswith(b"\n")
+    assert line.count(b"\n") == 1
+    assert "Grüße — 東京".encode() in line
+    assert json.loads(line) == record
+    assert line.startswith(b'{"decision_id":7')
