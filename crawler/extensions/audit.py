@@ -24,6 +24,8 @@ waiting for durability is dropped, and the spider is closed (reason ``audit_fail
 
 Rows are committed in batches every ``HEED_AUDIT_MAX_DELAY`` seconds (or ``HEED_AUDIT_BATCH_SIZE``
 decisions); a timer flushes an idle store, so that an item never waits much longer than that.
+When the pages waiting for durability reach ``HEED_AUDIT_MAX_WAITING`` bytes, they are committed
+at once (stat ``heed/audit/commit_waiting_bytes``): each holds its response in memory until then.
 When the engine has nothing in flight — no request downloading, none scheduled — an item waiting
 for durability is committed at once (checked when it arrives and every ``IDLE_CHECK`` seconds):
 nothing else would come to share the commit, so waiting would only idle the crawl (the last pages
@@ -93,6 +95,7 @@ class AuditExtension:
         self.db: str | None = settings.get("HEED_DB") or None
         self.batch_size = settings.getint("HEED_AUDIT_BATCH_SIZE", 20_000)
         self.max_delay = settings.getfloat("HEED_AUDIT_MAX_DELAY", 1.0)
+        self.max_waiting = settings.getint("HEED_AUDIT_MAX_WAITING", 1 << 20)
         self.background = settings.getbool("HEED_AUDIT_BACKGROUND", False)
         self.store: AuditStore | None = None
         self.run_id: int | None = None
@@ -102,7 +105,9 @@ class AuditExtension:
         self._mw: RightsReservationMiddleware | None = None
         self._policy: Policy | None = None
         self._attempts: dict[str, int] = {}
-        self._waiting: set[asyncio.Future[PageItem]] = set()
+        #: Items waiting for durability, with the size of their pages, and the sum of those.
+        self._waiting: dict[asyncio.Future[PageItem], int] = {}
+        self._waiting_bytes = 0
         self._last_call = time.monotonic()
         self._tick: AsyncioLoopingCall | LoopingCall | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -315,12 +320,12 @@ class AuditExtension:
         if item.decision_id is None:
             raise DropItem(f"not stored: no audit decision for {item.url}")
         future: asyncio.Future[PageItem] = asyncio.get_running_loop().create_future()
-        self._waiting.add(future)
+        self._wait(future, item.size)
         recorded = item.decision_id
 
         def durable(item_id: int) -> None:
             # Runs inside a store call, after the commit: only hand the item on from here.
-            self._waiting.discard(future)
+            self._done_waiting(future)
             if not future.done():
                 item.item_id = item_id
                 item.decision_id = store.resolve(recorded)
@@ -338,14 +343,19 @@ class AuditExtension:
                 on_durable=durable,
             )
         except ValueError as exc:
-            self._waiting.discard(future)
+            self._done_waiting(future)
             raise DropItem(f"not stored: {exc} ({item.url})") from exc
         except Exception as exc:
-            self._waiting.discard(future)
+            self._done_waiting(future)
             self._fail(exc)
             raise DropItem(f"not stored: audit store failed ({item.url})") from exc
         self._last_call = time.monotonic()
-        if self._engine_quiet():
+        if self._waiting_bytes >= self.max_waiting:
+            # Pages enough are held in memory (their responses with them): commit them now.
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value("heed/audit/commit_waiting_bytes")
+            self.flush()
+        elif self._engine_quiet():
             self.flush()  # nothing else is coming to share the commit: do not wait for it
         return await future
 
@@ -418,8 +428,15 @@ class AuditExtension:
             task = asyncio.ensure_future(engine.close_spider_async(reason="audit_failed"))
             task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
+    def _wait(self, future: asyncio.Future[PageItem], size: int) -> None:
+        self._waiting[future] = size
+        self._waiting_bytes += size
+
+    def _done_waiting(self, future: asyncio.Future[PageItem]) -> None:
+        self._waiting_bytes -= self._waiting.pop(future, 0)
+
     def _fail_waiting(self, why: str) -> None:
-        waiting, self._waiting = self._waiting, set()
+        waiting, self._waiting, self._waiting_bytes = self._waiting, {}, 0
         for future in waiting:
             if not future.done():
                 future.set_exception(DropItem(f"not stored: {why}"))

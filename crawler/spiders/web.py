@@ -169,17 +169,24 @@ class WebSpider(scrapy.Spider):
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
         """Yield the page's item, then requests for its links in scope and depth."""
+        item = None
         if not response.meta.get(NOT_KEPT_META):  # fetched-not-kept: the crawl keeps no dataset
-            yield PageItem.from_response(
+            item = PageItem.from_response(
                 response,
                 response.meta.get(DECISION_META),
                 store=self.store,
                 text_mode=self.text_mode,
             )
-        if not isinstance(response, TextResponse) or not self._may_follow(response):
-            return
+        hrefs: list[str] = []
+        if isinstance(response, TextResponse) and self._may_follow(response):
+            hrefs = _hrefs(response)
+        # The page's parse is released before the item is handed on: the item may wait for its
+        # decision to be durable (up to HEED_AUDIT_MAX_DELAY), and a tree is ~10x the page.
+        release_tree(response)
+        if item is not None:
+            yield item
         known, repeated = self.known_links, 0
-        for href in _hrefs(response):
+        for href in hrefs:
             url = response.urljoin(href.strip())
             if known is not None and url in known:
                 repeated += 1  # the scheduler has it: a request would only be dropped
@@ -271,17 +278,11 @@ def link_domain(url: str) -> str | None:
 
 
 def _hrefs(response: TextResponse) -> list[str]:
-    """Return the ``href`` of every ``<a>`` of *response*, from the tree its text came from.
-
-    The tree is released then: the page's item, which may wait for its decision to be durable,
-    holds what the dataset needs, not the parse.
-    """
+    """Return the ``href`` of every ``<a>`` of *response*, from the tree its text came from."""
     root = page_tree(response)
     if root is None:
         return response.css("a::attr(href)").getall()  # XML and other text types
-    hrefs = [href for a in root.iter("a") if (href := a.get("href")) is not None]
-    release_tree(response)
-    return hrefs
+    return [href for a in root.iter("a") if (href := a.get("href")) is not None]
 
 
 def no_valid_seed(problems: list[str]) -> str:

@@ -158,7 +158,7 @@ FRAGMENTS = [
     "<metadata>",
     '<meta name="robots" name="x" content="noai">',
     "<meta name=robots content=no'ai>",
-    "<meta name=robots content=\"noai>",
+    '<meta name=robots content="noai>',
     "<meta name = robots content= noai /",
     "<link rel=license href=/l title='&amp;'>",
     "<meta",
