@@ -129,7 +129,7 @@ _START_TAG = re.compile(
 _ATTRIBUTE = re.compile(rf"([^{_WS}/>][^{_WS}/>=]*)(?:[{_WS}]*=[{_WS}]*({_VALUE}))?")
 #: Longest ``<meta>``/``<link>`` start tag read (an inline ``data:`` icon can take tens of KiB).
 _TAG_MAX = 64 * 1024
-#: Candidates that are not a tag the parser reads before the read is given up as not complete:
+#: ``<meta``/``<link`` tags without an end before the read is given up as not complete:
 #: each costs a scan of up to _TAG_MAX characters, so a page made of unclosed ``<meta a='`` (a
 #: parser's worst case) is bounded work and a deferral, not minutes of parsing.
 _UNREAD_MAX = 32
@@ -204,13 +204,14 @@ def _elements(text: str, metas: list[Meta], links: list[Link]) -> str | None:
     """Add the ``<meta>`` and ``<link>`` elements of *text* to *metas* and *links*; return why
     the read is not complete (None: it is).
 
-    Only the places where such an element may begin are parsed (``<meta`` or ``<link`` in any
-    case), each as the start tag the parser reads there; the markup between them is not. So every
+    Only the places where such an element may begin are read (``<meta`` or ``<link`` in any
+    case), each as a browser's tokenizer reads the start tag there; the markup between them is
+    not. So every
     element a browser or a parse of the whole text sees is seen, wherever it stands (misplaced in
     the body, N13; after a comment a browser closes early, as ``<!-->``), and a few they would not
     (one written inside a comment, a script or an attribute value) count too: more
-    reservations, never fewer. Each tag is given to the parser whole (up to where
-    :data:`_TAG_END` or, failing that, the first ``>`` ends it), never the rest of the page.
+    reservations, never fewer. A tag is read up to its ``>``, at most :data:`_TAG_MAX`
+    characters, never the rest of the page.
     """
     end = len(text)
     line, counted, unread = 1, 0, 0

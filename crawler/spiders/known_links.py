@@ -5,7 +5,8 @@ about 9 links in 10 lead to a page already scheduled (bench/crawl_overhead.py). 
 used to become a ``Request`` that went through the spider middlewares, the ``request_scheduled``
 signal and its receivers (Scrapy's offsite check among them), a fingerprint (a canonicalised
 URL and a hash) and the duplicate filter, only to be dropped, with a ``request_dropped`` signal
-besides: about 40 % of a crawl's CPU time. The spider now skips a link whose URL is here.
+besides: more than half of a crawl's CPU time (plain Scrapy with
+the same spider: 11.8 -> 4.7 CPU ms per page). The spider now skips a link whose URL is here.
 
 Only a cache: the scheduler's duplicate filter stays the authority. A URL is added when its
 request reaches the scheduler (``request_scheduled``, once the page budget let it through), so a
