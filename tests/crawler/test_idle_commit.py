@@ -9,9 +9,40 @@ request is downloading or scheduled (issue 13, item 3). Speed itself is measured
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tests.crawler.crawlrun import query, read_dataset, run_heed
 from tests.support.virtualweb import Response, VirtualWeb
+
+
+def _crawl_with_hour_long_timer(
+    web: VirtualWeb, tmp_path: Path, seed: str, *settings: str
+) -> tuple[list[dict[str, Any]], str]:
+    """Crawl *seed* with a commit timer of an hour (and *settings*); return the dataset lines,
+    after checking each rests on its committed decision, and the crawl's stderr."""
+    out, db = tmp_path / "data", tmp_path / "heed.db"
+    options = [arg for setting in settings for arg in ("-s", setting)]
+    done = run_heed(
+        web,
+        "crawl",
+        seed,
+        "--db",
+        str(db),
+        "--out",
+        str(out),
+        "--log-level",
+        "INFO",
+        "-s",
+        "HEED_AUDIT_MAX_DELAY=3600",
+        *options,
+        timeout=90,
+    )
+    assert done.returncode == 0, done.stderr
+    lines, torn = read_dataset(out / "dataset.jsonl")
+    assert not torn
+    stored = dict(query(db, "SELECT id, url FROM decision WHERE action = 'fetched-stored'"))
+    assert {stored[line["decision_id"]] for line in lines} == {line["url"] for line in lines}
+    return lines, done.stderr
 
 
 def test_a_crawl_with_an_hour_long_commit_timer_finishes(
@@ -27,25 +58,8 @@ def test_a_crawl_with_an_hour_long_commit_timer_finishes(
             "/next": Response(body=page.format(n=1, link="")),
         },
     )
-    out, db = tmp_path / "data", tmp_path / "heed.db"
-    done = run_heed(
-        virtual_web,
-        "crawl",
-        "http://idle.test/",
-        "--db",
-        str(db),
-        "--out",
-        str(out),
-        "-s",
-        "HEED_AUDIT_MAX_DELAY=3600",
-        timeout=90,
-    )
-    assert done.returncode == 0, done.stderr
-    lines, torn = read_dataset(out / "dataset.jsonl")
-    assert not torn
+    lines, _ = _crawl_with_hour_long_timer(virtual_web, tmp_path, "http://idle.test/")
     assert sorted(line["url"] for line in lines) == ["http://idle.test/", "http://idle.test/next"]
-    stored = dict(query(db, "SELECT id, url FROM decision WHERE action = 'fetched-stored'"))
-    assert {stored[line["decision_id"]] for line in lines} == {line["url"] for line in lines}
 
 
 def test_pages_waiting_past_the_byte_bound_are_committed_at_once(
@@ -58,27 +72,8 @@ def test_pages_waiting_past_the_byte_bound_are_committed_at_once(
     pages = {f"/p{n}": Response(body=page.format(n=n, links="")) for n in range(1, 6)}
     pages["/"] = Response(body=page.format(n=0, links=links))
     virtual_web.site("bound.test", pages)
-    out, db = tmp_path / "data", tmp_path / "heed.db"
-    done = run_heed(
-        virtual_web,
-        "crawl",
-        "http://bound.test/",
-        "--db",
-        str(db),
-        "--out",
-        str(out),
-        "--log-level",
-        "INFO",
-        "-s",
-        "HEED_AUDIT_MAX_DELAY=3600",
-        "-s",
-        "HEED_AUDIT_MAX_WAITING=1",
-        timeout=90,
+    lines, log = _crawl_with_hour_long_timer(
+        virtual_web, tmp_path, "http://bound.test/", "HEED_AUDIT_MAX_WAITING=1"
     )
-    assert done.returncode == 0, done.stderr
-    lines, torn = read_dataset(out / "dataset.jsonl")
-    assert not torn
     assert len(lines) == 6
-    assert "'heed/audit/commit_waiting_bytes': 6" in done.stderr
-    stored = dict(query(db, "SELECT id, url FROM decision WHERE action = 'fetched-stored'"))
-    assert {stored[line["decision_id"]] for line in lines} == {line["url"] for line in lines}
+    assert "'heed/audit/commit_waiting_bytes': 6" in log
