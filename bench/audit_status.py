@@ -37,6 +37,8 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select, text
 
 from audit import Action, AuditError, AuditStore, lookup, open_reader, parse_target
+from audit.engine import make_engine, resolve_url, sqlite_path
+from audit.migrate import HEAD, current_revision, upgrade
 from audit.models import DECISION_T
 from heed.cli import main as heed
 
@@ -44,7 +46,12 @@ CHUNK = 100_000
 
 
 def build(db: str, decisions: int, domains: int) -> None:
-    """Fill *db* with *decisions* over *domains* sites, unless it already holds them."""
+    """Fill *db* with *decisions* over *domains* sites, unless it already holds them.
+
+    A kept database at an older schema revision is upgraded first, as ``heed db upgrade``
+    would (timed: on millions of decisions a migration that builds an index takes a while).
+    """
+    _upgrade(db)
     have = _decisions_in(db)
     if have >= decisions:
         print(f"reusing {db}: {have:,} decisions")
@@ -76,6 +83,26 @@ def build(db: str, decisions: int, domains: int) -> None:
             rate = done / (time.perf_counter() - started)
             print(f"  {done:,} decisions ({rate:,.0f}/s incl. generating them)", flush=True)
         store.end_run(run)
+
+
+def _upgrade(db: str) -> None:
+    """Bring an existing audit database *db* to the current schema (nothing when it has none)."""
+    url = resolve_url(db)
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        return
+    engine = make_engine(url, writer=True)
+    try:
+        with engine.connect() as conn:
+            if current_revision(conn) in (None, HEAD):
+                return
+        started = time.perf_counter()
+        before, after = upgrade(engine)
+    finally:
+        engine.dispose()
+    print(
+        f"upgraded {db} from revision {before} to {after} in {time.perf_counter() - started:.0f} s"
+    )
 
 
 def _decisions_in(db: str) -> int:
@@ -151,24 +178,34 @@ def measure(db: str, domains: int, queries: int) -> None:
 
 
 @contextmanager
-def scratch_database(pg: str, decisions: int, domains: int) -> Iterator[str]:
-    """Yield the URL of a scratch PostgreSQL schema on *pg* holding the benchmark's database
-    (built, then analysed as autovacuum would); the schema is dropped afterwards."""
-    schema = f"heed_bench_{uuid.uuid4().hex[:12]}"
+def scratch_database(
+    pg: str, decisions: int, domains: int, keep: str | None = None
+) -> Iterator[str]:
+    """Yield the URL of a PostgreSQL schema on *pg* holding the benchmark's database (built,
+    then vacuumed and analysed as autovacuum would); a scratch schema, dropped afterwards, or
+    the schema *keep*, kept and reused when it already holds the decisions."""
+    schema = keep or f"heed_bench_{uuid.uuid4().hex[:12]}"
     admin = create_engine(pg.replace("postgresql://", "postgresql+psycopg://", 1))
     with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     try:
         sep = "&" if "?" in pg else "?"
         url = f"{pg}{sep}options=-csearch_path%3D{schema}"
         build(url, decisions, domains)
-        with admin.begin() as conn:
+        started = time.perf_counter()
+        with admin.connect() as conn:
+            # VACUUM runs outside a transaction. A live database's autovacuum (on by default)
+            # vacuums insert-only tables too since PostgreSQL 13, which marks their pages
+            # all-visible: what lets index-only scans skip the table.
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             conn.execute(text(f'SET search_path = "{schema}"'))
-            conn.execute(text("ANALYZE"))  # what autovacuum does for a live database
+            conn.execute(text("VACUUM (ANALYZE)"))
+        print(f"VACUUM (ANALYZE) of schema {schema}: {time.perf_counter() - started:.0f} s")
         yield url
     finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        if keep is None:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
 

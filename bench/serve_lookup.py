@@ -1,7 +1,8 @@
 """Benchmark: ``heed serve`` domain look-ups on a database of many decisions, 8 clients at once.
 
     .venv/bin/python bench/serve_lookup.py [--decisions N] [--domains D] [--clients C]
-                                           [--queries Q] [--db FILE] [--pg URL] [--no-sqlite]
+                                           [--queries Q] [--db FILE] [--no-sqlite]
+                                           [--pg URL [--pg-keep-schema NAME]]
 
 Builds the database as bench/audit_status.py does (through ``AuditStore``: every site has a
 robots.txt and a tdmrep.json reserving ``/blog/*``, so every look-up also finds the items kept
@@ -138,6 +139,9 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=2_000)
     parser.add_argument("--db", help="SQLite file to build (or reuse); default: a temp file")
     parser.add_argument("--pg", help="PostgreSQL URL (a scratch schema is created and dropped)")
+    parser.add_argument(
+        "--pg-keep-schema", metavar="NAME", help="build into (or reuse) this schema, and keep it"
+    )
     parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
     if not args.no_sqlite:
@@ -147,7 +151,7 @@ def main() -> None:
             print(f"SQLite ({Path(db).stat().st_size / 2**20:,.0f} MiB):")
             measure(db, args.domains, args.clients, args.queries)
     if args.pg:
-        with scratch_database(args.pg, args.decisions, args.domains) as url:
+        with scratch_database(args.pg, args.decisions, args.domains, args.pg_keep_schema) as url:
             print("PostgreSQL:")
             measure(url, args.domains, args.clients, args.queries)
 

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/serve_owner.py [--decisions N] [--domains D] [--clients C]
                                           [--queries Q] [--db FILE]
+                                          [--pg URL [--pg-keep-schema NAME]] [--no-sqlite]
 
 Builds the database as bench/serve_lookup.py does (bench/audit_status.py's ``build``), issues a
 credential per domain (audit/owners.py, as a successful check would), starts a real ``heed
@@ -26,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
-from audit_status import build
+from audit_status import build, scratch_database
 from serve_lookup import start_server, summary
 
 from audit import open_publisher, owner_decisions, record_check, start_verification
@@ -95,12 +96,22 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--queries", type=int, default=800)
     parser.add_argument("--db", help="SQLite file to build (or reuse); default: a temp file")
+    parser.add_argument("--pg", help="PostgreSQL URL (a scratch schema is created and dropped)")
+    parser.add_argument(
+        "--pg-keep-schema", metavar="NAME", help="build into (or reuse) this schema, and keep it"
+    )
+    parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
-        db = args.db or str(Path(tmp) / "owner.db")
-        build(db, args.decisions, args.domains)
-        print(f"SQLite ({Path(db).stat().st_size / 2**20:,.0f} MiB):")
-        measure(db, args.domains, args.clients, args.queries)
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
+            db = args.db or str(Path(tmp) / "owner.db")
+            build(db, args.decisions, args.domains)
+            print(f"SQLite ({Path(db).stat().st_size / 2**20:,.0f} MiB):")
+            measure(db, args.domains, args.clients, args.queries)
+    if args.pg:
+        with scratch_database(args.pg, args.decisions, args.domains, args.pg_keep_schema) as url:
+            print("PostgreSQL:")
+            measure(url, args.domains, args.clients, args.queries)
 
 
 if __name__ == "__main__":

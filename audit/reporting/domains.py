@@ -5,14 +5,16 @@ it?" from :func:`domain_view` (values in :mod:`audit.reporting.domainview`), and
 signal documents it names with :func:`signal_document`.
 
 The cost follows the size of the domain, never of the database. The domain resolves to its
-origins (index on ``origin.domain``); one GROUP BY over their decisions (index ``(origin_id,
-time)``, each joined with its stored item by the unique ``stored_item.decision_id``) gives the
-counts per origin, run, outcome, action and month; the distinct outcomes and their signals are
-read by primary key (few: every URL a site's rules decide alike shares one outcome); the
-documents come from ``document_fetch`` by its ``(origin_id, sha256)`` index. Only where an
-origin has decisions that applied a reservation are its decisions read again, to find the
-items kept after a reservation of their URL was first seen. Everything runs in one
-transaction, so the figures agree with each other while a crawler writes.
+origins (index on ``origin.domain``); one GROUP BY over their decisions gives the counts per
+origin, run, outcome, action and month, from the index ``(origin_id, time, run_id, outcome_id,
+action)`` alone (each decision joined with its stored item by the unique
+``stored_item.decision_id``), and brings each group's outcome and run token along; the signals
+of those outcomes are read by primary key (few: every URL a site's rules decide alike shares one
+outcome); the documents come from ``document_fetch`` by its ``(origin_id, sha256)`` index. Only
+where an origin has decisions that applied a reservation are its decisions read again, in one
+statement for all such origins, to find the items kept after a reservation of their URL was
+first seen. Five statements in all, whatever the domain (each a round trip on PostgreSQL), in
+one transaction, so the figures agree with each other while a crawler writes.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Engine, TextClause, bindparam, text
@@ -28,8 +30,9 @@ from sqlalchemy import Connection, Engine, TextClause, bindparam, text
 from audit.errors import IntegrityError, NotFoundError, TargetError
 from audit.models import UTCDateTime
 from audit.records import signal_detail
-from audit.reporting.domainfold import KEPT_ITEMS_SHOWN, Group, Outcome, fold
-from audit.reporting.domainview import DocumentVersion, DomainView, KeptItem, Meaning
+from audit.reporting.domainfold import Group, Outcome, fold
+from audit.reporting.domainkept import kept_after
+from audit.reporting.domainview import DocumentVersion, DomainView, Meaning
 from audit.rows import parse_purposes
 
 #: The kinds of document the crawler fetches as signals (crawler/extensions/audit.py); only
@@ -50,14 +53,21 @@ def _expanding(sql: str, *names: str) -> TextClause:
 
 
 _ORIGINS_SQL = text("SELECT id, origin, host FROM origin WHERE domain = :domain ORDER BY origin")
+#: The decisions of the origins grouped (index-only, see the module's docstring), then each
+#: group's outcome and run token joined: they would otherwise be two more round trips.
 _GROUPS_SQL = """
-SELECT d.origin_id, d.run_id, d.outcome_id, d.action, {month} AS month,
-       COUNT(*) AS decisions, MIN(d.time) AS first, MAX(d.time) AS last,
-       COUNT(i.id) AS items, SUM(i.bytes) AS bytes, MIN(i.time) AS item_first,
-       MAX(i.time) AS item_last
-FROM decision d LEFT JOIN stored_item i ON i.decision_id = d.id
-WHERE d.origin_id IN :origins
-GROUP BY d.origin_id, d.run_id, d.outcome_id, d.action, {month}
+SELECT g.*, r.product_token, o.crawl, o.use, o.purpose, o.reasons, o.signal_ids
+FROM (
+    SELECT d.origin_id, d.run_id, d.outcome_id, d.action, {month} AS month,
+           COUNT(*) AS decisions, MIN(d.time) AS first, MAX(d.time) AS last,
+           COUNT(i.id) AS items, SUM(i.bytes) AS bytes, MIN(i.time) AS item_first,
+           MAX(i.time) AS item_last
+    FROM decision d LEFT JOIN stored_item i ON i.decision_id = d.id
+    WHERE d.origin_id IN :origins
+    GROUP BY d.origin_id, d.run_id, d.outcome_id, d.action, {month}
+) g
+LEFT JOIN crawl_run r ON r.id = g.run_id
+LEFT JOIN outcome o ON o.id = g.outcome_id
 """
 _TIMES = {"first": UTCDateTime(), "last": UTCDateTime()}
 _DOCUMENTS_SQL = _expanding(
@@ -71,28 +81,11 @@ _DOCUMENTS_SQL = _expanding(
     "origins",
     "kinds",
 ).columns(**_TIMES)
-_OUTCOMES_SQL = _expanding(
-    "SELECT id, crawl, use, purpose, reasons, signal_ids FROM outcome WHERE id IN :ids", "ids"
-)
 _SIGNALS_SQL = _expanding(
     "SELECT id, protocol, crawl, purposes, verdict, reason, rule, line, source, sha256 "
     "FROM signal WHERE id IN :ids",
     "ids",
 )
-_TOKENS_SQL = _expanding("SELECT id, product_token FROM crawl_run WHERE id IN :ids", "ids")
-#: The URLs of an origin whose decisions applied a reservation, with the first time.
-_AFFECTED = (
-    "WITH affected AS (SELECT d.url AS url, MIN(d.time) AS first_seen FROM decision d "
-    "WHERE d.origin_id = :origin AND d.outcome_id IN :outcomes GROUP BY d.url) "
-)
-_AFFECTED_COUNT_SQL = _expanding(_AFFECTED + "SELECT COUNT(*) FROM affected", "outcomes")
-_KEPT_AFTER_SQL = _expanding(
-    _AFFECTED + "SELECT i.id, i.time, i.bytes, i.content_type, d.time AS decided, d.outcome_id, "
-    "a.first_seen FROM decision d JOIN affected a ON a.url = d.url "
-    "JOIN stored_item i ON i.decision_id = d.id "
-    "WHERE d.origin_id = :origin AND d.time >= a.first_seen ORDER BY i.time, i.id",
-    "outcomes",
-).columns(time=UTCDateTime(), decided=UTCDateTime(), first_seen=UTCDateTime())
 _DOCUMENT_SQL = _expanding(
     "SELECT doc.body, doc.size FROM document doc WHERE doc.sha256 = :sha256 AND EXISTS "
     "(SELECT 1 FROM document_fetch f WHERE f.sha256 = doc.sha256 AND f.kind IN :kinds)",
@@ -114,23 +107,24 @@ def domain_view(engine: Engine, domain: str) -> DomainView:
         if not origins:
             return fold(domain, {}, [], {}, [], {}, {}, {})
         ids = sorted(origins)
-        groups = [Group(*row) for row in conn.execute(groups_sql, {"origins": ids})]
-        outcomes = _outcomes(conn, {g.outcome_id for g in groups})
+        rows = list(conn.execute(groups_sql, {"origins": ids}))
+        groups = [Group(*row[:_GROUP_COLUMNS]) for row in rows]
+        outcomes = _with_signals(conn, {r.outcome_id: r for r in rows if r.crawl is not None})
+        if len(outcomes) != len({g.outcome_id for g in groups}):
+            raise IntegrityError("a decision of the domain has an outcome that is not stored")
         docs = _documents(conn, ids, origins, outcomes)
-        tokens = {
-            r.id: r.product_token
-            for r in conn.execute(_TOKENS_SQL, {"ids": sorted({g.run_id for g in groups})})
-        }
-        kept, totals = _kept_after(conn, groups, outcomes, origins)
+        tokens = {r.run_id: r.product_token for r in rows if r.product_token is not None}
+        kept, totals = kept_after(conn, groups, outcomes, origins)
     return fold(domain, origins, groups, outcomes, docs, tokens, kept, totals)
 
 
-def _outcomes(conn: Connection, ids: set[int]) -> dict[int, Outcome]:
-    """Return the outcomes *ids* with the signals they list."""
-    rows = [
-        row for chunk in _chunks(sorted(ids)) for row in conn.execute(_OUTCOMES_SQL, {"ids": chunk})
-    ]
-    listed = {r.id: [int(s) for s in json.loads(r.signal_ids)] for r in rows}
+_GROUP_COLUMNS = len(Group._fields)
+
+
+def _with_signals(conn: Connection, rows: Mapping[int, Any]) -> dict[int, Outcome]:
+    """Return the outcomes of *rows* (id → a row with the outcome's columns), with the signals
+    they list."""
+    listed = {i: [int(s) for s in json.loads(r.signal_ids)] for i, r in rows.items()}
     signals: dict[int, dict[str, Any]] = {}
     wanted = sorted({s for ids_ in listed.values() for s in ids_})
     for chunk in _chunks(wanted):
@@ -140,11 +134,11 @@ def _outcomes(conn: Connection, ids: set[int]) -> dict[int, Outcome]:
             data["detail"] = signal_detail(data)
             signals[data["id"]] = data
     out = {}
-    for r in rows:
-        found = [signals[s] for s in listed[r.id] if s in signals]
-        if len(found) != len(listed[r.id]):
-            raise IntegrityError(f"outcome {r.id} lists a signal that is not stored")
-        out[r.id] = Outcome(r.id, r.crawl, r.use, r.purpose, tuple(json.loads(r.reasons)), found)
+    for i, r in sorted(rows.items()):  # by id, as the meanings of a document are listed
+        found = [signals[s] for s in listed[i] if s in signals]
+        if len(found) != len(listed[i]):
+            raise IntegrityError(f"outcome {i} lists a signal that is not stored")
+        out[i] = Outcome(i, r.crawl, r.use, r.purpose, tuple(json.loads(r.reasons)), found)
     return out
 
 
@@ -193,50 +187,6 @@ def _documents(
 
 
 _NEVER = dt.datetime.min.replace(tzinfo=dt.UTC)
-
-
-def _kept_after(
-    conn: Connection,
-    groups: list[Group],
-    outcomes: dict[int, Outcome],
-    origins: dict[int, tuple[str, str]],
-) -> tuple[dict[int, list[KeptItem]], dict[int, tuple[int, int]]]:
-    """Return per origin the items kept after a reservation of their URL was first seen
-    (at most :data:`KEPT_ITEMS_SHOWN` each), and ``(affected URLs, items in all)``."""
-    restricting: dict[int, set[int]] = {}
-    for g in groups:
-        if outcomes[g.outcome_id].restricts:
-            restricting.setdefault(g.origin_id, set()).add(g.outcome_id)
-    items: dict[int, list[KeptItem]] = {}
-    totals: dict[int, tuple[int, int]] = {}
-    for origin_id, ids in sorted(restricting.items()):
-        params = {"origin": origin_id, "outcomes": sorted(ids)}
-        urls = int(conn.execute(_AFFECTED_COUNT_SQL, params).scalar_one())
-        shown: list[KeptItem] = []
-        count = 0
-        for r in conn.execute(_KEPT_AFTER_SQL, params):
-            count += 1
-            if len(shown) < KEPT_ITEMS_SHOWN:
-                o = outcomes[r.outcome_id]
-                shown.append(
-                    KeptItem(
-                        id=r.id,
-                        host=origins[origin_id][1],
-                        time=r.time,
-                        bytes=int(r.bytes),
-                        content_type=r.content_type,
-                        decided=r.decided,
-                        crawl=o.crawl,
-                        use=o.use,
-                        purpose=o.purpose,
-                        reasons=o.reasons,
-                        reservation_first_seen=r.first_seen,
-                        while_reserved=o.restricts,
-                    )
-                )
-        items[origin_id] = shown
-        totals[origin_id] = (urls, count)
-    return items, totals
 
 
 def signal_document(engine: Engine, sha256: str) -> bytes:

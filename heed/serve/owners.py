@@ -32,7 +32,7 @@ from audit import OwnerDecision, find_credential, owner_decisions
 from heed.serve.documents import engine_of
 from heed.serve.lookup import MAX_QUERY, BadDomain, limit_lookups, parse_domain
 from heed.serve.pages import link, page
-from heed.serve.verify import OWNER_COOKIE, writer_of
+from heed.serve.verify import OWNER_COOKIE
 
 router = APIRouter()
 PAGE = 100
@@ -52,7 +52,10 @@ def _credential(request: Request, domain_text: str, *, cookie: bool) -> str:
         token = request.cookies.get(OWNER_COOKIE, "")
     if not token:
         raise HTTPException(401, UNAUTHORISED, {"WWW-Authenticate": "Bearer"})
-    found = find_credential(writer_of(request), token)
+    # Read through the reader: on SQLite the writer's transactions take the write lock up front,
+    # so every page would queue behind the others and behind a crawler's write. A credential is
+    # visible to readers once the check that issued it has committed.
+    found = find_credential(engine_of(request), token)
     if found is None:
         raise HTTPException(401, UNAUTHORISED, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
     try:
