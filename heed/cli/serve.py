@@ -6,12 +6,16 @@ The socket is bound here (port 0 picks a free one, and the line printed names it
 to uvicorn, which logs every request (its access log), stops gracefully on SIGTERM or Ctrl-C
 (open requests finish, for up to :data:`GRACE` seconds), and believes ``X-Forwarded-For`` and
 ``X-Forwarded-Proto`` only from the ``--trusted-proxy`` addresses: by default from nobody.
+With ``--workers N`` the checks are made here all the same, then uvicorn's supervisor starts N
+processes on the bound socket, each building its application from what was checked
+(:class:`heed.serve.app.WorkerApp`).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import secrets
 import socket
 from collections.abc import Mapping
 
@@ -146,6 +150,14 @@ def _connect_to(
     help="Hours a verification token can be checked.",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes answering on the port (for throughput: the number of cores). Each "
+    "gets 1/N of the rate limits, so each burst must be at least N.",
+)
+@click.option(
     "--credential-days",
     type=click.FloatRange(min=0.01),
     default=30.0,
@@ -168,6 +180,7 @@ def serve(
     dns_resolver: str | None,
     challenge_hours: float,
     credential_days: float,
+    workers: int,
 ) -> None:
     """Serve the rightsholders' portal: published documents, domain look-up and verification.
 
@@ -182,10 +195,18 @@ def serve(
     Ctrl-C or SIGTERM. The CSRF secret of the forms comes from $HEED_SERVE_SECRET.
     """
     secret = serve_secret(os.environ)  # before anything is opened: a bad one stops here
+    for name, burst in (("--lookup-burst", lookup_burst), ("--post-burst", post_burst)):
+        if burst < workers:
+            raise click.UsageError(
+                f"{name} {burst} is less than --workers {workers}: each worker gets 1/{workers} "
+                f"of the limits, and must let a client through at least once"
+            )
+    if workers > 1 and secret is None:
+        secret = secrets.token_bytes(32)  # one for all workers: a form may post to any of them
     import uvicorn
 
     from audit import open_publisher, open_reader
-    from heed.serve.app import create_app
+    from heed.serve.app import WorkerApp, create_app
     from heed.serve.settings import ServeSettings
 
     with audit_errors(db):
@@ -212,14 +233,25 @@ def serve(
         credential_days=credential_days,
         secret=secret,
         heed_version=heed_version(),
+        workers=workers,
     )
-    _, app = create_app(engine, statements, settings, writer)
     sock = _bind(host, port)
     where = f"[{host}]" if ":" in host else host
     actual = sock.getsockname()[1]
     click.echo(f"Serving on http://{where}:{actual}/ (statements: {found.origin})", err=False)
+    if workers > 1:
+        # Each worker opens its own connections (heed.serve.app.WorkerApp); these were for
+        # the checks above.
+        url = engine.url
+        engine.dispose()
+        writer.dispose()
+        app: object = WorkerApp(url, statements, settings, os.getpid())
+    else:
+        app = create_app(engine, statements, settings, writer)[1]
     config_ = uvicorn.Config(
-        app,
+        app,  # type: ignore[arg-type]
+        factory=workers > 1,
+        workers=workers,
         host=host,
         port=actual,
         proxy_headers=bool(trusted),
@@ -230,11 +262,32 @@ def serve(
         lifespan="on",
     )
     try:
-        uvicorn.Server(config_).run(sockets=[sock])
+        if workers > 1:
+            _workers_supervisor()(config_, sockets=[sock]).run()
+        else:
+            uvicorn.Server(config_).run(sockets=[sock])
     finally:
         sock.close()
         engine.dispose()
         writer.dispose()
+
+
+def _workers_supervisor() -> type:
+    """Return uvicorn's supervisor of worker processes, with the number of workers fixed."""
+    from uvicorn.supervisors.multiprocess import Multiprocess, logger
+
+    class Workers(Multiprocess):
+        """Starts, watches and restarts the workers, and stops them gracefully on SIGTERM or
+        SIGINT. SIGTTIN and SIGTTOU, which would add or remove one, are ignored: the rate
+        limits were shared out among the workers at start."""
+
+        def handle_ttin(self) -> None:
+            logger.warning("SIGTTIN ignored: restart heed serve with another --workers")
+
+        def handle_ttou(self) -> None:
+            logger.warning("SIGTTOU ignored: restart heed serve with another --workers")
+
+    return Workers
 
 
 #: Environment variable of the CSRF secret (an environment variable, not an option: a command

@@ -13,13 +13,19 @@ error middleware, so that even an internal-error answer carries the headers.
 
 from __future__ import annotations
 
+import ctypes
+import os
 import secrets
+import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from fastapi import FastAPI
-from sqlalchemy import Engine, text
+from sqlalchemy import URL, Engine, text
 
+from audit import open_publisher, open_reader
 from heed.serve import errors, lookup, owners, published, verify
 from heed.serve.ratelimit import TokenBucket
 from heed.serve.security import ASGIApp, BodyLimit, SecurityHeaders
@@ -62,8 +68,13 @@ def create_app(
     app.state.statements = statements
     app.state.settings = settings
     app.state.writer = writer or engine
-    app.state.limiter = TokenBucket(settings.lookups_per_minute, settings.lookup_burst)
-    app.state.post_limiter = TokenBucket(settings.posts_per_minute, settings.post_burst)
+    share = settings.workers  # each worker process limits its clients to its share
+    app.state.limiter = TokenBucket(
+        settings.lookups_per_minute / share, settings.lookup_burst / share
+    )
+    app.state.post_limiter = TokenBucket(
+        settings.posts_per_minute / share, settings.post_burst / share
+    )
     app.state.csrf_secret = settings.secret or secrets.token_bytes(32)
     errors.install(app)
     app.include_router(published.router)
@@ -79,3 +90,46 @@ def create_app(
         return {"status": "ok"}
 
     return app, SecurityHeaders(BodyLimit(app, settings.max_body_bytes))
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerApp:
+    """The application of one worker process of ``heed serve --workers N``.
+
+    uvicorn's supervisor sends this to each worker it spawns (pickled, through a pipe: the
+    database URL never shows in a process list or an environment) and calls it there: each
+    worker opens its own connections, which must not cross a process boundary. The statements
+    and settings are the ones the parent found and checked before it bound the port, the CSRF
+    secret included, so a form opened from one worker is accepted by another.
+    """
+
+    db: URL
+    statements: ProviderConfig
+    settings: ServeSettings
+    #: The supervisor's process id: the worker stops when that process is gone.
+    parent: int
+
+    def __call__(self) -> ASGIApp:
+        """Open this worker's engines and return the application it serves."""
+        _stop_with_parent(self.parent)
+        engine = open_reader(self.db)
+        try:
+            writer = open_publisher(self.db)
+        except Exception:
+            engine.dispose()
+            raise
+        return create_app(engine, self.statements, self.settings, writer)[1]
+
+
+def _stop_with_parent(parent: int) -> None:
+    """Have this process sent SIGTERM (a graceful stop) when the supervisor *parent* ends,
+    however it ends: a worker left behind would keep the port and answer unsupervised.
+
+    Linux's ``PR_SET_PDEATHSIG``; elsewhere the supervisor's own SIGTERM handling is all.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it ended before the call: nobody would signal us
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -9,8 +9,10 @@ cannot pick its own bucket with a header unless the operator trusts where it cam
 
 The table is bounded: when it is full, the buckets that have filled up again (clients that
 went quiet) are dropped, and if none has, the oldest half; a flood of addresses can cost a
-client its history, never the server its memory. One process holds one table (``heed serve``
-runs one worker), so no shared store is needed.
+client its history, never the server its memory. Each process holds its own table: with
+``heed serve --workers N`` every worker gets 1/N of the rate and of the burst, so that a client
+never gets more than the configured limits in all (one whose connections all reach one worker
+gets less), and no shared store is needed.
 """
 
 from __future__ import annotations
@@ -40,13 +42,13 @@ class TokenBucket:
     def __init__(
         self,
         per_minute: float,
-        burst: int,
+        burst: float,
         *,
         clock: Callable[[], float] = time.monotonic,
         max_clients: int = MAX_CLIENTS,
     ) -> None:
         """Allow *per_minute* requests per client on average, *burst* at once."""
-        if per_minute <= 0 or burst < 1:
+        if per_minute <= 0 or burst < 1.0:
             raise ValueError("a rate limit needs a positive rate and a burst of at least 1")
         self.rate = per_minute / 60.0
         self.burst = float(burst)

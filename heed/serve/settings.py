@@ -51,6 +51,9 @@ class ServeSettings:
     secret: bytes | None = None
     #: The Heed version named in the pages' footers.
     heed_version: str = "0"
+    #: Worker processes serving the app; each keeps its own rate-limit buckets with 1/workers
+    #: of the rates and bursts (:func:`heed.serve.app.create_app`).
+    workers: int = 1
 
     def base(self) -> str | None:
         """Return the public URL without its trailing slash, or None."""

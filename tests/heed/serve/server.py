@@ -70,6 +70,7 @@ def heed_serve(db: Path, *args: str, cwd: Path | None = None) -> Iterator[Server
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group: workers included, killed together
     )
     readers: list[threading.Thread] = []
     try:
@@ -77,7 +78,7 @@ def heed_serve(db: Path, *args: str, cwd: Path | None = None) -> Iterator[Server
         line = process.stdout.readline()
         found = _LINE.match(line)
         if found is None:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             _, err = process.communicate(timeout=30)
             raise AssertionError(f"heed serve did not start: {line!r} {err[-2000:]}")
         server = Server(found.group(1).rstrip("/"), process)
@@ -89,7 +90,7 @@ def heed_serve(db: Path, *args: str, cwd: Path | None = None) -> Iterator[Server
         yield server
     finally:
         if process.poll() is None:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
         for reader in readers:
             reader.join(30)
