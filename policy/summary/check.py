@@ -47,13 +47,13 @@ def missing_fields(body: dict[str, Any]) -> list[Problem]:
         for f in fields:
             label = f'"{f["label"]}"'
             fill = _fill(summary_keys(number, f["key"]))
-            if f["requirement"] == "R" and _empty(f["value"]):
+            if f["requirement"] == "R" and not_provided(f["value"]):
                 message = f"{label} is to be provided{_part(f)}: {fill}"
                 out.append(Problem("missing", number, message))
             elif f["requirement"] == "C":
                 deps = f.get("depends_on", [])
                 triggered = not deps or any(answers.get(d) == YES for d in deps)
-                if triggered and _empty(f["value"]):
+                if triggered and not_provided(f["value"]):
                     why = " (required after a Yes)" if deps else ""
                     message = f"{label} is to be provided{why}: {fill}"
                     out.append(Problem("missing", number, message))
@@ -176,10 +176,6 @@ def _strings(value: Any) -> list[str]:
 
 def _value(body: dict[str, Any], section: str, key: str) -> Any:
     return next(f["value"] for f in body["sections"][section]["fields"] if f["key"] == key)
-
-
-#: An empty field: absent, blank, or "to be provided" (also in part).
-_empty = not_provided
 
 
 def _crawled_used(config: ProviderConfig, body: dict[str, Any]) -> bool | None:
