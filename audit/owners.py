@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
+from audit.engine import reading
 from audit.models import CREDENTIAL_T, VERIFICATION_T
 
 #: Prefix of credentials, so that a leaked one is recognisable (secret scanners, logs).
@@ -92,7 +93,7 @@ def find_verification(engine: Engine, verification_id: str, key: str) -> Verific
     """Return the verification with this id *and* key, or None (either wrong: the same)."""
     c = VERIFICATION_T.c
     stmt = select(VERIFICATION_T).where(c.id == verification_id, c.key_sha256 == sha256_hex(key))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(stmt).first()
     return None if row is None else _verification(row._mapping)
 
@@ -145,7 +146,7 @@ def find_credential(
     stmt = select(c.id, c.domain, c.verification_id, c.expires_at).where(
         c.token_sha256 == sha256_hex(token), c.expires_at > now
     )
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(stmt).first()
     if row is None:
         return None

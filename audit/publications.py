@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select
 
+from audit.engine import reading
 from audit.errors import IntegrityError
 from audit.models import PUBLICATION_T
 
@@ -93,7 +94,7 @@ def publish(
 
 def latest(engine: Engine, kind: str, subject: str = "") -> Publication | None:
     """Return the latest version of ``(kind, subject)``, or None if none was published."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return _latest(conn, kind, subject)
 
 
@@ -103,13 +104,13 @@ def history(engine: Engine, kind: str, subject: str | None = "") -> list[Publica
     stmt = select(PUBLICATION_T).where(c.kind == kind)
     if subject is not None:
         stmt = stmt.where(c.subject == subject)
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return [_record(row) for row in conn.execute(stmt.order_by(c.subject, c.version))]
 
 
 def get(engine: Engine, publication_id: int) -> Publication | None:
     """Return the publication with id *publication_id*, or None."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         return _by_id(conn, publication_id)
 
 

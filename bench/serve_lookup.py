@@ -19,14 +19,16 @@ long while: run it once); ``--pg-keep-schema`` does the same on PostgreSQL.
 Figures on the issue's 2-core machine, 10M decisions over 50,000 domains (200 decisions a
 domain), 3,000 look-ups from 8 clients on the same two cores, worker counts interleaved:
 
-    SQLite               1 worker    p95 53-54 ms   p50 31-32 ms   230 look-ups/s
-                         2 workers   p95 37-40 ms   p50 19-21 ms   310-340 look-ups/s
-    PostgreSQL 15        1 worker    p95 51-69 ms   p50 32-46 ms   160-240 look-ups/s
-    (as installed:       2 workers   p95 48-52 ms   p50 30 ms      245 look-ups/s
-     shared_buffers 128 MB; with 4 GB: 2 workers p95 47-49 ms)
+    SQLite               1 worker    p95 49-54 ms   p50 31-32 ms   230-245 look-ups/s
+                         2 workers   p95 37-42 ms   p50 18-21 ms   310-355 look-ups/s
+    PostgreSQL 15        1 worker    p95 52-62 ms   p50 31-41 ms   185-235 look-ups/s
+    (as installed,       2 workers   p95 41-46 ms   p50 26-27 ms   260-280 look-ups/s
+    shared_buffers 128 MB)
 
-On PostgreSQL the database's own processes spend 3.5-5 ms of CPU per look-up on the same two
-cores (heed's worker 2.6-3.4 ms); on SQLite that work is done in the worker (4.4 ms in all).
+One run in eight strayed above those ranges (a neighbour on the virtual machine: p95 50 ms
+on SQLite, 55 ms on PostgreSQL, 2 workers). On PostgreSQL the database's own processes spend
+about 3.3 ms of CPU per look-up on the same two cores (heed's worker 2.7 ms); on SQLite that
+work is done in the worker (4.4 ms in all).
 """
 
 from __future__ import annotations

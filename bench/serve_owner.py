@@ -15,10 +15,10 @@ issue's target: p95 ≤ 100 ms (10M decisions).
 Figures on the issue's 2-core machine, 10M decisions, 1,600 pages from 8 clients on the same
 two cores, worker counts interleaved:
 
-    SQLite                          1 worker    p95 80-87 ms   p50 42-43 ms   165-170 pages/s
-                                    2 workers   p95 41-43 ms   p50 20 ms      290-325 pages/s
-    PostgreSQL 15 (as installed)    1 worker    p95 63-68 ms   p50 40-41 ms   175-180 pages/s
-                                    2 workers   p95 50-54 ms   p50 29-30 ms   215-235 pages/s
+    SQLite                          1 worker    p95 80-92 ms   p50 41-43 ms   165-170 pages/s
+                                    2 workers   p95 41-72 ms   p50 20-32 ms   200-325 pages/s
+    PostgreSQL 15 (as installed)    1 worker    p95 63-72 ms   p50 40-43 ms   170-180 pages/s
+                                    2 workers   p95 45-59 ms   p50 26-34 ms   195-250 pages/s
 """
 
 from __future__ import annotations

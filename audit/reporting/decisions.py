@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, Engine, bindparam, text
 
+from audit.engine import reading
 from audit.models import UTCDateTime
 from audit.queries import _after_prefix
 from audit.reporting.domains import _ORIGINS_SQL, _with_signals
@@ -118,7 +119,7 @@ def owner_decisions(
         .bindparams(*binds)
         .columns(time=UTCDateTime(), item_time=UTCDateTime())
     )
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         origins = [r.id for r in conn.execute(_ORIGINS_SQL, {"domain": domain})]
         if not origins:
             return []

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, TextClause, bindparam, text
 
+from audit.engine import reading
 from audit.errors import IntegrityError, NotFoundError, TargetError
 from audit.models import UTCDateTime
 from audit.records import signal_detail
@@ -102,7 +103,7 @@ def domain_view(engine: Engine, domain: str) -> DomainView:
     groups_sql = _expanding(
         _GROUPS_SQL.format(month=_MONTH.get(dialect, _MONTH["sqlite"])), "origins"
     ).columns(**_TIMES, item_first=UTCDateTime(), item_last=UTCDateTime())
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         origins = {r.id: (r.origin, r.host) for r in conn.execute(_ORIGINS_SQL, {"domain": domain})}
         if not origins:
             return fold(domain, {}, [], {}, [], {}, {}, {})
@@ -199,7 +200,7 @@ def signal_document(engine: Engine, sha256: str) -> bytes:
     key = sha256.strip().lower()
     if len(key) != 64 or not set(key) <= _HEX:
         raise TargetError(f"{sha256!r} is not a sha256 (64 hex digits)")
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(
             _DOCUMENT_SQL, {"sha256": key, "kinds": list(SIGNAL_DOCUMENT_KINDS)}
         ).first()

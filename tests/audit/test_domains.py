@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 
 import pytest
+from sqlalchemy import text
 
 from audit import NotFoundError, TargetError, domain_view, open_reader, signal_document
 from tests.heed.serve.portal import ALLOW, DISALLOW, T0, build_verdicts_db
@@ -46,5 +47,24 @@ def test_domain_view_and_documents(db_url: str) -> None:
             signal_document(engine, "0" * 64)
         with pytest.raises(TargetError):
             signal_document(engine, "16ceb5ee")
+    finally:
+        engine.dispose()
+
+
+def test_look_ups_keep_their_prepared_statements(db_url: str) -> None:
+    """Reads end in COMMIT (audit.engine.reading): psycopg drops the statements it prepared on
+    the server at every ROLLBACK, so a look-up repeated on a pooled connection would be parsed
+    and planned again each time."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("prepared statements are psycopg's")
+    build_verdicts_db(db_url)
+    engine = open_reader(db_url)
+    try:
+        for _ in range(8):  # psycopg prepares a statement on its 5th run on a connection
+            domain_view(engine, "withdrawn.test")
+        with engine.connect() as conn:  # the one pooled connection, as the look-ups left it
+            prepared = conn.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar()
+        assert prepared is not None
+        assert prepared >= 5
     finally:
         engine.dispose()
