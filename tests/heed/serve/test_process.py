@@ -71,6 +71,11 @@ def test_start_up_errors_are_one_line(tmp_path: Path) -> None:
     cases = (
         (["--db", str(tmp_path / "missing.db")], 1, "no audit database at"),
         (["--public-url", "bot.example"], 2, "give an absolute http(s) URL"),
+        (  # each worker gets 1/8 of each rate limit: a burst of 5 would let nobody through
+            ["--workers", "8"],
+            2,
+            "--post-burst 5 is less than --workers 8: each worker gets 1/8 of the limits",
+        ),
     )
     for args, status, words in cases:
         done = subprocess.run(
@@ -138,26 +143,6 @@ def test_workers_share_the_limits_and_the_csrf_secret(demo_db: Path, tmp_path: P
     assert err.count("Application startup complete") == 2
     assert err.count("Application shutdown complete") == 2
     assert '"GET /api/v1/domains/demo-news.test HTTP/1.1" 429' in out + err
-
-
-def test_a_burst_below_the_workers_is_refused(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-m", "heed", "serve", "--port", "0", "--workers", "8"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 2
-    assert "Traceback" not in done.stderr
-    last = done.stderr.strip().splitlines()[-1]
-    assert last == (
-        "Error: --post-burst 5 is less than --workers 8: each worker gets 1/8 of the limits, "
-        "and must let a client through at least once"
-    )
 
 
 def _workers_of(parent: int) -> list[int]:
