@@ -11,7 +11,10 @@ month, the signal documents and what they meant, content kept after a reservatio
 the documents with :func:`signal_document`. Its domain verification keeps requests and
 credentials with :func:`start_verification`, :func:`find_verification`, :func:`record_check`
 and :func:`find_credential` (:mod:`audit.owners`), and a verified owner reads their domain's
-decisions page by page with :func:`owner_decisions`.
+decisions page by page with :func:`owner_decisions`. The reservations registry (reservations
+notified other than on the site) is kept with :func:`add_registry_entry` and
+:func:`remove_registry_entry` and read with :func:`registry_in_force` and
+:func:`registry_history` (:mod:`audit.registry`).
 
 The names below are loaded on first use (PEP 562), so that a component needing only the URL
 helpers (:mod:`audit.urls`, which the crawler's denylist and scope use) does not load
@@ -50,6 +53,14 @@ if TYPE_CHECKING:
         ItemRecord,
         SignalRecord,
         StoredDocument,
+    )
+    from audit.registry import (
+        RegistryError,
+        RegistryRecord,
+        add_registry_entry,
+        registry_history,
+        registry_in_force,
+        remove_registry_entry,
     )
     from audit.reporting.decisions import OwnerDecision, OwnerSignal, owner_decisions
     from audit.reporting.domains import SIGNAL_DOCUMENT_KINDS, domain_view, signal_document
@@ -108,6 +119,12 @@ _EXPORTS = {
     "lookup": "audit.queries",
     "open_publisher": "audit.queries",
     "open_reader": "audit.queries",
+    "RegistryError": "audit.registry",
+    "RegistryRecord": "audit.registry",
+    "add_registry_entry": "audit.registry",
+    "registry_history": "audit.registry",
+    "registry_in_force": "audit.registry",
+    "remove_registry_entry": "audit.registry",
     "DecisionRecord": "audit.records",
     "FetchRecord": "audit.records",
     "ItemRecord": "audit.records",
@@ -189,6 +206,8 @@ __all__ = [
     "OwnerDecision",
     "OwnerSignal",
     "PolicyRecord",
+    "RegistryError",
+    "RegistryRecord",
     "Reservation",
     "RunRecord",
     "SchemaError",
@@ -202,6 +221,7 @@ __all__ = [
     "TargetKind",
     "Verification",
     "action_counts",
+    "add_registry_entry",
     "crawl_runs",
     "denylist_versions",
     "domain_view",
@@ -219,6 +239,9 @@ __all__ = [
     "policy_record",
     "record_check",
     "registrable_domain",
+    "registry_history",
+    "registry_in_force",
+    "remove_registry_entry",
     "resolve_url",
     "signal_document",
     "start_verification",

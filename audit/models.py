@@ -441,6 +441,32 @@ class OwnerCredential(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+class RegistryEntry(Base):
+    """A row of the reservations registry's history (audit/registry.py): an entry added, or
+    (``action`` ``remove``) the withdrawal of the entry ``entry_id``."""
+
+    __tablename__ = "registry_entry"
+    __table_args__ = (Index("ix_registry_entry_target", "target"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: ``add`` or ``remove``.
+    action: Mapped[str] = mapped_column(String(8))
+    #: The entry a ``remove`` withdraws.
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("registry_entry.id"))
+    #: ``domain``, ``host`` or ``prefix``; a removal repeats its entry's scope and target.
+    scope: Mapped[str] = mapped_column(String(8))
+    #: A registrable domain, a host, or ``host/path-prefix`` in the URL model's canonical form.
+    target: Mapped[str] = mapped_column(_key_text())
+    #: JSON array of the purposes reserved (``tdm``, ``train-ai``, …).
+    purposes: Mapped[str] = mapped_column(Text)
+    #: Where it comes from: ``operator``, or ``complaint <reference>``.
+    source: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text)
+    #: Who recorded the row.
+    actor: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 #: Tables whose rows are never updated or deleted (triggers enforce it).
 APPEND_ONLY_TABLES = (
     "decision",
@@ -450,6 +476,7 @@ APPEND_ONLY_TABLES = (
     "document_fetch",
     "stored_item",
     "publication",
+    "registry_entry",
 )
 
 
@@ -475,3 +502,4 @@ ITEM_T = table_of(StoredItem)
 PUBLICATION_T = table_of(Publication)
 VERIFICATION_T = table_of(OwnerVerification)
 CREDENTIAL_T = table_of(OwnerCredential)
+REGISTRY_T = table_of(RegistryEntry)

@@ -78,6 +78,12 @@ def registrable_domain(host: str) -> str:
     return default_rule_domain(host)
 
 
+def is_public_suffix(host: str) -> bool:
+    """Return whether *host* is itself a public suffix (``co.uk``, ``com``): no registrant's."""
+    parts = _EXTRACT.extract_str(normalize_host(host))
+    return bool(parts.suffix) and not parts.domain and not parts.subdomain
+
+
 def default_rule_domain(host: str) -> str:
     """Return eTLD+1 of *host* under the PSL's default rule ``*``: its last two labels."""
     labels = host.split(".")

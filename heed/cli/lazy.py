@@ -44,6 +44,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "serve",
         "Serve the rightsholders' portal: published documents, domain look-up and verification.",
     ),
+    "registry": (
+        "heed.cli.registry",
+        "registry",
+        "Keep the reservations registry: opt-outs notified by letter, complaint or request.",
+    ),
     "db": (
         "heed.cli.db",
         "db",
