@@ -86,6 +86,8 @@ class Protocol(StrEnum):
     AI_TXT = "ai.txt"
     C2PA = "c2pa"
     IPTC = "iptc"
+    #: The provider's reservations registry (reservations notified other than on the site).
+    REGISTRY = "registry"
 
 
 #: Most restrictive first: any RESERVED wins; a source that could not be read beats any

@@ -37,9 +37,10 @@ from optout.decision import (
 )
 from optout.document import FetchResult
 from optout.html_head import parse_head
+from optout.registry import Registry
 from optout.robots import PARSER, RobotsTxt, decide, named_groups, product_token
 from optout.robots_fetch import RobotsOutcome, outcome
-from optout.url import resolved_path
+from optout.url import parse_authority, resolved_path
 from optout.urlmatch import Rule, RuleMatcher, normalize_path
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -83,8 +84,14 @@ class Site:
         token: str,
         policy: Policy = DEFAULT_POLICY,
         robots_outcome: RobotsOutcome | None = None,
+        registry: Registry | None = None,
     ) -> None:
         self.docs = docs
+        #: The reservations registry's entries that may cover this origin's URLs.
+        self.registry = registry
+        self._registry_entries = (
+            registry.for_host(parse_authority(docs.origin)[1]) if registry is not None else ()
+        )
         self.token = token
         self.policy = policy
         self.robots_outcome = robots_outcome or outcome(docs.robots, policy)
@@ -260,6 +267,11 @@ class Site:
                 found.append(sig)
         return found
 
+    def _registry_signals(self, url: str) -> list[Signal]:
+        if not self._registry_entries or self.registry is None:
+            return []
+        return self.registry.signals(url, self._registry_entries)
+
     def robots_allows(self, url: str) -> bool:
         """Return True if robots.txt (or its absence) lets this crawler request *url*."""
         return self._crawl_signals(normalize_path(url))[0].crawl is Crawl.ALLOW
@@ -283,6 +295,7 @@ class Site:
         signals = self._crawl_signals(path)
         if signals[0].crawl is Crawl.ALLOW:
             signals.extend(self._site_signals(path))
+            signals.extend(self._registry_signals(url))
         return combine(url, signals, policy=self.policy, complete=False)
 
     # -- page level -------------------------------------------------------------------------
@@ -315,6 +328,7 @@ class Site:
                 s for s in hop_site._site_signals(hop_path) if s.protocol is Protocol.TDMREP_FILE
             )
         signals.extend(s for s in site if s.protocol is not Protocol.TDMREP_FILE)
+        signals.extend(self._registry_signals(url))
         page, gaps = self._page_signals(url, response, file_layers)
         signals.extend(page)
         return combine(url, signals, policy=self.policy, gaps=gaps)

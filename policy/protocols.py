@@ -22,6 +22,7 @@ from optout import (
     aitxt,
     asset_meta,
     content_signal,
+    registry,
     robots,
     robots_meta,
     rsl,
@@ -238,6 +239,18 @@ _PROTOCOLS: tuple[ProtocolInfo, ...] = (
         family=_ASSET,
         where="XMP metadata embedded in images",
     ),
+    ProtocolInfo(
+        protocol=Protocol.REGISTRY.value,
+        name="The provider's reservations registry",
+        spec="Code of Practice Measure 1.3(2): reservations expressed in any appropriate manner",
+        parser=registry.PARSER,
+        expresses=(
+            "reservations notified by letter, complaint or request, for a domain, a host or a "
+            "URL prefix (by default of text and data mining, AI training and AI input)"
+        ),
+        family="Reservations registry",
+        where="the provider's audit database (heed registry), before any request",
+    ),
 )
 
 
@@ -262,6 +275,7 @@ _LABELS: dict[str, str] = {
     Protocol.AI_TXT.value: "Spawning ai.txt",
     Protocol.C2PA.value: "C2PA / CAWG training-and-data-mining assertion",
     Protocol.IPTC.value: "IPTC DataMining metadata",
+    Protocol.REGISTRY.value: "reservations registry",
 }
 
 
