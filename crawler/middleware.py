@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, NoReturn
 from weakref import WeakSet
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.asyncio import is_asyncio_available
 
@@ -67,11 +67,13 @@ from crawler.exceptions import (
     OptoutIgnoreRequest,
     RightsReserved,
 )
+from crawler.registry import RegistryUnavailable, load_registry
 from crawler.sitecache import SiteCache
 from crawler.wire import WIRE_META, WireOutcome
 from optout.access import login_redirect
 from optout.action import Action, after_action, before_action, unchecked, with_note
 from optout.decision import Crawl, Decision, Use
+from optout.registry import Registry
 from optout.url import InvalidURL, host_of, origin_of, parse_url
 
 if TYPE_CHECKING:
@@ -104,6 +106,13 @@ class RightsReservationMiddleware:
         self.config = config = OptoutConfig.from_settings(crawler.settings)
         self.policy = config.policy
         self.denylist: Denylist | None = config.load_denylist()
+        #: Why the reservations registry could not be read (the crawl then stops when the
+        #: spider opens, before any request, as for an audit database that cannot be opened).
+        self.registry_error: str | None = None
+        try:
+            self.registry: Registry = load_registry(crawler.settings)
+        except RegistryUnavailable as exc:
+            self.registry, self.registry_error = Registry([]), str(exc)
         self.fetcher = DocumentFetcher(
             crawler,
             user_agent=config.user_agent,
@@ -115,6 +124,7 @@ class RightsReservationMiddleware:
             config,
             on_event=lambda name: self._inc(f"optout/cache/{name}"),
             on_loaded=self._site_loaded,
+            registry=self.registry,
         )
         #: Requests that passed process_request and await their response or error.
         self._sent: WeakSet[Request] = WeakSet()
@@ -373,12 +383,17 @@ class RightsReservationMiddleware:
             self.crawler.stats.inc_value(key)
 
     def _spider_opened(self, spider: Spider) -> None:
+        if self.registry_error is not None:
+            logger.error("%s, not crawling", self.registry_error, extra={"spider": spider})
+            raise CloseSpider("audit_unavailable")
         stats = self.crawler.stats
         if stats is not None:
             stats.set_value("optout/policy_digest", self.policy.digest())
             if self.denylist is not None:
                 stats.set_value("optout/denylist/version", self.denylist.version)
                 stats.set_value("optout/denylist/entries", len(self.denylist.domains))
+            stats.set_value("optout/registry/version", self.registry.version)
+            stats.set_value("optout/registry/entries", len(self.registry))
         if self.denylist is None:
             logger.warning(
                 "No OPTOUT_DENYLIST configured: no infringing-site denylist is applied",

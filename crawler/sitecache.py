@@ -37,6 +37,7 @@ from crawler.documents import AI_TXT, LICENCE, ROBOTS, TDMREP, now_iso
 from optout import tdmrep
 from optout.decision import Crawl, Policy
 from optout.document import FetchResult
+from optout.registry import Registry
 from optout.robots_fetch import MAX_TTL, RobotsOutcome, cache_ttl, keep_last_good, outcome
 from optout.site import Site, SiteDocuments
 from optout.url import InvalidURL, origin_of
@@ -85,6 +86,7 @@ class SiteCache:
         clock: Callable[[], float] = time.monotonic,
         on_event: Callable[[str], None] | None = None,
         on_loaded: OnLoaded | None = None,
+        registry: Registry | None = None,
     ) -> None:
         if max_size < 1:
             raise ValueError("max_size must be at least 1")
@@ -99,6 +101,8 @@ class SiteCache:
         self._clock = clock
         self._on_event = on_event
         self._on_loaded = on_loaded
+        #: The reservations registry every compiled site applies (crawler/registry.py).
+        self.registry = registry
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
 
     @classmethod
@@ -109,6 +113,7 @@ class SiteCache:
         *,
         on_event: Callable[[str], None] | None = None,
         on_loaded: OnLoaded | None = None,
+        registry: Registry | None = None,
     ) -> SiteCache:
         """Return the cache the ``OPTOUT_*`` settings in *config* describe, loading with *fetch*.
 
@@ -127,6 +132,7 @@ class SiteCache:
             max_licences=config.max_licences,
             on_event=on_event,
             on_loaded=on_loaded,
+            registry=registry,
         )
 
     def __len__(self) -> int:
@@ -263,7 +269,13 @@ class SiteCache:
         return await self._document(other_gate, url, LICENCE), robots
 
     def _compile(self, docs: SiteDocuments, robots: RobotsOutcome) -> Site:
-        return Site(docs, token=self.token, policy=self.policy, robots_outcome=robots)
+        return Site(
+            docs,
+            token=self.token,
+            policy=self.policy,
+            robots_outcome=robots,
+            registry=self.registry,
+        )
 
     def _ttl(self, fresh: RobotsOutcome, docs: SiteDocuments) -> float:
         """Return how long *docs* may be used: the shortest lifetime any of them allows."""

@@ -13,6 +13,7 @@ from crawler.denylist import Denylist
 from heed.livecheck import CheckResult, LiveChecker
 from optout.action import Action, unchecked
 from optout.decision import Crawl
+from optout.registry import Registry
 
 
 def client_for(config: OptoutConfig, user_agent: str | None, timeout: float) -> httpx.AsyncClient:
@@ -37,6 +38,7 @@ async def check_each(
     *,
     user_agent: str | None = None,
     denylist: Denylist | None = None,
+    registry: Registry | None = None,
     timeout: float = 10.0,
     page_maxsize: int = 2 * 1024 * 1024,
     deadline: float | None = None,
@@ -48,7 +50,12 @@ async def check_each(
     """
     async with client_for(config, user_agent, timeout) as client:
         checker = LiveChecker(
-            client, config, denylist=denylist, timeout=timeout, page_maxsize=page_maxsize
+            client,
+            config,
+            denylist=denylist,
+            registry=registry,
+            timeout=timeout,
+            page_maxsize=page_maxsize,
         )
         gate = asyncio.Semaphore(CONCURRENCY)
 

@@ -33,6 +33,7 @@ from optout.access import login_redirect
 from optout.action import Action, after_action, before_action, unchecked, with_note
 from optout.decision import Crawl, Decision
 from optout.document import FetchResult, normalize_headers
+from optout.registry import Registry
 from optout.site import Site
 from optout.url import URL, InvalidURL, parse_url
 
@@ -132,6 +133,7 @@ class LiveChecker:
         config: OptoutConfig,
         *,
         denylist: Denylist | None = None,
+        registry: Registry | None = None,
         timeout: float = 10.0,
         page_maxsize: int = 2 * 1024 * 1024,
     ) -> None:
@@ -146,7 +148,7 @@ class LiveChecker:
         async def fetch(url: str, kind: str) -> FetchResult:
             return await fetch_document(self._get, url, kind, limits, refuse=self._refused)
 
-        self.cache = SiteCache.from_config(fetch, config)
+        self.cache = SiteCache.from_config(fetch, config, registry=registry)
 
     def _listed(self, host: str) -> str | None:
         return self.denylist.match(host) if self.denylist is not None else None

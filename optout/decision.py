@@ -26,7 +26,7 @@ from typing import Any
 
 #: Version of the protocol set this engine implements; recorded with every decision so that an
 #: audit can tell which rules applied (docs/protocols.md#protocol-set-version).
-PROTOCOL_SET_VERSION = "heed-protocols/2026.10"
+PROTOCOL_SET_VERSION = "heed-protocols/2026.12"
 
 
 class Crawl(StrEnum):

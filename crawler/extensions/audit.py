@@ -55,6 +55,7 @@ from crawler.config import OptoutConfig
 from crawler.extensions.auditrun import request_key, resolve_run_key, run_config
 from crawler.items import DECISION_ID_META, PageItem
 from crawler.middleware import RightsReservationMiddleware
+from crawler.registry import registry_document
 from optout.action import Action, before_action
 from optout.decision import DEFAULT_POLICY, Crawl, Decision, Policy, combine
 from optout.url import InvalidURL, origin_of
@@ -93,6 +94,8 @@ class AuditExtension:
             raise NotConfigured("OPTOUT_ENABLED is False: no decisions to record")
         self.crawler = crawler
         self.db: str | None = settings.get("HEED_DB") or None
+        #: The reservations-registry snapshots already recorded in this run, by sha256.
+        self._registries: set[str] = set()
         self.batch_size = settings.getint("HEED_AUDIT_BATCH_SIZE", 20_000)
         self.max_delay = settings.getfloat("HEED_AUDIT_MAX_DELAY", 1.0)
         self.max_waiting = settings.getint("HEED_AUDIT_MAX_WAITING", 1 << 20)
@@ -209,6 +212,12 @@ class AuditExtension:
             found.append(("ai.txt", documents.ai_txt))
         found.extend(("rsl-licence", doc) for doc in documents.licenses.values())
         found.extend(("robots.txt", doc) for doc in documents.licence_robots.values())
+        registry = site.registry
+        if registry and registry.sha256 not in self._registries:
+            # The snapshot the site's registry signals name by their sha256, recorded before
+            # any decision that applies it (heed evidence SHA256 prints it).
+            self._registries.add(registry.sha256)
+            found.append(("registry", registry_document(registry)))
         try:
             for kind, doc in found:
                 for hop in doc.hops:  # each redirect on the way was a request of its own

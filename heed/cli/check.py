@@ -14,10 +14,12 @@ import click
 
 from crawler.config import OptoutConfig, OptoutConfigError
 from crawler.denylist import Denylist
+from crawler.registry import load_registry
 from heed.checkrun import check_each
 from heed.cli.errors import ConfigRefused
 from heed.livecheck import CheckResult
 from optout.decision import Crawl, Use
+from optout.registry import Registry
 from optout.robots import product_token
 
 #: Wrap at spaces only: URLs and rule text must stay copy-pastable.
@@ -70,9 +72,10 @@ class HumanTable:
 
 def check_config(
     config_file: str | None, set_settings: tuple[str, ...], token: str | None, info_url: str | None
-) -> tuple[OptoutConfig, Denylist | None, int]:
+) -> tuple[OptoutConfig, Denylist | None, Registry, int]:
     """Return the checks' configuration, read as ``heed crawl`` reads it (``[settings]``,
-    ``[crawl] token``, ``-s``, then the options), the denylist, and the page size limit."""
+    ``[crawl] token``, ``-s``, then the options), the denylist, the reservations registry of the
+    audit database a crawl with these settings would write to, and the page size limit."""
     from crawler.run import CrawlConfigError, load_config, parse_setting, project_settings
 
     try:
@@ -92,13 +95,14 @@ def check_config(
     try:
         config = OptoutConfig.from_settings(settings)
         denylist = config.load_denylist()
+        registry = load_registry(settings)
     except OptoutConfigError as exc:
         raise ConfigRefused(str(exc)) from None
     try:
         page_maxsize = settings.getint("DOWNLOAD_MAXSIZE")
     except ValueError as exc:
         raise ConfigRefused(f"DOWNLOAD_MAXSIZE: {exc}") from None
-    return config, denylist, page_maxsize
+    return config, denylist, registry, page_maxsize
 
 
 @click.command()
@@ -147,7 +151,9 @@ def check(
     The same checks as `heed crawl`, with the same settings (--config heed.toml, -s NAME=VALUE):
     per origin robots.txt first, then /.well-known/tdmrep.json, /ai.txt and RSL licences when
     some URL may be crawled; a page is requested only where a crawl would request it, and its
-    headers and HTML meta are read. Nothing is recorded. Honours HTTP_PROXY / HTTPS_PROXY.
+    headers and HTML meta are read. The reservations registry of the audit database a crawl
+    would write to (HEED_DB, else $HEED_DB, else ./heed.db, when it exists) applies as in a
+    crawl. Nothing is recorded. Honours HTTP_PROXY / HTTPS_PROXY.
 
     Exit status: 0 when every URL may be crawled and used for the configured purpose, 1 when
     any is disallowed, deferred, reserved or unknown, 2 on a usage or configuration error.
@@ -160,7 +166,9 @@ def check(
         raise click.BadParameter(
             "a product token uses only letters, '-' and '_' (RFC 9309 §2.2.1)", param_hint="--token"
         )
-    config, denylist, page_maxsize = check_config(config_file, set_settings, token, info_url)
+    config, denylist, registry, page_maxsize = check_config(
+        config_file, set_settings, token, info_url
+    )
     ua = user_agent or config.user_agent
     if config.token.lower() not in ua.lower():
         raise click.BadParameter(
@@ -173,6 +181,7 @@ def check(
             as_json=as_json,
             user_agent=ua,
             denylist=denylist,
+            registry=registry,
             timeout=timeout,
             page_maxsize=page_maxsize,
             deadline=deadline or None,

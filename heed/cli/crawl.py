@@ -24,7 +24,7 @@ ACTION_LABELS = (
     ("fetched-excluded", "fetched, excluded by a page-level reservation"),
     ("redirected", "redirected (the target is a request of its own)"),
     ("skipped-robots", "not requested: robots.txt"),
-    ("skipped-reservation", "not requested: site-level reservation"),
+    ("skipped-reservation", "not requested: rights reserved (site-level or registry)"),
     ("deferred", "not requested: a signal source could not be read"),
     ("access-restricted", "access restricted (login, payment, 401/402/403)"),
     ("denylisted", "denylisted domain"),

@@ -17,11 +17,10 @@ import click
 
 from heed.cli.db import audit_errors, db_option
 
-#: Said on every addition until crawls, ``heed check`` and the portal apply the registry: an
-#: operator must not believe a reservation is honoured when it is only recorded.
-NOT_APPLIED_YET = (
-    "note: this Heed records the registry but does not apply it to crawls, heed check or the "
-    "portal yet; keep such URLs out of the seeds meanwhile"
+#: Said on every addition: when the entry takes effect, and where it does not show yet.
+APPLIES_FROM = (
+    "note: crawls apply the registry from their next start, and heed check at once (with the "
+    "same HEED_DB); the portal's look-up does not show registry entries yet"
 )
 
 
@@ -60,7 +59,8 @@ def registry() -> None:
     metavar="TEXT",
     default="operator",
     show_default=True,
-    help="Where the reservation comes from, e.g. 'letter of 2026-11-02' or a complaint's reference.",
+    help="Where the reservation comes from: a reference such as 'letter L-12' or a complaint's, "
+    "never a person's name (it is shown with the decisions it applies to).",
 )
 @_NOTE
 @_BY
@@ -103,7 +103,7 @@ def add(
         f"entry {entry.id}: {entry.scope} {entry.target} reserved for "
         f"{', '.join(entry.purposes)} (source: {entry.source})"
     )
-    click.echo(NOT_APPLIED_YET, err=True)
+    click.echo(APPLIES_FROM, err=True)
 
 
 @registry.command("remove")

@@ -410,3 +410,35 @@ def test_the_exit_status_says_whether_every_url_is_usable(virtual_web: VirtualWe
         runner.invoke(main, ["check", "http://gate.test/ok", "http://gate.test/no"]).exit_code == 1
     )
     assert runner.invoke(main, ["check", "--timeout", "-1", "http://gate.test/ok"]).exit_code == 2
+
+
+def test_the_registry_of_the_audit_database_applies(
+    virtual_web: VirtualWeb, tmp_path: Path
+) -> None:
+    """As in a crawl with the same settings: the reservations registry of the audit database
+    reserves before any request, and the answer names the entry."""
+    from audit import AuditStore, add_registry_entry, open_publisher
+
+    db = tmp_path / "heed.db"
+    with AuditStore.open(str(db)):
+        pass
+    engine = open_publisher(str(db))
+    add_registry_entry(engine, "http://reg.test/private/", source="letter L-1", actor="t")
+    engine.dispose()
+    virtual_web.site("reg.test", {"/robots.txt": OPEN_ROBOTS, "/private/x": "c", "/open": "o"})
+    reserved, free = run_check(
+        "-s", f"HEED_DB={db}", "http://reg.test/private/x", "http://reg.test/open"
+    )
+    assert (reserved["use"], reserved["action"]) == ("reserved", "skipped-reservation")
+    (signal,) = [s for s in reserved["signals"] if s["protocol"] == "registry"]
+    assert signal["detail"] == (
+        "reservations registry entry 1 (letter L-1) reserves tdm, train-ai, ai-input "
+        "[entry 1: prefix reg.test/private/]"
+    )
+    assert not virtual_web.requested("http://reg.test/private/x")
+    assert free["use"] == "not-reserved"
+    # a registry that cannot be read stops the check, in one line
+    db.write_bytes(b"not a database")
+    result = CliRunner().invoke(main, ["check", "-s", f"HEED_DB={db}", "http://reg.test/open"])
+    assert result.exit_code == 2
+    assert "cannot read the reservations registry" in result.output.strip().splitlines()[-1]

@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from heed.cli import main
-from heed.cli.registry import NOT_APPLIED_YET
+from heed.cli.registry import APPLIES_FROM
 
 
 def _run(*args: str) -> tuple[int, str, str]:
@@ -29,7 +29,7 @@ def test_add_remove_and_list(tmp_path: Path) -> None:
     assert (
         out == "entry 1: prefix example.com/Books/ reserved for train-ai (source: complaint C-7)\n"
     )
-    assert NOT_APPLIED_YET in err
+    assert APPLIES_FROM in err
     assert _run("registry", "add", "example.org", "--by", "bob", "--db", db)[0] == 0
     code, out, _ = _run(
         "registry", "remove", "1", "--note", "withdrawn", "--by", "carol", "--db", db

@@ -25,7 +25,10 @@ from tests.heed.test_demo import run_demo
 
 #: Recorded values that are words already (robots.txt, ai.txt) or appear in specifications' own
 #: names (c2pa.training-mining), and actions whose value is a plain English word.
-_PLAIN = {"robots.txt", "ai.txt", "rsl", "c2pa", "iptc", "redirected", "deferred", "denylisted"}
+_PLAIN = {
+    "robots.txt", "ai.txt", "rsl", "c2pa", "iptc", "registry", "redirected", "deferred",
+    "denylisted",
+}  # fmt: skip
 INTERNAL_IDS = sorted(
     (
         {p.value for p in Protocol}

@@ -1,0 +1,85 @@
+"""A real crawl applies the reservations registry of its audit database (issue 15): URLs an
+entry covers are never requested, their decisions name the entry, and the registry snapshot
+they name is recorded as evidence; other URLs are crawled as usual."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from audit import AuditStore, add_registry_entry, open_publisher, remove_registry_entry
+from tests.crawler.crawlrun import query, run_crawl
+from tests.support.virtualweb import Response, VirtualWeb
+
+PAGE = Response(body="<html><body>free text</body></html>", content_type="text/html")
+
+
+def _registry(db: Path) -> None:
+    with AuditStore.open(str(db)):
+        pass  # the schema, as `heed db upgrade` makes it
+    engine = open_publisher(str(db))
+    try:
+        add_registry_entry(engine, "https://news.test/Archive/", source="complaint C-7", actor="t")
+        add_registry_entry(engine, "books.test", purposes=["search"], actor="t")  # not train-ai
+        gone = add_registry_entry(engine, "open.test", actor="t")
+        remove_registry_entry(engine, gone.id, actor="t")  # withdrawn: not applied
+    finally:
+        engine.dispose()
+
+
+def test_a_crawl_skips_what_the_registry_reserves(tmp_path: Path) -> None:
+    workdir = tmp_path / "crawl"
+    workdir.mkdir()
+    _registry(workdir / "heed.db")
+    robots = "User-agent: *\nAllow: /\n"
+    with VirtualWeb() as web:
+        web.site("news.test", {"/robots.txt": robots, "/archive/2019/a": PAGE, "/today": PAGE})
+        web.site("books.test", {"/robots.txt": robots, "/novel": PAGE})
+        web.site("open.test", {"/robots.txt": robots, "/a": PAGE})
+        seeds = [
+            "http://news.test/archive/2019/a",
+            "http://news.test/x/../ARCHIVE/2019/a",
+            "http://news.test/today",
+            "http://books.test/novel",
+            "http://open.test/a",
+        ]
+        out = run_crawl(web, workdir, seeds)
+        served = {f"{r.host}{r.path}" for r in web.requests}
+    web.assert_no_errors()
+    # never requested, under any spelling
+    assert not any("archive" in path.lower() for path in served), served
+    assert {"news.test/today", "books.test/novel", "open.test/a"} <= served
+    skipped = [d for d in out.decisions if "rchive" in d["request_url"]]
+    assert skipped
+    for decision in skipped:
+        assert decision["action"] == "skipped-reservation"
+        assert "registry" in decision["protocols"]
+        assert any(
+            "reservations registry entry 1 (complaint C-7) reserves tdm, train-ai, ai-input" in r
+            for r in decision["reasons"]
+        )
+    assert out.decision("http://books.test/novel")["action"] == "fetched-stored"
+    assert out.decision("http://open.test/a")["action"] == "fetched-stored"
+    # the snapshot the signals name is recorded, byte for byte, and is the run's version
+    assert out.stats["optout/registry/entries"] == 2
+    version = out.stats["optout/registry/version"]
+    ((body, sha),) = query(
+        workdir / "heed.db",
+        "SELECT d.body, d.sha256 FROM document d JOIN document_fetch f ON f.sha256 = d.sha256 "
+        "WHERE f.kind = 'registry'",
+    )
+    assert version == f"sha256:{sha}" == f"sha256:{hashlib.sha256(body).hexdigest()}"
+    entries = json.loads(body)["registry"]
+    assert [(e["id"], e["scope"], e["target"]) for e in entries] == [
+        (1, "prefix", "news.test/Archive/"),
+        (2, "domain", "books.test"),
+    ]
+    signal_rows = query(
+        workdir / "heed.db", "SELECT DISTINCT sha256, rule FROM signal WHERE protocol = 'registry'"
+    )
+    # the books.test entry reserves search only: recorded with the novel's decision, not applied
+    assert sorted(signal_rows) == [
+        (sha, "entry 1: prefix news.test/Archive/"),
+        (sha, "entry 2: domain books.test"),
+    ]
