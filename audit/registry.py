@@ -30,11 +30,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select, text
 
 from audit.engine import reading
 from audit.errors import AuditError, NotFoundError, TargetError
-from audit.models import REGISTRY_T
+from audit.models import REGISTRY_T, UTCDateTime
 from audit.urls import is_public_suffix, registrable_domain
 from optout.decision import Purpose
 from optout.url import InvalidURL, check_host, normalize_host, parse_url
@@ -204,6 +204,27 @@ def registry_in_force(engine: Engine, at: dt.datetime | None = None) -> list[Reg
     return [
         r for r in history if r.action == "add" and r.recorded_at <= when and r.id not in removed
     ]
+
+
+#: Entries in force whose target is *domain*, one of its hosts, or a prefix of one: LIKE
+#: narrows (its wildcards in the domain escaped), :func:`registry_covering` decides.
+_COVERING_SQL = text(
+    "SELECT e.* FROM registry_entry e WHERE e.action = 'add' "
+    "AND (e.target = :domain OR e.target LIKE :sub ESCAPE '!' OR e.target LIKE :path ESCAPE '!') "
+    "AND NOT EXISTS (SELECT 1 FROM registry_entry r WHERE r.entry_id = e.id) ORDER BY e.id"
+).columns(recorded_at=UTCDateTime())
+
+
+def registry_covering(conn: Connection, domain: str) -> list[RegistryRecord]:
+    """Return the entries in force for the registrable *domain* or any host or prefix under it."""
+    escaped = domain.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    params = {"domain": domain, "sub": f"%.{escaped}%", "path": f"{escaped}/%"}
+    found = []
+    for row in conn.execute(_COVERING_SQL, params):
+        host = row.target.split("/", 1)[0]
+        if host == domain or host.endswith("." + domain):
+            found.append(_record(row._mapping))
+    return found
 
 
 def _text(value: str, what: str, limit: int) -> str:

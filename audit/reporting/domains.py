@@ -13,8 +13,10 @@ of those outcomes are read by primary key (few: every URL a site's rules decide 
 outcome); the documents come from ``document_fetch`` by its ``(origin_id, sha256)`` index. Only
 where an origin has decisions that applied a reservation are its decisions read again, in one
 statement for all such origins, to find the items kept after a reservation of their URL was
-first seen. Five statements in all, whatever the domain (each a round trip on PostgreSQL), in
-one transaction, so the figures agree with each other while a crawler writes.
+first seen. The entries of the provider's reservations registry for the domain come first
+(:func:`audit.registry.registry_covering`). Six statements in all, whatever the domain (each a
+round trip on PostgreSQL), in one transaction, so the figures agree with each other while a
+crawler writes.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, TextClause, bindparam, text
@@ -31,6 +34,7 @@ from audit.engine import reading
 from audit.errors import IntegrityError, NotFoundError, TargetError
 from audit.models import UTCDateTime
 from audit.records import signal_detail
+from audit.registry import registry_covering
 from audit.reporting.domainfold import Group, Outcome, fold
 from audit.reporting.domainkept import kept_after
 from audit.reporting.domainview import DocumentVersion, DomainView, Meaning
@@ -104,9 +108,10 @@ def domain_view(engine: Engine, domain: str) -> DomainView:
         _GROUPS_SQL.format(month=_MONTH.get(dialect, _MONTH["sqlite"])), "origins"
     ).columns(**_TIMES, item_first=UTCDateTime(), item_last=UTCDateTime())
     with reading(engine) as conn:
+        registry = tuple(registry_covering(conn, domain))
         origins = {r.id: (r.origin, r.host) for r in conn.execute(_ORIGINS_SQL, {"domain": domain})}
         if not origins:
-            return fold(domain, {}, [], {}, [], {}, {}, {})
+            return replace(fold(domain, {}, [], {}, [], {}, {}, {}), registry=registry)
         ids = sorted(origins)
         rows = list(conn.execute(groups_sql, {"origins": ids}))
         groups = [Group(*row[:_GROUP_COLUMNS]) for row in rows]
@@ -116,7 +121,8 @@ def domain_view(engine: Engine, domain: str) -> DomainView:
         docs = _documents(conn, ids, origins, outcomes)
         tokens = {r.run_id: r.product_token for r in rows if r.product_token is not None}
         kept, totals = kept_after(conn, groups, outcomes, origins)
-    return fold(domain, origins, groups, outcomes, docs, tokens, kept, totals)
+    view = fold(domain, origins, groups, outcomes, docs, tokens, kept, totals)
+    return replace(view, registry=registry) if registry else view
 
 
 _GROUP_COLUMNS = len(Group._fields)

@@ -14,6 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from audit.registry import RegistryRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +141,8 @@ class DomainView:
     purposes: tuple[str, ...]
     total: HostView
     hosts: tuple[HostView, ...]
+    #: Entries of the provider's reservations registry in force for the domain or its hosts.
+    registry: tuple[RegistryRecord, ...] = ()
 
     @property
     def found(self) -> bool:

@@ -19,8 +19,8 @@ from heed.cli.db import audit_errors, db_option
 
 #: Said on every addition: when the entry takes effect, and where it does not show yet.
 APPLIES_FROM = (
-    "note: crawls apply the registry from their next start, and heed check at once (with the "
-    "same HEED_DB); the portal's look-up does not show registry entries yet"
+    "note: crawls apply the registry from their next start; heed check (with the same HEED_DB) "
+    "and the portal's look-up at once"
 )
 
 

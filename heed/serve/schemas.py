@@ -100,6 +100,18 @@ class HostOut(BaseModel):
     documents: list[DocumentOut]
 
 
+class RegistryEntryOut(BaseModel):
+    """An entry of the provider's reservations registry (reservations notified other than on
+    the site), in force for the domain or one of its hosts."""
+
+    id: int
+    scope: str = Field(description="domain, host or prefix")
+    target: str = Field(description="The domain, host, or host and path prefix")
+    purposes: list[str] = Field(description="The uses reserved")
+    source: str = Field(description="Where it comes from: operator, or a reference")
+    added: dt.datetime
+
+
 class DomainOut(BaseModel):
     """The public look-up of a registrable domain."""
 
@@ -108,6 +120,9 @@ class DomainOut(BaseModel):
     found: bool
     tokens: list[str] = Field(description="The crawler's product tokens in these decisions")
     purposes: list[str]
+    registry: list[RegistryEntryOut] = Field(
+        description="Reservations in the provider's registry for the domain or its hosts"
+    )
     total: HostOut
     hosts: list[HostOut]
 
@@ -156,6 +171,17 @@ def domain_out(view: DomainView, query: str, document_href: str) -> DomainOut:
         found=view.found,
         tokens=list(view.tokens),
         purposes=list(view.purposes),
+        registry=[
+            RegistryEntryOut.model_construct(
+                id=r.id,
+                scope=r.scope,
+                target=r.target,
+                purposes=list(r.purposes),
+                source=r.source,
+                added=r.recorded_at,
+            )
+            for r in view.registry
+        ],
         total=host(view.total),
         hosts=[host(h) for h in view.hosts],
     )

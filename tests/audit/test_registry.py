@@ -139,3 +139,33 @@ def test_history_and_entries_in_force(db_url: str) -> None:
         assert len(registry_history(engine)) == 3
     finally:
         engine.dispose()
+
+
+def test_the_entries_covering_a_domain(db_url: str) -> None:
+    """What the portal's look-up lists: entries for the domain, its hosts and their prefixes,
+    in force; LIKE's wildcards in a name match only themselves."""
+    from audit.engine import reading
+    from audit.registry import registry_covering
+
+    with AuditStore.open(db_url):
+        pass
+    engine = open_publisher(db_url)
+    try:
+        for target in (
+            "example.com",
+            "https://www.example.com/books/",
+            "shop.example.com",
+            "notexample.com",
+            "https://example.com.evil.test/x",
+            "ex_mple.test",
+            "exymple.test",
+        ):
+            add_registry_entry(engine, target, actor="t", now=T0)
+        remove_registry_entry(engine, 3, actor="t")
+        with reading(engine) as conn:
+            found = [r.target for r in registry_covering(conn, "example.com")]
+            wild = [r.target for r in registry_covering(conn, "ex_mple.test")]
+    finally:
+        engine.dispose()
+    assert found == ["example.com", "www.example.com/books/"]
+    assert wild == ["ex_mple.test"]

@@ -192,3 +192,33 @@ def test_verdict_names_a_crawler_fault(verdicts_db: Path) -> None:
     assert len(verdict["items"]) == 1
     assert "crawl disallow" in verdict["items"][0]
     assert answer["hosts"][0]["verdict"]["status"] == "kept-while-reserved"
+
+
+def test_the_lookup_lists_the_registry_entries_of_the_domain(demo_db: Path, tmp_path: Path) -> None:
+    """Entries of the reservations registry in force for the domain, a host of it or a prefix
+    on one are listed (JSON and page); withdrawn entries and other domains' are not."""
+    from audit import add_registry_entry, open_publisher, remove_registry_entry
+    from tests.heed.serve.owners import copy_db
+
+    db = copy_db(demo_db, tmp_path)
+    engine = open_publisher(str(db))
+    add_registry_entry(engine, "demo-news.test", source="letter L-1", actor="t", now=T0)
+    add_registry_entry(engine, "https://www.demo-news.test/archive/", actor="t", now=T0)
+    gone = add_registry_entry(engine, "shop.demo-news.test", actor="t", now=T0)
+    remove_registry_entry(engine, gone.id, actor="t")
+    add_registry_entry(engine, "other-demo-news.test", actor="t", now=T0)  # not a subdomain
+    add_registry_entry(engine, "https://demo-news.test.example/x", actor="t", now=T0)
+    engine.dispose()
+    with portal(db) as app:
+        answer = app.get("/api/v1/domains/www.demo-news.test").json()
+        page = app.get("/lookup", params={"domain": "demo-news.test"}).text
+        never = app.get("/api/v1/domains/never-crawled.test").json()
+    assert [(r["id"], r["scope"], r["target"]) for r in answer["registry"]] == [
+        (1, "domain", "demo-news.test"),
+        (2, "prefix", "www.demo-news.test/archive/"),
+    ]
+    assert answer["registry"][0]["purposes"] == ["tdm", "train-ai", "ai-input"]
+    assert answer["registry"][0]["source"] == "letter L-1"
+    assert "In the provider's reservations registry" in page
+    assert "<code>www.demo-news.test/archive/</code>" in page
+    assert never["registry"] == []
