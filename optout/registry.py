@@ -25,6 +25,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from optout.decision import Protocol, Purpose, Signal, Verdict
 from optout.url import InvalidURL, parse_url, resolved_path
@@ -153,15 +154,15 @@ class Registry:
         return sig
 
 
-def registry_of(rows: Iterable[Mapping[str, object]]) -> Registry:
+def registry_of(rows: Iterable[Mapping[str, Any]]) -> Registry:
     """Return the registry of entries given as mappings (``id``, ``scope``, ``target``,
     ``purposes``, ``source``, ``added``), e.g. from the audit database."""
     return Registry(
         Entry(
-            id=int(str(r["id"])),
+            id=int(r["id"]),
             scope=str(r["scope"]),
             target=str(r["target"]),
-            purposes=tuple(Purpose(str(p)) for p in r["purposes"]),  # type: ignore[attr-defined]
+            purposes=tuple(Purpose(p) for p in r["purposes"]),
             source=str(r["source"]),
             added=str(r["added"]),
         )
