@@ -19,16 +19,17 @@ long while: run it once); ``--pg-keep-schema`` does the same on PostgreSQL.
 Figures on the issue's 2-core machine, 10M decisions over 50,000 domains (200 decisions a
 domain), 3,000 look-ups from 8 clients on the same two cores, worker counts interleaved:
 
-    SQLite               1 worker    p95 49-54 ms   p50 31-32 ms   230-245 look-ups/s
-                         2 workers   p95 37-42 ms   p50 18-21 ms   310-355 look-ups/s
+    SQLite               1 worker    p95 46-54 ms   p50 29-32 ms   230-258 look-ups/s
+                         2 workers   p95 32-42 ms   p50 16-21 ms   310-400 look-ups/s
     PostgreSQL 15        1 worker    p95 52-62 ms   p50 31-41 ms   185-235 look-ups/s
-    (as installed,       2 workers   p95 41-46 ms   p50 26-27 ms   260-280 look-ups/s
+    (as installed,       2 workers   p95 41-50 ms   p50 22-27 ms   260-290 look-ups/s
     shared_buffers 128 MB)
 
-One run in eight strayed above those ranges (a neighbour on the virtual machine: p95 50 ms
-on SQLite, 55 ms on PostgreSQL, 2 workers). On PostgreSQL the database's own processes spend
-about 3.3 ms of CPU per look-up on the same two cores (heed's worker 2.7 ms); on SQLite that
-work is done in the worker (4.4 ms in all).
+Since the look-up also lists the reservations registry's entries (a sixth statement),
+PostgreSQL with 2 workers gave p95 43-50 ms. One run in eight strayed above those ranges (a
+neighbour on the virtual machine, or the first run after VACUUM: 50-55 ms, once 69 ms). On
+PostgreSQL the database's own processes spend about 3.3 ms of CPU per look-up on the same two
+cores (heed's worker 2.7 ms); on SQLite that work is done in the worker (4.4 ms in all).
 """
 
 from __future__ import annotations
