@@ -467,6 +467,45 @@ class RegistryEntry(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+class Complaint(Base):
+    """A complaint as submitted (audit/complaints.py); its state is its latest event."""
+
+    __tablename__ = "complaint"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: The reference quoted in messages (``HC-…``).
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    #: sha256 of the key in the claimant's status URL (the key itself is never stored).
+    status_key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    claimant: Mapped[str] = mapped_column(String(200))
+    #: ``rightsholder`` or ``representative``.
+    capacity: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str] = mapped_column(String(254))
+    #: JSON array: the works, URLs, URL prefixes or domains concerned, as written.
+    concerns: Mapped[str] = mapped_column(Text)
+    right_claimed: Mapped[str] = mapped_column(Text)
+    statement: Mapped[str] = mapped_column(Text)
+    #: JSON array of what is asked: ``no-future-use``, ``removal``, ``information``.
+    requested: Mapped[str] = mapped_column(Text)
+    #: The registrable domain the submitter had proved control of, if any.
+    verified_domain: Mapped[str | None] = mapped_column(String(253))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class ComplaintEvent(Base):
+    """A step of a complaint's handling: its new status, when, by whom and why."""
+
+    __tablename__ = "complaint_event"
+    __table_args__ = (Index("ix_complaint_event_complaint_id", "complaint_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+
+
 #: Tables whose rows are never updated or deleted (triggers enforce it).
 APPEND_ONLY_TABLES = (
     "decision",
@@ -477,6 +516,8 @@ APPEND_ONLY_TABLES = (
     "stored_item",
     "publication",
     "registry_entry",
+    "complaint",
+    "complaint_event",
 )
 
 
@@ -503,3 +544,5 @@ PUBLICATION_T = table_of(Publication)
 VERIFICATION_T = table_of(OwnerVerification)
 CREDENTIAL_T = table_of(OwnerCredential)
 REGISTRY_T = table_of(RegistryEntry)
+COMPLAINT_T = table_of(Complaint)
+COMPLAINT_EVENT_T = table_of(ComplaintEvent)

@@ -132,6 +132,23 @@ def add_registry_entry(
     now: dt.datetime | None = None,
 ) -> RegistryRecord:
     """Record a reservation of *purposes* for *target* (a domain, host or URL prefix)."""
+    with engine.begin() as conn:
+        return insert_registry_entry(
+            conn, target, purposes=purposes, source=source, note=note, actor=actor, now=now
+        )
+
+
+def insert_registry_entry(
+    conn: Connection,
+    target: str,
+    *,
+    purposes: Sequence[str] = (),
+    source: str = "operator",
+    note: str = "",
+    actor: str,
+    now: dt.datetime | None = None,
+) -> RegistryRecord:
+    """Add the entry of :func:`add_registry_entry` in the caller's transaction *conn*."""
     scope, key = parse_registry_target(target)
     row = {
         "action": "add",
@@ -144,8 +161,7 @@ def add_registry_entry(
         "actor": _text(actor, "actor", 200),
         "recorded_at": now or dt.datetime.now(dt.UTC),
     }
-    with engine.begin() as conn:
-        new_id = conn.execute(insert(REGISTRY_T).values(**row)).inserted_primary_key
+    new_id = conn.execute(insert(REGISTRY_T).values(**row)).inserted_primary_key
     assert new_id is not None
     return _record({"id": new_id[0], **row})
 

@@ -49,6 +49,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "registry",
         "Keep the reservations registry: opt-outs notified by letter, complaint or request.",
     ),
+    "complaints": (
+        "heed.cli.complaints",
+        "complaints",
+        "Handle rightsholders' complaints: list, show, acknowledge, review and resolve them.",
+    ),
     "db": (
         "heed.cli.db",
         "db",

@@ -24,7 +24,8 @@ APPLIES_FROM = (
 )
 
 
-def _actor(value: str | None) -> str:
+def actor_of(value: str | None) -> str:
+    """Return who makes a change: *value* (``--by``), else the login name."""
     if value:
         return value
     try:
@@ -33,7 +34,7 @@ def _actor(value: str | None) -> str:
         return "operator"
 
 
-_BY = click.option(
+BY = click.option(
     "--by", metavar="NAME", help="Who makes the change, for the record. Default: the login name."
 )
 _NOTE = click.option("--note", metavar="TEXT", default="", help="Why, for the record.")
@@ -63,7 +64,7 @@ def registry() -> None:
     "never a person's name (it is shown with the decisions it applies to).",
 )
 @_NOTE
-@_BY
+@BY
 @db_option
 def add(
     target: str,
@@ -95,7 +96,7 @@ def add(
         engine = open_publisher(db)
         try:
             entry = add_registry_entry(
-                engine, target, purposes=purposes, source=source, note=note, actor=_actor(by)
+                engine, target, purposes=purposes, source=source, note=note, actor=actor_of(by)
             )
         finally:
             engine.dispose()
@@ -109,7 +110,7 @@ def add(
 @registry.command("remove")
 @click.argument("entry_id", metavar="ID", type=click.IntRange(min=1))
 @_NOTE
-@_BY
+@BY
 @db_option
 def remove(entry_id: int, note: str, by: str | None, db: str | None) -> None:
     """Withdraw the entry ID (its removal is recorded; the entry stays in the history)."""
@@ -119,7 +120,7 @@ def remove(entry_id: int, note: str, by: str | None, db: str | None) -> None:
     with audit_errors(db):
         engine = open_publisher(db)
         try:
-            row = remove_registry_entry(engine, entry_id, note=note, actor=_actor(by))
+            row = remove_registry_entry(engine, entry_id, note=note, actor=actor_of(by))
         finally:
             engine.dispose()
     click.echo(f"entry {entry_id} ({row.scope} {row.target}) removed: row {row.id}")
