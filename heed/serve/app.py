@@ -26,7 +26,7 @@ from fastapi import FastAPI
 from sqlalchemy import URL, Engine, text
 
 from audit import open_publisher, open_reader
-from heed.serve import errors, lookup, owners, published, verify
+from heed.serve import complaints, errors, lookup, owners, published, verify
 from heed.serve.ratelimit import TokenBucket
 from heed.serve.security import ASGIApp, BodyLimit, SecurityHeaders
 from heed.serve.settings import ServeSettings
@@ -81,6 +81,7 @@ def create_app(
     app.include_router(lookup.router)
     app.include_router(verify.router)
     app.include_router(owners.router)
+    app.include_router(complaints.router)
 
     @app.get(f"{API}/health", tags=["operations"])
     def health() -> dict[str, str]:

@@ -31,6 +31,7 @@ NAV = (
     ("/policy", "Copyright policy"),
     ("/summary", "Training-content summary"),
     ("/versions", "All versions"),
+    ("/complaints", "Complaints"),
 )
 _NAV_STYLE = "margin:0 0 1.5rem;padding:.5rem 0;border-bottom:1px solid #d0d7de;font-size:.95rem"
 
