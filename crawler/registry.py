@@ -27,16 +27,27 @@ class RegistryUnavailable(OptoutConfigError):
 
 def load_registry(settings: BaseSettings) -> Registry:
     """Return the registry in force in the crawl's audit database (empty when it has none)."""
+    from sqlalchemy import inspect
     from sqlalchemy.exc import DBAPIError
 
     from audit import AuditError, open_reader, registry_in_force
-    from audit.engine import resolve_url, sqlite_path
+    from audit.engine import make_engine, resolve_url, sqlite_path
 
     db = settings.get("HEED_DB") or None
     try:
         url = resolve_url(db)
         path = sqlite_path(url)
         if path is not None and not path.is_file():
+            return Registry([])
+        probe = make_engine(url, must_exist=True)
+        try:
+            with probe.connect() as conn:
+                # A new, empty database (no table at all): the crawl's writer creates the
+                # schema, and nothing can have been registered in it yet.
+                fresh = not inspect(conn).get_table_names()
+        finally:
+            probe.dispose()
+        if fresh:
             return Registry([])
         engine = open_reader(url)
         try:
