@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from audit.complaints import ComplaintFigures, complaint_figures
     from audit.engine import DEFAULT_SQLITE_FILE, ENV_VAR, resolve_url
     from audit.errors import (
         AuditError,
@@ -119,6 +120,8 @@ _EXPORTS = {
     "lookup": "audit.queries",
     "open_publisher": "audit.queries",
     "open_reader": "audit.queries",
+    "ComplaintFigures": "audit.complaints",
+    "complaint_figures": "audit.complaints",
     "RegistryError": "audit.registry",
     "RegistryRecord": "audit.registry",
     "add_registry_entry": "audit.registry",
@@ -186,6 +189,7 @@ __all__ = [
     "ActionCount",
     "AuditError",
     "AuditStore",
+    "ComplaintFigures",
     "Credential",
     "DatabaseURLError",
     "DecisionRecord",
@@ -222,6 +226,7 @@ __all__ = [
     "Verification",
     "action_counts",
     "add_registry_entry",
+    "complaint_figures",
     "crawl_runs",
     "denylist_versions",
     "domain_view",

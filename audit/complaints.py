@@ -19,6 +19,7 @@ import hashlib
 import json
 import re
 import secrets
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -248,6 +249,42 @@ def overdue(
     """Return the complaints not yet decided and received more than *days* ago."""
     limit = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days)
     return [c for c in complaints if c.decided_at is None and c.received_at < limit]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ComplaintFigures:
+    """What the published documents say of the complaints: counts, and how long a decision
+    took (no personal data)."""
+
+    received: int
+    upheld: int
+    rejected: int
+    withdrawn: int
+    #: Median days from receipt to decision, over the decided complaints (None: none yet).
+    median_days: float | None
+
+    @property
+    def open(self) -> int:
+        """Return how many complaints are not decided yet."""
+        return self.received - self.upheld - self.rejected - self.withdrawn
+
+
+def complaint_figures(engine: Engine) -> ComplaintFigures:
+    """Return the counts of every complaint received, and the median time to a decision."""
+    found = list_complaints(engine)
+    by = {status: sum(c.status == status for c in found) for status in DECIDED}
+    waits = [
+        (c.decided_at - c.received_at).total_seconds() / 86400
+        for c in found
+        if c.decided_at is not None
+    ]
+    return ComplaintFigures(
+        received=len(found),
+        upheld=by["upheld"],
+        rejected=by["rejected"],
+        withdrawn=by["withdrawn"],
+        median_days=round(statistics.median(waits), 1) if waits else None,
+    )
 
 
 def _step(

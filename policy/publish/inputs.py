@@ -23,7 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from audit import PolicyRecord, RunRecord, crawl_runs, policy_record
+from audit import (
+    ComplaintFigures,
+    PolicyRecord,
+    RunRecord,
+    complaint_figures,
+    crawl_runs,
+    policy_record,
+)
 from optout.decision import PROTOCOL_SET_VERSION, PolicyError, policy_from_knobs
 from optout.robots import user_agent
 from policy.provider import ProviderConfig, ProviderConfigError
@@ -90,6 +97,8 @@ class Inputs:
     settings_origin: str
     #: Heed's defaults and version, as the caller handed them in.
     defaults: CrawlerDefaults
+    #: The complaints received through the portal, in figures (Measure 1.5).
+    complaints: ComplaintFigures | None = None
 
     @property
     def latest(self) -> RunRecord | None:
@@ -184,6 +193,7 @@ def gather(
         settings_source=source,
         settings_origin=origin,
         defaults=defaults,
+        complaints=complaint_figures(engine),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -108,3 +109,26 @@ def test_a_complaint_from_receipt_to_decision(db_url: str) -> None:
             conn.execute(text("UPDATE complaint_event SET status = 'rejected'"))
     finally:
         engine.dispose()
+
+
+def test_the_figures_the_documents_publish(tmp_path: Path) -> None:
+    from audit import complaint_figures
+
+    db = str(tmp_path / "heed.db")
+    with AuditStore.open(db):
+        pass
+    engine = open_publisher(db)
+    try:
+        assert complaint_figures(engine).received == 0
+        refs = [submit_complaint(engine, GOOD, now=T0)[0].reference for _ in range(4)]
+        record_step(engine, refs[0], "upheld", actor="a", reason="r", now=T0 + dt.timedelta(days=2))
+        record_step(
+            engine, refs[1], "rejected", actor="a", reason="r", now=T0 + dt.timedelta(days=5)
+        )
+        record_step(engine, refs[2], "acknowledged", actor="a", now=T0 + dt.timedelta(days=1))
+        figures = complaint_figures(engine)
+    finally:
+        engine.dispose()
+    assert (figures.received, figures.upheld, figures.rejected, figures.withdrawn) == (4, 1, 1, 0)
+    assert figures.open == 2
+    assert figures.median_days == 3.5

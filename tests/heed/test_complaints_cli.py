@@ -75,6 +75,14 @@ def test_from_receipt_to_an_upheld_reservation(tmp_path: Path) -> None:
     assert shown["steps"][3]["reason"] == "reserved since January"
     code, out, _ = _run("complaints", "show", ref, "--db", db)
     assert "upheld by lee: reserved since January" in out
+    # the published policy counts it (no personal data)
+    code, out, _ = _run("report", "policy", "--public", "--format", "md", "--db", db)
+    assert code == 0
+    assert (
+        "1 complaint lodged through the portal so far: 1 upheld, 0 rejected, 0 withdrawn, 0 open"
+        in out
+    )
+    assert "Example Press" not in out
 
 
 def test_errors_are_one_line(tmp_path: Path) -> None:
