@@ -14,8 +14,9 @@ from scrapy.settings import BaseSettings
 
 from crawler.config import OptoutConfigError
 from crawler.documents import now_iso
+from optout.decision import Purpose
 from optout.document import FetchResult
-from optout.registry import Registry, registry_of
+from optout.registry import Entry, Registry
 
 #: Where the registry's snapshot is said to come from in the audit trail (not a URL on the web).
 REGISTRY_SOURCE = "heed:registry"
@@ -30,8 +31,9 @@ def load_registry(settings: BaseSettings) -> Registry:
     from sqlalchemy import inspect
     from sqlalchemy.exc import DBAPIError
 
-    from audit import AuditError, open_reader, registry_in_force
+    from audit import AuditError, registry_in_force
     from audit.engine import make_engine, resolve_url, sqlite_path
+    from audit.migrate import ensure_schema
 
     db = settings.get("HEED_DB") or None
     try:
@@ -39,33 +41,29 @@ def load_registry(settings: BaseSettings) -> Registry:
         path = sqlite_path(url)
         if path is not None and not path.is_file():
             return Registry([])
-        probe = make_engine(url, must_exist=True)
+        engine = make_engine(url, must_exist=True)
         try:
-            with probe.connect() as conn:
+            with engine.connect() as conn:
                 # A new, empty database (no table at all): the crawl's writer creates the
                 # schema, and nothing can have been registered in it yet.
-                fresh = not inspect(conn).get_table_names()
-        finally:
-            probe.dispose()
-        if fresh:
-            return Registry([])
-        engine = open_reader(url)
-        try:
+                if not inspect(conn).get_table_names():
+                    return Registry([])
+            ensure_schema(engine, create=False)  # another revision or application: refused
             rows = registry_in_force(engine)
         finally:
             engine.dispose()
     except (AuditError, DBAPIError) as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise RegistryUnavailable(f"cannot read the reservations registry: {detail}") from None
-    return registry_of(
-        {
-            "id": r.id,
-            "scope": r.scope,
-            "target": r.target,
-            "purposes": r.purposes,
-            "source": r.source,
-            "added": r.recorded_at.isoformat(),
-        }
+    return Registry(
+        Entry(
+            id=r.id,
+            scope=r.scope,
+            target=r.target,
+            purposes=tuple(Purpose(p) for p in r.purposes),
+            source=r.source,
+            added=r.recorded_at.isoformat(),
+        )
         for r in rows
     )
 

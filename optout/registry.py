@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from optout.decision import Protocol, Purpose, Signal, Verdict
 from optout.url import InvalidURL, parse_url, resolved_path
@@ -152,19 +151,3 @@ class Registry:
             )
             self._signals[entry.id] = sig
         return sig
-
-
-def registry_of(rows: Iterable[Mapping[str, Any]]) -> Registry:
-    """Return the registry of entries given as mappings (``id``, ``scope``, ``target``,
-    ``purposes``, ``source``, ``added``), e.g. from the audit database."""
-    return Registry(
-        Entry(
-            id=int(r["id"]),
-            scope=str(r["scope"]),
-            target=str(r["target"]),
-            purposes=tuple(Purpose(p) for p in r["purposes"]),
-            source=str(r["source"]),
-            added=str(r["added"]),
-        )
-        for r in rows
-    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from pathlib import Path
 
 from audit import AuditStore, add_registry_entry, open_publisher, remove_registry_entry
@@ -83,3 +84,22 @@ def test_a_crawl_skips_what_the_registry_reserves(tmp_path: Path) -> None:
         (sha, "entry 1: prefix news.test/Archive/"),
         (sha, "entry 2: domain books.test"),
     ]
+
+
+def test_a_registry_that_cannot_be_read_stops_the_crawl(tmp_path: Path) -> None:
+    """The audit database opens, but its registry cannot be read: the crawl stops before its
+    first request (never crawling as if nothing were registered)."""
+    workdir = tmp_path / "crawl"
+    workdir.mkdir()
+    db = workdir / "heed.db"
+    _registry(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TABLE registry_entry")
+    conn.close()
+    with VirtualWeb() as web:
+        web.site("news.test", {"/robots.txt": "User-agent: *\nAllow: /\n", "/today": PAGE})
+        out = run_crawl(web, workdir, ["http://news.test/today"])
+        assert web.requests == []
+    assert out.stats["finish_reason"] == "audit_unavailable"
+    assert "cannot read the reservations registry" in out.log
+    assert out.decisions == []
