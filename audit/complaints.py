@@ -20,7 +20,7 @@ import json
 import re
 import secrets
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine, insert, select
 from audit.engine import reading
 from audit.errors import AuditError, NotFoundError, TargetError
 from audit.models import COMPLAINT_EVENT_T, COMPLAINT_T
+from audit.outbox import Message, enqueue
 from audit.registry import RegistryRecord, insert_registry_entry, parse_registry_target
 
 CAPACITIES = ("rightsholder", "representative")
@@ -41,6 +42,13 @@ MAX_TEXT = 10_000
 MAX_CONCERNS = 50
 MAX_CONCERN = 2_000
 _EMAIL = re.compile(r"[^@\s<>\"',;]{1,64}@[^@\s<>\"',;]{1,253}\.[A-Za-z0-9-]{2,63}")
+
+
+#: Builds the claimant's receipt from the new complaint and its status key (None: no mail).
+ReceiptNotice = Callable[["ComplaintRecord", str], Message | None]
+#: Builds the claimant's message of a step from the complaint after it and the registry
+#: entries it made (None: no mail).
+StepNotice = Callable[["ComplaintRecord", Sequence[RegistryRecord]], Message | None]
 
 
 class ComplaintError(AuditError):
@@ -133,9 +141,16 @@ class ComplaintRecord:
 
 
 def submit_complaint(
-    engine: Engine, submission: Submission, *, now: dt.datetime | None = None
+    engine: Engine,
+    submission: Submission,
+    *,
+    now: dt.datetime | None = None,
+    notify: ReceiptNotice | None = None,
 ) -> tuple[ComplaintRecord, str]:
-    """Record *submission*; return the complaint and the key of its status URL (shown once)."""
+    """Record *submission*; return the complaint and the key of its status URL (shown once).
+
+    *notify* builds the claimant's receipt, put in the outbox in the same transaction.
+    """
     sub = submission.checked()
     when = now or dt.datetime.now(dt.UTC)
     key = secrets.token_urlsafe(24)
@@ -157,6 +172,17 @@ def submit_complaint(
         new = conn.execute(insert(COMPLAINT_T).values(**row)).inserted_primary_key
         assert new is not None
         _step(conn, new[0], "received", when, "portal", "")
+        if notify is not None:
+            record = ComplaintRecord(
+                id=new[0],
+                reference=reference,
+                submission=sub,
+                received_at=when,
+                steps=(Step(status="received", at=when, actor="portal", reason=""),),
+            )
+            message = notify(record, key)
+            if message is not None:
+                enqueue(conn, message, now=when)
     found = find_complaint(engine, reference)
     assert found is not None
     return found, key
@@ -193,6 +219,7 @@ def record_step(
     reason: str = "",
     reserve: Sequence[str] | None = None,
     now: dt.datetime | None = None,
+    notify: StepNotice | None = None,
 ) -> tuple[ComplaintRecord, list[RegistryRecord], list[str]]:
     """Move the complaint *reference* to *status*; return it, the registry entries made, and
     the concerns that name no domain, host or prefix (so none was made for them).
@@ -200,6 +227,8 @@ def record_step(
     *reserve* (purposes; empty for the default ones) is allowed with ``upheld`` only: each
     concern that names a domain, host or URL prefix becomes a registry entry. A decision needs
     a reason. NotFoundError for an unknown reference; ComplaintError for a step not allowed.
+    *notify* builds the claimant's message of the step, put in the outbox in the same
+    transaction.
     """
     if status not in STATUSES or status == "received":
         raise ComplaintError(f"status must be one of {', '.join(STATUSES[1:])}")
@@ -238,6 +267,12 @@ def record_step(
                         now=when,
                     )
                 )
+        if notify is not None:
+            after = _load(conn, COMPLAINT_T.c.id == found.id)
+            assert after is not None
+            message = notify(after, made)
+            if message is not None:
+                enqueue(conn, message, now=when)
     result = find_complaint(engine, found.reference)
     assert result is not None
     return result, made, skipped

@@ -506,6 +506,33 @@ class ComplaintEvent(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
+class MailOutbox(Base):
+    """An e-mail to send (audit/outbox.py): a work queue, updated as it is tried and sent."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_due", "sent_at", "gave_up_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: The complaint the message tells of, if any.
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id"))
+    #: What it tells: ``received``, ``acknowledged``, … (a complaint's status).
+    topic: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    #: The text; ``{secret}`` in it stands for :attr:`secret`.
+    body: Mapped[str] = mapped_column(Text)
+    #: Text put into the body at sending only (a status URL), erased once sent or given up.
+    secret: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    #: A sender holds the message until then (another sender skips it).
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    gave_up_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str] = mapped_column(Text)
+
+
 #: Tables whose rows are never updated or deleted (triggers enforce it).
 APPEND_ONLY_TABLES = (
     "decision",
@@ -546,3 +573,4 @@ CREDENTIAL_T = table_of(OwnerCredential)
 REGISTRY_T = table_of(RegistryEntry)
 COMPLAINT_T = table_of(Complaint)
 COMPLAINT_EVENT_T = table_of(ComplaintEvent)
+MAIL_OUTBOX_T = table_of(MailOutbox)

@@ -36,7 +36,7 @@ from audit.engine import reading
 from audit.errors import AuditError, NotFoundError, TargetError
 from audit.models import REGISTRY_T, UTCDateTime
 from audit.urls import is_public_suffix, registrable_domain
-from optout.decision import Purpose
+from optout.decision import Protocol, Purpose
 from optout.url import InvalidURL, check_host, normalize_host, parse_url
 
 SCOPES = ("domain", "host", "prefix")
@@ -210,6 +210,43 @@ def registry_history(engine: Engine) -> list[RegistryRecord]:
     with reading(engine) as conn:
         rows = conn.execute(select(REGISTRY_T).order_by(REGISTRY_T.c.id))
         return [_record(r._mapping) for r in rows]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RegistryFigures:
+    """What the published documents say of the registry: its entries, and what it excluded."""
+
+    #: Entries in force now.
+    in_force: int
+    #: Of them, those made by upholding a complaint.
+    from_complaints: int
+    #: Distinct URLs and registrable domains the registry kept out, and the decisions, in
+    #: every crawl run.
+    urls: int
+    domains: int
+    decisions: int
+
+
+def registry_figures(engine: Engine, *, exclusions: bool = True) -> RegistryFigures:
+    """Return the entries in force and what the registry excluded over every crawl run
+    (*exclusions* False: counted as 0, for a caller that counts them over its own runs)."""
+    from audit.reporting.exclusions import protocol_exclusions_query
+
+    entries = registry_in_force(engine)
+    urls = domains = decisions = 0
+    if exclusions:
+        with reading(engine) as conn:
+            row = conn.execute(
+                protocol_exclusions_query(Protocol.REGISTRY.value, engine.dialect.name)
+            ).one()
+        urls, domains, decisions = int(row.urls), int(row.domains), int(row.decisions)
+    return RegistryFigures(
+        in_force=len(entries),
+        from_complaints=sum(e.source.startswith("complaint ") for e in entries),
+        urls=urls,
+        domains=domains,
+        decisions=decisions,
+    )
 
 
 def registry_in_force(engine: Engine, at: dt.datetime | None = None) -> list[RegistryRecord]:

@@ -147,6 +147,27 @@ def restricting_protocols(dialect: str) -> Select[Any]:
     )
 
 
+def protocol_exclusions_query(protocol: str, dialect: str) -> Select[int, int, int]:
+    """Return one row ``(urls, domains, decisions)``: what *protocol*'s signals kept out in
+    every run — the distinct URLs and registrable domains, and the decisions.
+
+    The outcomes it restricted are found first (outcomes are few, shared by every URL decided
+    the same way); the decisions are then read by outcome.
+    """
+    restricting = restricting_protocols(dialect).subquery("restricting")
+    outcomes = select(restricting.c.outcome_id).where(restricting.c.protocol == protocol)
+    d = DECISION_T.c
+    return (
+        select(
+            func.count(distinct(d.url)).label("urls"),
+            func.count(distinct(ORIGIN_T.c.domain)).label("domains"),
+            func.count().label("decisions"),
+        )
+        .select_from(DECISION_T.join(ORIGIN_T, ORIGIN_T.c.id == d.origin_id))
+        .where(d.outcome_id.in_(outcomes), d.action.in_(EXCLUDED_ACTIONS))
+    )
+
+
 def exclusion_rows(rows: Iterable[Any]) -> list[Exclusion]:
     """Return the ``exclusions`` query's rows as :class:`Exclusion` values."""
     return [Exclusion(r.reason, int(r.urls), int(r.domains), int(r.decisions)) for r in rows]

@@ -5,7 +5,10 @@ long), ``show`` one with its history, ``ack`` and ``review`` move it on, and ``r
 it: upheld, rejected or withdrawn, with the reason the claimant will read. ``--reserve`` on an
 upheld complaint puts each domain, host or URL prefix it names into the reservations registry
 (``heed registry``), with the complaint's reference as the source. Every step is recorded,
-never rewritten, with who took it (``--by``, by default the login name) and when.
+never rewritten, with who took it (``--by``, by default the login name) and when. When a mail
+server is configured (``HEED_SMTP_URL``, ``HEED_MAIL_FROM``), the claimant is told of each step
+by e-mail: the message is written with the step and sent at once; one that cannot be sent stays
+in the outbox (``heed mail``) for a later try.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 import click
 
 from heed.cli.db import audit_errors, db_option
+from heed.cli.mail import mail_options, mail_settings, send_now
 from heed.cli.registry import BY, actor_of
 
 _STATUSES = ("received", "acknowledged", "in-review", "upheld", "rejected", "withdrawn")
@@ -103,17 +107,28 @@ def show(reference: str, as_json: bool, db: str | None) -> None:
         click.echo(f"  {step.at:%Y-%m-%d %H:%M} UTC  {step.status} by {step.actor}{why}")
 
 
-def _move(reference: str, status: str, reason: str, by: str | None, db: str | None) -> None:
+def _move(
+    reference: str, status: str, reason: str, by: str | None, db: str | None, mail: Any
+) -> None:
     from audit import open_publisher
     from audit.complaints import record_step
+    from heed.mail import step_notice
 
     with audit_errors(db):
         engine = open_publisher(db)
         try:
-            found, _, _ = record_step(engine, reference, status, actor=actor_of(by), reason=reason)
+            found, _, _ = record_step(
+                engine,
+                reference,
+                status,
+                actor=actor_of(by),
+                reason=reason,
+                notify=step_notice() if mail is not None else None,
+            )
+            click.echo(f"{found.reference}: {found.status}")
+            send_now(engine, mail, found.id)
         finally:
             engine.dispose()
-    click.echo(f"{found.reference}: {found.status}")
 
 
 _REASON = click.option("--reason", metavar="TEXT", default="", help="Why, for the claimant.")
@@ -123,20 +138,36 @@ _REASON = click.option("--reason", metavar="TEXT", default="", help="Why, for th
 @click.argument("reference")
 @_REASON
 @BY
+@mail_options
 @db_option
-def ack(reference: str, reason: str, by: str | None, db: str | None) -> None:
+def ack(
+    reference: str,
+    reason: str,
+    by: str | None,
+    smtp_url: str | None,
+    mail_from: str | None,
+    db: str | None,
+) -> None:
     """Acknowledge the complaint REFERENCE (received, to be handled)."""
-    _move(reference, "acknowledged", reason, by, db)
+    _move(reference, "acknowledged", reason, by, db, mail_settings(smtp_url, mail_from))
 
 
 @complaints.command("review")
 @click.argument("reference")
 @_REASON
 @BY
+@mail_options
 @db_option
-def review(reference: str, reason: str, by: str | None, db: str | None) -> None:
+def review(
+    reference: str,
+    reason: str,
+    by: str | None,
+    smtp_url: str | None,
+    mail_from: str | None,
+    db: str | None,
+) -> None:
     """Mark the complaint REFERENCE as in review."""
-    _move(reference, "in-review", reason, by, db)
+    _move(reference, "in-review", reason, by, db, mail_settings(smtp_url, mail_from))
 
 
 @complaints.command("resolve")
@@ -158,6 +189,7 @@ def review(reference: str, reason: str, by: str | None, db: str | None) -> None:
     help="With --reserve: a use reserved (repeat); default tdm, train-ai and ai-input.",
 )
 @BY
+@mail_options
 @db_option
 def resolve(
     reference: str,
@@ -166,16 +198,20 @@ def resolve(
     reserve: bool,
     purposes: tuple[str, ...],
     by: str | None,
+    smtp_url: str | None,
+    mail_from: str | None,
     db: str | None,
 ) -> None:
     """Decide the complaint REFERENCE: --upheld, --rejected or --withdrawn, with --reason."""
     from audit import open_publisher
     from audit.complaints import record_step
+    from heed.mail import step_notice
 
     if decision is None:
         raise click.UsageError("say --upheld, --rejected or --withdrawn")
     if purposes and not reserve:
         raise click.UsageError("--purpose goes with --reserve")
+    mail = mail_settings(smtp_url, mail_from)
     with audit_errors(db):
         engine = open_publisher(db)
         try:
@@ -186,17 +222,19 @@ def resolve(
                 actor=actor_of(by),
                 reason=reason,
                 reserve=purposes if reserve else None,
+                notify=step_notice() if mail is not None else None,
             )
+            click.echo(f"{found.reference}: {found.status}")
+            for entry in made:
+                click.echo(
+                    f"  registry entry {entry.id}: {entry.scope} {entry.target} reserved for "
+                    f"{', '.join(entry.purposes)}"
+                )
+            for concern in skipped:
+                click.echo(f"  not a domain, host or URL prefix, not in the registry: {concern}")
+            send_now(engine, mail, found.id)
         finally:
             engine.dispose()
-    click.echo(f"{found.reference}: {found.status}")
-    for entry in made:
-        click.echo(
-            f"  registry entry {entry.id}: {entry.scope} {entry.target} reserved for "
-            f"{', '.join(entry.purposes)}"
-        )
-    for concern in skipped:
-        click.echo(f"  not a domain, host or URL prefix, not in the registry: {concern}")
 
 
 def _data(c: Any) -> dict[str, Any]:

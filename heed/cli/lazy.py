@@ -54,6 +54,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "complaints",
         "Handle rightsholders' complaints: list, show, acknowledge, review and resolve them.",
     ),
+    "mail": (
+        "heed.cli.mail",
+        "mail",
+        "Send the e-mails to claimants waiting in the outbox, or list them.",
+    ),
     "db": (
         "heed.cli.db",
         "db",

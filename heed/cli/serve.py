@@ -23,6 +23,7 @@ import click
 
 from crawler.config import heed_version
 from heed.cli.db import audit_errors, db_option
+from heed.cli.mail import mail_options, mail_settings
 from policy.provider import ProviderConfigError
 from policy.publish.inputs import SETTING_NAMES
 from policy.statements import find_statements
@@ -164,6 +165,7 @@ def _connect_to(
     show_default=True,
     help="Days a verified owner's credential lasts.",
 )
+@mail_options
 def serve(
     db: str | None,
     config: str | None,
@@ -181,6 +183,8 @@ def serve(
     challenge_hours: float,
     credential_days: float,
     workers: int,
+    smtp_url: str | None,
+    mail_from: str | None,
 ) -> None:
     """Serve the rightsholders' portal: published documents, domain look-up and verification.
 
@@ -192,9 +196,12 @@ def serve(
     A rightsholder who proves control of a domain (an HTTP file or a DNS TXT record) gets a
     credential for that domain's decisions URL by URL, with their evidence, as a page, JSON or
     CSV. Serving never publishes; it writes only verifications and credentials. Stop it with
-    Ctrl-C or SIGTERM. The CSRF secret of the forms comes from $HEED_SERVE_SECRET.
+    Ctrl-C or SIGTERM. The CSRF secret of the forms comes from $HEED_SERVE_SECRET. With a mail
+    server ($HEED_SMTP_URL, $HEED_MAIL_FROM) claimants get their complaint's receipt and steps
+    by e-mail, sent in the background with retries.
     """
     secret = serve_secret(os.environ)  # before anything is opened: a bad one stops here
+    mail = mail_settings(smtp_url, mail_from)
     for name, burst in (("--lookup-burst", lookup_burst), ("--post-burst", post_burst)):
         if burst < workers:
             raise click.UsageError(
@@ -234,6 +241,7 @@ def serve(
         secret=secret,
         heed_version=heed_version(),
         workers=workers,
+        mail=mail,
     )
     sock = _bind(host, port)
     where = f"[{host}]" if ":" in host else host

@@ -13,6 +13,8 @@ error middleware, so that even an internal-error answer carries the headers.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ctypes
 import os
 import secrets
@@ -26,6 +28,7 @@ from fastapi import FastAPI
 from sqlalchemy import URL, Engine, text
 
 from audit import open_publisher, open_reader
+from heed.mail import BackgroundSender
 from heed.serve import complaints, errors, lookup, owners, published, verify
 from heed.serve.ratelimit import TokenBucket
 from heed.serve.security import ASGIApp, BodyLimit, SecurityHeaders
@@ -33,6 +36,8 @@ from heed.serve.settings import ServeSettings
 from policy.provider import ProviderConfig
 
 API = "/api/v1"
+#: Seconds the mail sender may take to finish its round at shutdown.
+MAIL_GRACE = 5.0
 
 
 def create_app(
@@ -47,9 +52,19 @@ def create_app(
     write lock up front); None: *engine* itself.
     """
 
+    mailer = BackgroundSender(writer or engine, settings.mail) if settings.mail else None
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # The outbox is sent beside the requests, never inside one (heed/mail/sender.py).
+        task = asyncio.create_task(mailer.run()) if mailer is not None else None
         yield
+        if mailer is not None and task is not None:
+            # Let a delivery in progress be marked sent (else it would go out again later),
+            # but not for longer than a graceful stop lasts.
+            mailer.stop()
+            with contextlib.suppress(TimeoutError):  # wait_for cancelled it
+                await asyncio.wait_for(task, timeout=MAIL_GRACE)
         engine.dispose()  # graceful shutdown: the connections close with the server
         if writer is not None:
             writer.dispose()
@@ -76,6 +91,7 @@ def create_app(
         settings.posts_per_minute / share, settings.post_burst / share
     )
     app.state.csrf_secret = settings.secret or secrets.token_bytes(32)
+    app.state.mailer = mailer
     errors.install(app)
     app.include_router(published.router)
     app.include_router(lookup.router)

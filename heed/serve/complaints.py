@@ -10,7 +10,9 @@ cookie of the form) is marked as coming from the verified owner of that domain.
 
 Each submission takes a token from the client's POST bucket; bodies are capped by the
 portal's request limit; every field is checked before anything is stored, and a refusal says
-what to fix without echoing more than the form showed.
+what to fix without echoing more than the form showed. With a mail server configured, the
+claimant's receipt (with the status URL) is written to the outbox with the complaint and sent
+by the portal's background sender, woken at once (heed/mail/sender.py).
 """
 
 from __future__ import annotations
@@ -31,10 +33,12 @@ from audit.complaints import (
     REQUESTS,
     ComplaintError,
     ComplaintRecord,
+    ReceiptNotice,
     Submission,
     complaint_by_key,
     submit_complaint,
 )
+from heed.mail import receipt_notice
 from heed.serve import csrf
 from heed.serve.documents import engine_of
 from heed.serve.pages import link, page
@@ -78,6 +82,19 @@ def _status_url(request: Request, key: str) -> str:
     return link(request, f"/complaints/status/{key}")
 
 
+def _receipt(request: Request) -> ReceiptNotice | None:
+    """The claimant's receipt by e-mail, when the portal has a mail server."""
+    if request.app.state.settings.mail is None:
+        return None
+    return receipt_notice(lambda key: _status_url(request, key))
+
+
+def _wake_mailer(request: Request) -> None:
+    mailer = request.app.state.mailer
+    if mailer is not None:
+        mailer.wake()  # the receipt goes out now, not at the next round
+
+
 def _status(c: ComplaintRecord) -> dict[str, Any]:
     s = c.submission
     return {
@@ -117,9 +134,10 @@ def complaint_api(request: Request, body: ComplaintIn) -> Response:
         verified_domain=_verified(request, cookie=False),
     )
     try:
-        complaint, key = submit_complaint(writer_of(request), submission)
+        complaint, key = submit_complaint(writer_of(request), submission, notify=_receipt(request))
     except ComplaintError as exc:
         raise HTTPException(400, f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
+    _wake_mailer(request)
     data = {
         "id": complaint.id,
         "reference": complaint.reference,
@@ -159,9 +177,12 @@ async def complaint_post(request: Request) -> Response:
         verified_domain=await run_in_threadpool(_verified, request, cookie=True),
     )
     try:
-        _, key = await run_in_threadpool(submit_complaint, writer_of(request), submission)
+        _, key = await run_in_threadpool(
+            lambda: submit_complaint(writer_of(request), submission, notify=_receipt(request))
+        )
     except ComplaintError as exc:
         return _page(request, "complaint.html.j2", 400, form=fields, error=str(exc))
+    _wake_mailer(request)
     return RedirectResponse(_status_url(request, key), status_code=303)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from heed.mail.config import MailConfig
+
 #: Request bodies accepted, at most (bytes). The portal's routes take none yet; the later
 #: verification requests are small JSON objects.
 MAX_BODY_BYTES = 16 * 1024
@@ -54,6 +56,8 @@ class ServeSettings:
     #: Worker processes serving the app; each keeps its own rate-limit buckets with 1/workers
     #: of the rates and bursts (:func:`heed.serve.app.create_app`).
     workers: int = 1
+    #: The mail server and sender of e-mails to claimants; None: no e-mail.
+    mail: MailConfig | None = None
 
     def base(self) -> str | None:
         """Return the public URL without its trailing slash, or None."""

@@ -23,12 +23,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from audit import ACTIONS_QUERY, DENYLIST_QUERY, POLICY_QUERY, ComplaintFigures, DenylistVersion
+from audit import ACTIONS_QUERY, DENYLIST_QUERY, POLICY_QUERY, DenylistVersion
 from policy.protocols import protocol_families, robots_features, robots_policy_lines
 from policy.provider import TO_BE_PROVIDED
 from policy.publish.crawlerinfo import ACCESS_STATEMENTS, enabled_protocols
 from policy.publish.inputs import Inputs
 from policy.render import provided
+from policy.reservations import complaint_sentence, registry_sentence
 
 KIND, PUBLIC_KIND = "policy", "policy-public"
 SECTIONS = ("1.1", "1.2", "1.3", "1.4", "1.5")
@@ -222,24 +223,12 @@ def _measure_1_5(inputs: Inputs, public: bool) -> dict[str, Any]:
         "complaints": provided(p.complaints),
     }
     if inputs.complaints is not None:
-        out["statements"].append(_complaint_figures(inputs.complaints))
+        out["statements"].append(complaint_sentence(inputs.complaints))
+    if inputs.registry is not None:
+        out["statements"].append(registry_sentence(inputs.registry))
     if not public:
         out["complaints_owner"] = provided(p.complaints_owner)
     return out
-
-
-def _complaint_figures(f: ComplaintFigures) -> str:
-    """Return the complaints in figures, in one sentence (Measure 1.5; no personal data)."""
-    if not f.received:
-        return "No complaint has been lodged through the portal so far."
-    counted = f"{f.received} complaint{'s' if f.received != 1 else ''} lodged through the portal"
-    decided = f"{f.upheld} upheld, {f.rejected} rejected, {f.withdrawn} withdrawn, {f.open} open"
-    if f.median_days is None:
-        return f"{counted} so far: {decided}."
-    return (
-        f"{counted} so far: {decided}; the median time from receipt to decision was "
-        f"{f.median_days:g} days."
-    )
 
 
 def statistics(inputs: Inputs, counts: Mapping[int, Mapping[str, int]]) -> dict[str, Any]:

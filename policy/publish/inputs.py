@@ -26,10 +26,12 @@ from typing import TYPE_CHECKING, Any
 from audit import (
     ComplaintFigures,
     PolicyRecord,
+    RegistryFigures,
     RunRecord,
     complaint_figures,
     crawl_runs,
     policy_record,
+    registry_figures,
 )
 from optout.decision import PROTOCOL_SET_VERSION, PolicyError, policy_from_knobs
 from optout.robots import user_agent
@@ -99,6 +101,8 @@ class Inputs:
     defaults: CrawlerDefaults
     #: The complaints received through the portal, in figures (Measure 1.5).
     complaints: ComplaintFigures | None = None
+    #: The reservations registry in figures: entries in force, and what it excluded.
+    registry: RegistryFigures | None = None
 
     @property
     def latest(self) -> RunRecord | None:
@@ -194,6 +198,7 @@ def gather(
         settings_origin=origin,
         defaults=defaults,
         complaints=complaint_figures(engine),
+        registry=registry_figures(engine),
     )
 
 

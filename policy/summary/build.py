@@ -15,20 +15,23 @@ Three steps, callable as a library (the benchmark times :func:`build_summary` al
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from audit import SCOPE_METHOD, summary_data
+from audit import SCOPE_METHOD, complaint_figures, registry_figures, summary_data
 from audit.publications import Publication, body_sha256, history, publish
+from optout import Protocol
 from policy.protocols import action_label
 from policy.provider import ProviderConfig
+from policy.reservations import complaint_sentence, registry_sentence
 from policy.summary.labels import SECTIONS
 from policy.summary.rules import day_month_year
 from policy.summary.sections import build_sections
 
 if TYPE_CHECKING:
-    from audit import ActionCount, Engine, Scope, ScopeRun
+    from audit import ActionCount, Engine, Scope, ScopeRun, SummaryData
 
 #: Publication kind of the summary.
 KIND = "summary"
@@ -61,7 +64,9 @@ def build_summary(
         "template": TEMPLATE,
         "model": name,
         "sme": sme_mode,
-        "sections": build_sections(data, config, chosen, sme=sme_mode),
+        "sections": build_sections(
+            data, config, chosen, sme=sme_mode, handling=complaint_handling(engine, data)
+        ),
         "figures": {
             "decisions_by_action": {
                 "rows": _by_action(data.actions),
@@ -78,6 +83,18 @@ def build_summary(
             "queries": data.queries,
         },
     }
+
+
+def complaint_handling(engine: Engine, data: SummaryData) -> list[str]:
+    """Return §3.1's sentences on complaints and on the reservations registry (what it kept
+    out is counted over the runs in scope, as the exclusions table is)."""
+    in_scope = next((e for e in data.exclusions if e.reason == Protocol.REGISTRY.value), None)
+    registry = registry_figures(engine, exclusions=False)
+    if in_scope is not None:
+        registry = dataclasses.replace(
+            registry, urls=in_scope.urls, domains=in_scope.domains, decisions=in_scope.decisions
+        )
+    return [complaint_sentence(complaint_figures(engine)), registry_sentence(registry)]
 
 
 def describe_scope(scope: Scope, model: str) -> dict[str, Any]:

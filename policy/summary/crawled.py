@@ -268,7 +268,7 @@ def _top_domains(
 
 
 def section_3_1(
-    data: SummaryData, config: ProviderConfig, sources: dict[str, Any]
+    data: SummaryData, config: ProviderConfig, sources: dict[str, Any], handling: list[str]
 ) -> dict[str, Any]:
     """Return §3.1: signatory status, and the measures from the protocols and exclusion counts."""
     s = SectionBuilder("3.1")
@@ -294,6 +294,7 @@ def section_3_1(
         measures.append(exclusion_lines(data.exclusions))
     else:
         measures.append("No request or content was excluded during the crawl runs in scope.")
+    measures.extend(handling)
     measures.append(_third_parties(config, sources))
     prov = provenance(
         runs,

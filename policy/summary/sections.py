@@ -24,9 +24,15 @@ from policy.summary.fields import (
 
 
 def build_sections(
-    data: SummaryData, config: ProviderConfig, model: Model | None, *, sme: bool
+    data: SummaryData,
+    config: ProviderConfig,
+    model: Model | None,
+    *,
+    sme: bool,
+    handling: list[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Return every section keyed by number ("1.1" … "3.3"), in template order."""
+    """Return every section keyed by number ("1.1" … "3.3"), in template order; *handling*:
+    §3.1's sentences on complaints and the reservations registry."""
     sources = config.sources_for(model)
     return {
         "1.1": _section_1_1(config),
@@ -38,7 +44,7 @@ def build_sections(
         "2.4": _section_2_4(sources),
         "2.5": _section_2_5(sources),
         "2.6": _section_2_6(sources),
-        "3.1": section_3_1(data, config, sources),
+        "3.1": section_3_1(data, config, sources, handling or []),
         "3.2": _section_3_2(data, config),
         "3.3": _section_3_3(config),
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from audit import ComplaintFigures
-from policy.publish.copyright import _complaint_figures
+from policy.reservations import complaint_sentence as _complaint_figures
 
 
 def test_the_sentence() -> None:

@@ -316,7 +316,17 @@ def test_exclusions_per_protocol(seeded_summary_db_any: tuple[str, Path]) -> Non
     assert table["keys"] == ["robots.txt", "tdmrep-header", "access-restricted", "denylisted"]
     assert table["provenance"]["query"] == "exclusions"
     measures = field(body, "3.1", "measures")["value"]
-    assert "robots.txt: 1 URL on 1 registrable domain excluded" in measures[-2]
+    assert "robots.txt: 1 URL on 1 registrable domain excluded" in measures[-4]
+    # Then the complaints and the registry (issue 15), then the third parties.
+    assert measures[-3:-1] == [
+        "No complaint has been lodged through the portal so far.",
+        (
+            "Reservations notified other than on the site itself (by letter, or by a complaint "
+            "upheld) are kept in a reservations registry that the crawler applies before every "
+            "request, as one more protocol: 0 entries in force; it has not had to keep any URL "
+            "out of a crawl so far."
+        ),
+    ]
     assert "SELECT" in body["provenance"]["queries"]["exclusions"]
     assert "%%" not in body["provenance"]["queries"]["exclusions"]
 

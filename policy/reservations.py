@@ -1,0 +1,38 @@
+"""What the published documents say of complaints and of the reservations registry (Measure
+1.5; the summary's §3.1): counts only, no personal data, in one sentence each."""
+
+from __future__ import annotations
+
+from audit import ComplaintFigures, RegistryFigures
+
+
+def complaint_sentence(f: ComplaintFigures) -> str:
+    """Return the complaints in figures: lodged, decided each way, open, median handling time."""
+    if not f.received:
+        return "No complaint has been lodged through the portal so far."
+    counted = f"{f.received} complaint{'s' if f.received != 1 else ''} lodged through the portal"
+    decided = f"{f.upheld} upheld, {f.rejected} rejected, {f.withdrawn} withdrawn, {f.open} open"
+    if f.median_days is None:
+        return f"{counted} so far: {decided}."
+    return (
+        f"{counted} so far: {decided}; the median time from receipt to decision was "
+        f"{f.median_days:g} days."
+    )
+
+
+def registry_sentence(f: RegistryFigures) -> str:
+    """Return the registry in figures: entries in force, and what it kept out."""
+    entries = f"{f.in_force} entr{'ies' if f.in_force != 1 else 'y'} in force"
+    if f.from_complaints:
+        entries += f" ({f.from_complaints} from upheld complaints)"
+    excluded = (
+        f"it kept out {f.urls} URL{'s' if f.urls != 1 else ''} on {f.domains} registrable "
+        f"domain{'s' if f.domains != 1 else ''} in the crawls so far"
+        if f.decisions
+        else "it has not had to keep any URL out of a crawl so far"
+    )
+    return (
+        "Reservations notified other than on the site itself (by letter, or by a complaint "
+        "upheld) are kept in a reservations registry that the crawler applies before every "
+        f"request, as one more protocol: {entries}; {excluded}."
+    )
