@@ -86,7 +86,9 @@ def _receipt(request: Request) -> ReceiptNotice | None:
     """The claimant's receipt by e-mail, when the portal has a mail server."""
     if request.app.state.settings.mail is None:
         return None
-    return receipt_notice(lambda key: _status_url(request, key))
+    # An e-mail needs an absolute link: the public URL, else the one this request came to.
+    base = request.app.state.settings.base() or str(request.base_url).rstrip("/")
+    return receipt_notice(lambda key: f"{base}/complaints/status/{key}")
 
 
 def _wake_mailer(request: Request) -> None:
