@@ -134,40 +134,32 @@ def _move(
 _REASON = click.option("--reason", metavar="TEXT", default="", help="Why, for the claimant.")
 
 
-@complaints.command("ack")
-@click.argument("reference")
-@_REASON
-@BY
-@mail_options
-@db_option
-def ack(
-    reference: str,
-    reason: str,
-    by: str | None,
-    smtp_url: str | None,
-    mail_from: str | None,
-    db: str | None,
-) -> None:
-    """Acknowledge the complaint REFERENCE (received, to be handled)."""
-    _move(reference, "acknowledged", reason, by, db, mail_settings(smtp_url, mail_from))
+def _step_command(name: str, status: str, summary: str) -> click.Command:
+    """Return the command *name* that moves a complaint to *status*."""
+
+    @complaints.command(name, help=summary)
+    @click.argument("reference")
+    @_REASON
+    @BY
+    @mail_options
+    @db_option
+    def command(
+        reference: str,
+        reason: str,
+        by: str | None,
+        smtp_url: str | None,
+        mail_from: str | None,
+        db: str | None,
+    ) -> None:
+        _move(reference, status, reason, by, db, mail_settings(smtp_url, mail_from))
+
+    return command
 
 
-@complaints.command("review")
-@click.argument("reference")
-@_REASON
-@BY
-@mail_options
-@db_option
-def review(
-    reference: str,
-    reason: str,
-    by: str | None,
-    smtp_url: str | None,
-    mail_from: str | None,
-    db: str | None,
-) -> None:
-    """Mark the complaint REFERENCE as in review."""
-    _move(reference, "in-review", reason, by, db, mail_settings(smtp_url, mail_from))
+ack = _step_command(
+    "ack", "acknowledged", "Acknowledge the complaint REFERENCE (received, to be handled)."
+)
+review = _step_command("review", "in-review", "Mark the complaint REFERENCE as in review.")
 
 
 @complaints.command("resolve")

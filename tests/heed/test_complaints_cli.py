@@ -19,7 +19,9 @@ def _run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def _complaint(db: Path) -> str:
+def lodge(db: Path, email: str = "rights@press.example") -> str:
+    """Create the audit database *db* with one complaint in it; return its reference."""
+    db.parent.mkdir(parents=True, exist_ok=True)
     with AuditStore.open(str(db)):
         pass
     engine = open_publisher(str(db))
@@ -29,7 +31,7 @@ def _complaint(db: Path) -> str:
             Submission(
                 claimant="Example Press",
                 capacity="representative",
-                email="rights@press.example",
+                email=email,
                 concerns=("press.example", "The Novel"),
                 right_claimed="copyright",
                 statement="not honoured",
@@ -43,7 +45,7 @@ def _complaint(db: Path) -> str:
 
 def test_from_receipt_to_an_upheld_reservation(tmp_path: Path) -> None:
     db = str(tmp_path / "heed.db")
-    ref = _complaint(tmp_path / "heed.db")
+    ref = lodge(tmp_path / "heed.db")
     code, out, _ = _run("complaints", "list", "--db", db)
     assert code == 0
     assert out.startswith(f"{ref}  received ")
@@ -87,7 +89,7 @@ def test_from_receipt_to_an_upheld_reservation(tmp_path: Path) -> None:
 
 def test_errors_are_one_line(tmp_path: Path) -> None:
     db = str(tmp_path / "heed.db")
-    ref = _complaint(tmp_path / "heed.db")
+    ref = lodge(tmp_path / "heed.db")
     cases = (
         (("resolve", ref), 2, "say --upheld, --rejected or --withdrawn"),
         (("resolve", ref, "--rejected", "--purpose", "tdm"), 2, "--purpose goes with --reserve"),

@@ -10,13 +10,12 @@ import socket
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from audit import AuditStore, open_publisher
 from audit.complaints import Submission, submit_complaint
 from audit.outbox import list_outbox
-from heed.cli import main
 from heed.mail import MailConfigError, mail_config, receipt_notice, send_due
+from tests.heed.test_complaints_cli import _run, lodge
 from tests.support.smtpserver import Mailbox, smtp_server
 
 FROM = "Example AI crawler <crawler@example.ai>"
@@ -60,33 +59,7 @@ def test_mail_settings() -> None:
 
 
 def _db(tmp_path: Path, email: str = "rights@press.example") -> tuple[str, str]:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    db = str(tmp_path / "heed.db")
-    with AuditStore.open(db):
-        pass
-    engine = open_publisher(db)
-    try:
-        complaint, _ = submit_complaint(
-            engine,
-            Submission(
-                claimant="Example Press",
-                capacity="representative",
-                email=email,
-                concerns=("https://press.example/books/",),
-                right_claimed="copyright",
-                statement="not honoured",
-                requested=("no-future-use",),
-            ),
-        )
-    finally:
-        engine.dispose()
-    return db, complaint.reference
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    assert "Traceback" not in result.output + result.stderr
-    return result.exit_code, result.stdout, result.stderr
+    return str(tmp_path / "heed.db"), lodge(tmp_path / "heed.db", email)
 
 
 def test_every_step_is_mailed_to_the_claimant(tmp_path: Path, mailbox: Mailbox) -> None:
@@ -114,7 +87,7 @@ def test_every_step_is_mailed_to_the_claimant(tmp_path: Path, mailbox: Mailbox) 
     assert upheld["Subject"] == f"Your complaint {ref} was upheld"
     text = upheld.get_content().replace("\r\n", "\n")
     assert "Our reasoning:\nthe reservation was ignored" in text
-    assert "prefix press.example/books/: reserved for tdm, train-ai, ai-input" in text
+    assert "domain press.example: reserved for tdm, train-ai, ai-input" in text
     code, out, _ = _run("mail", "list", "--json", "--db", db)
     rows = [json.loads(line) for line in out.splitlines()]
     assert [(r["state"], r["topic"], r["complaint"]) for r in rows] == [
