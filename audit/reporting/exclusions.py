@@ -8,7 +8,7 @@ and decisions none of whose signals restricted are counted under :data:`NO_SIGNA
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,8 +119,9 @@ def excluded_per_origin(scope: Scope, dialect: str) -> Subquery:
     )
 
 
-def restricting_protocols(dialect: str) -> Select[Any]:
-    """Return distinct ``(outcome_id, protocol)`` of each outcome's restricting signals.
+def restricting_protocols(dialect: str, signal_ids: Sequence[int] | None = None) -> Select[Any]:
+    """Return distinct ``(outcome_id, protocol)`` of each outcome's restricting signals (of the
+    signals *signal_ids* only, when given).
 
     A signal restricts when it does not allow the crawl, or it reserves or defers the outcome's
     purpose, or it requires a licence first: the signals an outcome's reasons quote
@@ -139,23 +140,27 @@ def restricting_protocols(dialect: str) -> Select[Any]:
         verdict("defer"),
         s.licence_required.is_(True),
     )
-    return (
+    query = (
         select(pairs.c.outcome_id, s.protocol)
         .distinct()
         .select_from(pairs.join(SIGNAL_T, s.id == pairs.c.signal_id))
         .where(restricts)
     )
+    if signal_ids is not None:
+        query = query.where(pairs.c.signal_id.in_(list(signal_ids)))
+    return query
 
 
-def protocol_exclusions_query(protocol: str, dialect: str) -> Select[int, int, int]:
-    """Return one row ``(urls, domains, decisions)``: what *protocol*'s signals kept out in
+def signal_exclusions_query(signal_ids: Sequence[int], dialect: str) -> Select[int, int, int]:
+    """Return one row ``(urls, domains, decisions)``: what the signals *signal_ids* kept out in
     every run — the distinct URLs and registrable domains, and the decisions.
 
-    The outcomes it restricted are found first (outcomes are few, shared by every URL decided
-    the same way); the decisions are then read by outcome.
+    The outcomes they restricted are found first (outcomes are few, shared by every URL decided
+    the same way, and only their pairs with these signals are joined); the decisions are then
+    read by outcome.
     """
-    restricting = restricting_protocols(dialect).subquery("restricting")
-    outcomes = select(restricting.c.outcome_id).where(restricting.c.protocol == protocol)
+    restricting = restricting_protocols(dialect, signal_ids).subquery("restricting")
+    outcomes = select(restricting.c.outcome_id)
     d = DECISION_T.c
     return (
         select(
