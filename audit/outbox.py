@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, and_, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 
 from audit.engine import reading
 from audit.models import COMPLAINT_T, MAIL_OUTBOX_T
@@ -189,6 +189,23 @@ def mark_failed(
             values["next_attempt_at"] = when + dt.timedelta(seconds=delay)
         conn.execute(update(MAIL_OUTBOX_T).where(o.id == message_id).values(values))
     return give_up
+
+
+def messages_to(engine: Engine, recipient: str, since: dt.datetime, topic: str) -> int:
+    """Return how many messages of *topic* were written to *recipient* (any letter case) since
+    *since*."""
+    o = MAIL_OUTBOX_T.c
+    query = (
+        select(func.count())
+        .select_from(MAIL_OUTBOX_T)
+        .where(
+            func.lower(o.recipient) == recipient.strip().lower(),
+            o.topic == topic,
+            o.created_at >= since,
+        )
+    )
+    with reading(engine) as conn:
+        return int(conn.execute(query).scalar_one())
 
 
 def list_outbox(engine: Engine, state: str | None = None) -> list[OutboxRecord]:

@@ -4,7 +4,7 @@ Messages are written to the outbox with the complaint step they tell of (audit/o
 sent by ``heed serve`` in the background, by the ``heed complaints`` command that took the
 step, or by ``heed mail send`` (for a cron job, or after fixing the mail settings). The mail
 server comes from ``HEED_SMTP_URL`` and the sender from ``HEED_MAIL_FROM`` (heed/mail/config.py);
-:data:`MAIL_OPTIONS` adds the ``--smtp`` and ``--mail-from`` options every such command takes.
+:func:`mail_options` adds the ``--smtp`` and ``--mail-from`` options every such command takes.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ by the portal's background sender, woken at once (heed/mail/sender.py).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
@@ -38,6 +39,7 @@ from audit.complaints import (
     complaint_by_key,
     submit_complaint,
 )
+from audit.outbox import messages_to
 from heed.mail import receipt_notice
 from heed.serve import csrf
 from heed.serve.documents import engine_of
@@ -45,6 +47,8 @@ from heed.serve.pages import link, page
 from heed.serve.verify import OWNER_COOKIE, limit_posts, writer_of
 
 router = APIRouter()
+#: Receipts e-mailed to one address in a day, at most.
+RECEIPTS_PER_DAY = 5
 _KEY = Path(max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
 NOT_FOUND = "No complaint with this status key."
 
@@ -82,9 +86,14 @@ def _status_url(request: Request, key: str) -> str:
     return link(request, f"/complaints/status/{key}")
 
 
-def _receipt(request: Request) -> ReceiptNotice | None:
-    """The claimant's receipt by e-mail, when the portal has a mail server."""
+def _receipt(request: Request, email: str) -> ReceiptNotice | None:
+    """The claimant's receipt by e-mail, when the portal has a mail server and *email* has not
+    had :data:`RECEIPTS_PER_DAY` receipts in the last day (the form must not become a way to
+    flood somebody else's mailbox; the complaint is taken all the same)."""
     if request.app.state.settings.mail is None:
+        return None
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+    if messages_to(writer_of(request), email, since, "received") >= RECEIPTS_PER_DAY:
         return None
     # An e-mail needs an absolute link: the public URL, else the one this request came to.
     base = request.app.state.settings.base() or str(request.base_url).rstrip("/")
@@ -136,7 +145,8 @@ def complaint_api(request: Request, body: ComplaintIn) -> Response:
         verified_domain=_verified(request, cookie=False),
     )
     try:
-        complaint, key = submit_complaint(writer_of(request), submission, notify=_receipt(request))
+        notify = _receipt(request, body.email)
+        complaint, key = submit_complaint(writer_of(request), submission, notify=notify)
     except ComplaintError as exc:
         raise HTTPException(400, f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
     _wake_mailer(request)
@@ -180,7 +190,9 @@ async def complaint_post(request: Request) -> Response:
     )
     try:
         _, key = await run_in_threadpool(
-            lambda: submit_complaint(writer_of(request), submission, notify=_receipt(request))
+            lambda: submit_complaint(
+                writer_of(request), submission, notify=_receipt(request, submission.email)
+            )
         )
     except ComplaintError as exc:
         return _page(request, "complaint.html.j2", 400, form=fields, error=str(exc))

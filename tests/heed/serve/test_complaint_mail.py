@@ -12,7 +12,9 @@ from pathlib import Path
 import httpx
 
 from audit import open_publisher
+from audit.complaints import list_complaints
 from audit.outbox import OutboxRecord, list_outbox
+from heed.serve.complaints import RECEIPTS_PER_DAY
 from tests.audit.test_background import wait_until
 from tests.heed.serve.owners import copy_db
 from tests.heed.serve.server import heed_serve
@@ -91,3 +93,26 @@ def test_workers_send_each_message_once(demo_db: Path, tmp_path: Path) -> None:
     outbox = _outbox(db)
     assert [(m.state, m.attempts) for m in outbox] == [("sent", 1)] * 4
     assert sorted(r[0] for r in box.envelopes) == [f"claimant{n}@press.example" for n in range(4)]
+
+
+def test_the_form_cannot_flood_a_mailbox(demo_db: Path, tmp_path: Path) -> None:
+    """Complaints naming one address: each is taken, but only RECEIPTS_PER_DAY receipts a
+    day go to that address (whatever its letter case)."""
+    db = copy_db(demo_db, tmp_path)
+    with smtp_server() as box:
+        mail = ("--smtp", box.url, "--mail-from", FROM)
+        with heed_serve(db, *mail, "--post-burst", "10") as server:
+            with httpx.Client(base_url=server.url, timeout=30) as client:
+                for n in range(RECEIPTS_PER_DAY + 2):
+                    email = "Victim@Press.example" if n % 2 else "victim@press.example"
+                    body = COMPLAINT | {"email": email}
+                    assert client.post("/api/v1/complaints", json=body).status_code == 201
+            box.wait_for(RECEIPTS_PER_DAY)
+            wait_until(lambda: all(m.state == "sent" for m in _outbox(db)), "all marked sent")
+    assert len(_outbox(db)) == RECEIPTS_PER_DAY
+    assert len(box.messages) == RECEIPTS_PER_DAY
+    engine = open_publisher(str(db))
+    try:
+        assert len(list_complaints(engine)) == RECEIPTS_PER_DAY + 2
+    finally:
+        engine.dispose()
