@@ -54,6 +54,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "complaints",
         "Handle rightsholders' complaints: list, show, acknowledge, review and resolve them.",
     ),
+    "dataset": (
+        "heed.cli.dataset",
+        "dataset",
+        "Filter a dataset by a purge list, or export it as Parquet with rights metadata.",
+    ),
     "mail": (
         "heed.cli.mail",
         "mail",
