@@ -200,6 +200,8 @@ class CrawlRun(Base):
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     resumed: Mapped[int] = mapped_column(Integer, default=0)
+    #: ``crawl``, or ``recheck`` (heed recheck: decisions on kept items, no crawling).
+    kind: Mapped[str] = mapped_column(String(16), server_default="crawl")
 
 
 class CrawlRunCount(Base):

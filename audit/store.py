@@ -72,6 +72,10 @@ ID_BLOCK = 1 << 20
 POLL_INTERVAL = 0.02
 
 
+#: The kinds of run: a crawl, or a re-check of what crawls kept (heed recheck).
+RUN_KINDS = ("crawl", "recheck")
+
+
 class AuditStore(RowCache):
     """Buffered, batched, append-only writer of crawl runs, decisions, documents and items."""
 
@@ -174,12 +178,16 @@ class AuditStore(RowCache):
         protocol_set: str = PROTOCOL_SET_VERSION,
         run_key: str | None = None,
         started_at: dt.datetime | None = None,
+        kind: str = "crawl",
     ) -> int:
         """Record the start of a crawl run, or resume the run *run_key*; return the run id.
 
         *config* is the crawler configuration (stored as text with its sha256). Resuming
-        requires the same crawler identity, configuration, policy and protocol set.
+        requires the same crawler identity, configuration, policy and protocol set. *kind* is
+        ``crawl`` or ``recheck`` (:data:`RUN_KINDS`).
         """
+        if kind not in RUN_KINDS:
+            raise ValueError(f"run kind must be one of {', '.join(RUN_KINDS)}")
         if isinstance(config, str):
             config_text = config
         else:
@@ -191,6 +199,7 @@ class AuditStore(RowCache):
             "config_sha256": hashlib.sha256(config_text.encode()).hexdigest(),
             "policy_id": self.register_policy(policy, protocol_set),
             "protocol_set": protocol_set,
+            "kind": kind,
         }
         now = started_at or dt.datetime.now(dt.UTC)
         run_key = run_key or uuid.uuid4().hex

@@ -28,7 +28,7 @@ import httpx
 from crawler.config import OptoutConfig
 from crawler.denylist import Denylist
 from crawler.documents import DocumentLimits, fetch_document, now_iso
-from crawler.sitecache import SiteCache
+from crawler.sitecache import OnLoaded, SiteCache
 from optout.access import login_redirect
 from optout.action import Action, after_action, before_action, unchecked, with_note
 from optout.decision import Crawl, Decision
@@ -136,7 +136,10 @@ class LiveChecker:
         registry: Registry | None = None,
         timeout: float = 10.0,
         page_maxsize: int = 2 * 1024 * 1024,
+        on_loaded: OnLoaded | None = None,
     ) -> None:
+        """Check with *client*; *on_loaded* is called with each origin's documents as loaded
+        (``heed recheck`` records them)."""
         self.config = config
         self.policy = config.policy
         self.denylist = denylist
@@ -148,7 +151,7 @@ class LiveChecker:
         async def fetch(url: str, kind: str) -> FetchResult:
             return await fetch_document(self._get, url, kind, limits, refuse=self._refused)
 
-        self.cache = SiteCache.from_config(fetch, config, registry=registry)
+        self.cache = SiteCache.from_config(fetch, config, registry=registry, on_loaded=on_loaded)
 
     def _listed(self, host: str) -> str | None:
         return self.denylist.match(host) if self.denylist is not None else None
@@ -159,7 +162,7 @@ class LiveChecker:
         except InvalidURL:
             return False
 
-    def _gate(self, url: str) -> tuple[Decision, Action] | URL:
+    def gate(self, url: str) -> tuple[Decision, Action] | URL:
         """Return why *url* may not be requested (decision, action), or its canonical form."""
         try:
             parsed = parse_url(url)
@@ -176,10 +179,10 @@ class LiveChecker:
         Only the canonical form of a URL (:mod:`optout.url`) is decided and requested, as in a
         crawl; the result keeps the URL as given.
         """
-        gate = self._gate(url)
+        gate = self.gate(url)
         if not isinstance(gate, URL):
             return CheckResult(url=url, decision=gate[0], action=gate[1])
-        site = await self._site(gate.origin, url)
+        site = await self.site(gate.origin, url)
         if not isinstance(site, Site):
             return CheckResult(url=url, decision=site, action=Action.DEFERRED)
         result = await self._check(str(gate), site)
@@ -187,7 +190,7 @@ class LiveChecker:
             result.notes.insert(0, f"requested in canonical form {gate}")
         return replace(result, url=url)
 
-    async def _site(self, origin: str, url: str) -> Site | Decision:
+    async def site(self, origin: str, url: str) -> Site | Decision:
         """Return *origin*'s site, or *url*'s DEFER decision when its documents took longer than
         the per-origin deadline (:data:`ORIGIN_REQUESTS` requests' time: robots.txt, the
         signal files and a licence with its own robots.txt, each bounded by ``--timeout``,
@@ -235,10 +238,10 @@ class LiveChecker:
     async def _hop(self, url: str, source: str) -> tuple[str, Site] | CheckResult:
         """Return the canonical URL and site of redirect target *url* if it may be requested,
         else the result."""
-        gate = self._gate(url)
+        gate = self.gate(url)
         if not isinstance(gate, URL):
             return CheckResult(url=url, decision=gate[0], action=gate[1], final_url=url)
-        site = await self._site(gate.origin, url)
+        site = await self.site(gate.origin, url)
         if not isinstance(site, Site):
             return CheckResult(url=url, decision=site, action=Action.DEFERRED, final_url=url)
         url = str(gate)

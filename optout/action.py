@@ -41,6 +41,19 @@ class Action(StrEnum):
     #: The request failed (network error, timeout, 5xx on the page itself; a failed attempt that
     #: Scrapy retries is one of these too, and the retry an attempt of its own).
     ERROR = "error"
+    #: Re-checked (heed recheck, no request for the item): it may still be used.
+    RECHECKED_USABLE = "rechecked-usable"
+    #: Re-checked: a signal read since reserves its use, or robots.txt now disallows it.
+    RECHECKED_RESERVED = "rechecked-reserved"
+    #: Re-checked: a signal source of its site could not be read (the policy knob says whether
+    #: the item stays usable).
+    RECHECKED_UNKNOWN = "rechecked-unknown"
+
+
+#: The actions of a re-check run.
+RECHECK_ACTIONS = frozenset(
+    {Action.RECHECKED_USABLE, Action.RECHECKED_RESERVED, Action.RECHECKED_UNKNOWN}
+)
 
 
 def before_action(decision: Decision, policy: Policy) -> Action | None:

@@ -298,6 +298,9 @@ _ACTIONS: dict[str, str] = {
     "access-restricted": "access restricted, not circumvented",
     "denylisted": "skipped: infringing-site denylist",
     "error": "failed",
+    "rechecked-usable": "re-checked: may still be used",
+    "rechecked-reserved": "re-checked: reserved since, not to be used",
+    "rechecked-unknown": "re-checked: a source could not be read",
 }
 
 

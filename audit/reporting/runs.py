@@ -79,18 +79,22 @@ class DenylistVersion:
 def crawl_runs(engine: Engine) -> list[RunRecord]:
     """Return every crawl run, oldest first."""
     c = CRAWL_RUN_T.c
-    stmt = select(
-        c.id,
-        c.run_key,
-        c.crawler_name,
-        c.product_token,
-        c.user_agent,
-        c.config,
-        c.policy_id,
-        c.protocol_set,
-        c.started_at,
-        c.ended_at,
-    ).order_by(c.started_at, c.id)
+    stmt = (
+        select(
+            c.id,
+            c.run_key,
+            c.crawler_name,
+            c.product_token,
+            c.user_agent,
+            c.config,
+            c.policy_id,
+            c.protocol_set,
+            c.started_at,
+            c.ended_at,
+        )
+        .where(c.kind == "crawl")
+        .order_by(c.started_at, c.id)
+    )
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
     runs = []

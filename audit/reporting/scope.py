@@ -93,6 +93,7 @@ def summary_scope(conn: Connection, run_keys: Iterable[str] | None) -> Scope:
             p.knobs,
         )
         .select_from(CRAWL_RUN_T.join(POLICY_T, POLICY_T.c.id == c.policy_id))
+        .where(c.kind == "crawl")  # a re-check's decisions are not crawling
         .order_by(c.id)
     )
     wanted = None if run_keys is None else set(run_keys)

@@ -54,6 +54,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "complaints",
         "Handle rightsholders' complaints: list, show, acknowledge, review and resolve them.",
     ),
+    "recheck": (
+        "heed.cli.recheck",
+        "recheck",
+        "Re-check the items crawls kept against today's robots.txt, signals and registry.",
+    ),
+    "purge-list": (
+        "heed.cli.recheck",
+        "purge_list",
+        "List the kept items their latest re-check says may no longer be used.",
+    ),
     "dataset": (
         "heed.cli.dataset",
         "dataset",

@@ -1,0 +1,195 @@
+"""What a re-check reads and writes: the items crawls kept, and what later re-checks found.
+
+A re-check (``heed recheck``) is a run of kind ``recheck``. For each kept item it records a
+decision on the item's URL under the signals read *now*, with the action ``rechecked-usable``,
+``rechecked-reserved`` or ``rechecked-unknown`` and the request key ``item:<item id>``, which
+links the re-check to the item (and through it to the crawl's decision it was kept on). The
+decision's outcome holds the signals, reasons and policy as for any crawl decision, and the
+signal documents fetched are recorded with the run: the re-check is evidence like a crawl.
+
+:func:`kept_items` selects what to re-check; :func:`findings` reads, per item, the latest
+re-check, for the purge list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, select
+
+from audit.engine import reading
+from audit.models import CRAWL_RUN_T, DECISION_T, ITEM_T, ORIGIN_T, OUTCOME_T, SIGNAL_T
+from optout.action import Action
+
+#: The request key of a re-check decision: ``item:`` and the item id.
+ITEM_KEY = "item:"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeptItem:
+    """An item a crawl kept, with the decision it was kept on."""
+
+    item_id: int
+    decision_id: int
+    #: The URL as requested (the decision's, in the URL model's canonical form).
+    url: str
+    origin: str
+    run: str
+
+
+def kept_items(
+    engine: Engine,
+    *,
+    runs: Sequence[str] | None = None,
+    since: dt.datetime | None = None,
+    origins: Sequence[str] | None = None,
+) -> dict[str, list[KeptItem]]:
+    """Return the items crawls kept, per origin (sorted), each origin's items by id.
+
+    *runs*: only those crawl runs (keys); *since*: only items kept at or after; *origins*:
+    only those origins (``scheme://host[:port]``).
+    """
+    d, i, o, r = DECISION_T.c, ITEM_T.c, ORIGIN_T.c, CRAWL_RUN_T.c
+    query = (
+        select(i.id, i.decision_id, d.url, o.origin, r.run_key)
+        .select_from(
+            ITEM_T.join(DECISION_T, d.id == i.decision_id)
+            .join(ORIGIN_T, o.id == d.origin_id)
+            .join(CRAWL_RUN_T, r.id == d.run_id)
+        )
+        .where(r.kind == "crawl")
+        .order_by(o.origin, i.id)
+    )
+    if runs is not None:
+        query = query.where(r.run_key.in_(list(runs)))
+    if since is not None:
+        query = query.where(i.time >= since)
+    if origins is not None:
+        query = query.where(o.origin.in_(list(origins)))
+    found: dict[str, list[KeptItem]] = {}
+    with reading(engine) as conn:
+        for row in conn.execute(query):
+            found.setdefault(row.origin, []).append(
+                KeptItem(
+                    item_id=row.id,
+                    decision_id=row.decision_id,
+                    url=row.url,
+                    origin=row.origin,
+                    run=row.run_key,
+                )
+            )
+    return found
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """The latest re-check of a kept item that may no longer be used."""
+
+    item_id: int
+    url: str
+    content_sha256: str
+    #: The crawl run that kept it.
+    run: str
+    #: ``rechecked-reserved`` or ``rechecked-unknown``.
+    action: str
+    reason: str
+    #: The document of the signal that reserves (or could not be read), if any.
+    evidence_sha256: str
+    found_at: dt.datetime
+    recheck_run: str
+
+
+def findings(engine: Engine, *, since: dt.datetime | None = None) -> Iterator[Finding]:
+    """Yield, per kept item, its latest re-check when that says it may not be used (reserved
+    or unknown), in item order; *since*: only re-checks at or after."""
+    d, r = DECISION_T.c, CRAWL_RUN_T.c
+    query = (
+        select(d.request_key, d.time, d.action, d.outcome_id, r.run_key)
+        .select_from(DECISION_T.join(CRAWL_RUN_T, r.id == d.run_id))
+        .where(r.kind == "recheck")
+        .order_by(d.time, d.id)
+    )
+    if since is not None:
+        query = query.where(d.time >= since)
+    with reading(engine) as conn:
+        latest: dict[int, tuple[dt.datetime, str, int, str]] = {}
+        for key, time, action, outcome, run in conn.execute(query):
+            if key and key.startswith(ITEM_KEY):
+                latest[int(key[len(ITEM_KEY) :])] = (time, action, outcome, run)
+        wanted = {
+            item: found
+            for item, found in latest.items()
+            if found[1] in (Action.RECHECKED_RESERVED.value, Action.RECHECKED_UNKNOWN.value)
+        }
+        why = _reasons(conn, {found[2] for found in wanted.values()})
+        items = _items(conn, sorted(wanted))
+    for item_id in sorted(wanted):
+        time, action, outcome, run = wanted[item_id]
+        url, sha, kept_run = items.get(item_id, ("", "", ""))
+        reason, evidence = why.get(outcome, ("", ""))
+        yield Finding(
+            item_id=item_id,
+            url=url,
+            content_sha256=sha,
+            run=kept_run,
+            action=action,
+            reason=reason,
+            evidence_sha256=evidence,
+            found_at=time,
+            recheck_run=run,
+        )
+
+
+def _reasons(conn: Connection, outcome_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """Return per outcome its first reason and the document of its first restricting signal."""
+    out: dict[int, tuple[str, str]] = {}
+    ids = sorted(outcome_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = conn.execute(
+            select(OUTCOME_T.c.id, OUTCOME_T.c.reasons, OUTCOME_T.c.signal_ids).where(
+                OUTCOME_T.c.id.in_(chunk)
+            )
+        ).all()
+        signal_ids = {s for row in rows for s in json.loads(row.signal_ids)}
+        s = SIGNAL_T.c
+        signals = {
+            row.id: row
+            for row in conn.execute(
+                select(s.id, s.crawl, s.verdict, s.sha256).where(s.id.in_(sorted(signal_ids)))
+            )
+        }
+        for row in rows:
+            reasons = json.loads(row.reasons)
+            evidence = ""
+            for sid in json.loads(row.signal_ids):
+                sig = signals.get(sid)
+                if sig is None:
+                    continue
+                restricts = sig.crawl not in (None, "allow") or sig.verdict in ("reserved", "defer")
+                if restricts and sig.sha256:
+                    evidence = sig.sha256
+                    break
+            out[row.id] = (reasons[0] if reasons else "", evidence)
+    return out
+
+
+def _items(conn: Connection, item_ids: list[int]) -> dict[int, tuple[str, str, str]]:
+    """Return per item its URL, content sha256 and the key of the run that kept it."""
+    i, d, r = ITEM_T.c, DECISION_T.c, CRAWL_RUN_T.c
+    out: dict[int, tuple[str, str, str]] = {}
+    for start in range(0, len(item_ids), 500):
+        chunk = item_ids[start : start + 500]
+        query = (
+            select(i.id, i.url, i.content_sha256, r.run_key)
+            .select_from(
+                ITEM_T.join(DECISION_T, d.id == i.decision_id).join(CRAWL_RUN_T, r.id == d.run_id)
+            )
+            .where(i.id.in_(chunk))
+        )
+        for row in conn.execute(query):
+            out[row.id] = (row.url, row.content_sha256 or "", row.run_key)
+    return out

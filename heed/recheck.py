@@ -1,0 +1,183 @@
+"""The re-check behind ``heed recheck``: the items crawls kept, against the signals of *now*.
+
+Per origin with kept items, the site-level documents are loaded once through the crawl's own
+site loader and rules (:class:`heed.livecheck.LiveChecker`: robots.txt first; tdmrep.json,
+ai.txt and licences only where robots.txt lets this crawler fetch them; the same caps, timeouts
+and redirect checks; the denylist before every request), and the reservations registry of the
+audit database applies as in a crawl. No page is requested: every kept URL is decided with
+:meth:`optout.site.Site.before_request`, as a crawl decides before its request, so a URL
+robots.txt now disallows is never requested here either.
+
+Each item gets a decision in a run of kind ``recheck`` (audit/recheck.py), keyed
+``item:<id>``, with the action:
+
+* ``rechecked-usable`` — it may still be crawled and its use is not reserved;
+* ``rechecked-reserved`` — robots.txt now disallows it, a signal or registry entry reserves its
+  use, or its host is on the denylist;
+* ``rechecked-unknown`` — a source could not be read (robots.txt unreachable, a 5xx signal
+  file, the origin's deadline passed): the fail-closed answer, never "usable".
+
+The documents read are recorded with the run, exact bytes included, as a crawl records them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import httpx
+
+from audit import AuditStore
+from audit.recheck import ITEM_KEY, KeptItem
+from crawler.config import OptoutConfig
+from crawler.denylist import Denylist
+from crawler.registry import registry_document
+from heed.checkrun import client_for
+from heed.livecheck import LiveChecker
+from optout.action import Action, before_action, unchecked
+from optout.decision import Decision
+from optout.registry import Registry
+from optout.site import Site, SiteDocuments
+
+#: Origins re-checked at once.
+CONCURRENCY = 16
+
+
+@dataclass(slots=True)
+class RecheckReport:
+    """What a re-check found, in counts (the decisions are in the audit database)."""
+
+    run_key: str = ""
+    origins: int = 0
+    usable: int = 0
+    reserved: int = 0
+    unknown: int = 0
+    #: Origins whose documents could not all be read (their items are ``unknown``).
+    unreachable: list[str] = field(default_factory=list)
+
+    @property
+    def items(self) -> int:
+        """Return how many items were re-checked."""
+        return self.usable + self.reserved + self.unknown
+
+
+def recheck_action(decision: Decision, config: OptoutConfig) -> Action:
+    """Return the re-check action of a kept item's decision before its (re)request."""
+    before = before_action(decision, config.policy)
+    if before is None:
+        return Action.RECHECKED_USABLE
+    if before is Action.DEFERRED:
+        return Action.RECHECKED_UNKNOWN
+    return Action.RECHECKED_RESERVED
+
+
+class Rechecker:
+    """Re-checks the kept items of many origins, recording each item's decision in *store*."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        config: OptoutConfig,
+        store: AuditStore,
+        run_id: int,
+        *,
+        denylist: Denylist | None = None,
+        registry: Registry | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.run_id = run_id
+        self.checker = LiveChecker(
+            client,
+            config,
+            denylist=denylist,
+            registry=registry,
+            timeout=timeout,
+            on_loaded=self._loaded,
+        )
+        self._registries: set[str] = set()
+        self.report = RecheckReport()
+
+    def _loaded(self, origin: str, docs: SiteDocuments, site: Site, stale: bool) -> None:
+        """Record an origin's documents as they were read (as the crawl's audit extension)."""
+        found = [("robots.txt", docs.robots)]
+        if docs.tdmrep is not None:
+            found.append(("tdmrep.json", docs.tdmrep))
+        if docs.ai_txt is not None:
+            found.append(("ai.txt", docs.ai_txt))
+        found.extend(("rsl-licence", doc) for doc in docs.licenses.values())
+        found.extend(("robots.txt", doc) for doc in docs.licence_robots.values())
+        registry = site.registry
+        if registry and registry.sha256 not in self._registries:
+            self._registries.add(registry.sha256)
+            found.append(("registry", registry_document(registry)))
+        for kind, doc in found:
+            for hop in doc.hops:
+                self.store.record_document(hop, kind=kind, run_id=self.run_id)
+            self.store.record_document(doc, kind=kind, run_id=self.run_id)
+
+    async def origin(self, origin: str, items: Sequence[KeptItem]) -> None:
+        """Re-check the kept *items* of *origin* and record their decisions."""
+        first = items[0].url
+        gate = self.checker.gate(first)
+        site: Site | Decision
+        if isinstance(gate, tuple):  # denylisted (or not a URL): no request at all
+            site = gate[0]
+        else:
+            site = await self.checker.site(origin, first)
+        if not isinstance(site, Site):
+            self.report.unreachable.append(origin)
+        self.report.origins += 1
+        for item in items:
+            if isinstance(site, Site):
+                decision = site.before_request(item.url)
+            else:  # the gate's or the deadline's decision, for this item's URL
+                decision = unchecked(item.url, site.notes[0], self.config.policy, site.crawl)
+            action = recheck_action(decision, self.config)
+            if isinstance(gate, tuple) and gate[1] is Action.DENYLISTED:
+                action = Action.RECHECKED_RESERVED
+            self.store.record_decision(
+                self.run_id, decision, action, request_key=f"{ITEM_KEY}{item.item_id}"
+            )
+            if action is Action.RECHECKED_USABLE:
+                self.report.usable += 1
+            elif action is Action.RECHECKED_RESERVED:
+                self.report.reserved += 1
+            else:
+                self.report.unknown += 1
+
+
+async def recheck(
+    kept: Mapping[str, Sequence[KeptItem]],
+    config: OptoutConfig,
+    store: AuditStore,
+    run_id: int,
+    *,
+    denylist: Denylist | None = None,
+    registry: Registry | None = None,
+    timeout: float = 10.0,
+    concurrency: int = CONCURRENCY,
+    progress: Callable[[RecheckReport, int], None] | None = None,
+) -> RecheckReport:
+    """Re-check every origin of *kept*, *concurrency* at a time; return the counts."""
+    async with client_for(config, None, timeout) as client:
+        rechecker = Rechecker(
+            client, config, store, run_id, denylist=denylist, registry=registry, timeout=timeout
+        )
+        gate = asyncio.Semaphore(concurrency)
+        total = len(kept)
+        last = time.monotonic()
+
+        async def one(origin: str, items: Sequence[KeptItem]) -> None:
+            nonlocal last
+            async with gate:
+                await rechecker.origin(origin, items)
+            if progress is not None and time.monotonic() - last >= 1.0:
+                last = time.monotonic()
+                progress(rechecker.report, total)
+
+        await asyncio.gather(*(one(origin, items) for origin, items in kept.items()))
+    return rechecker.report
