@@ -102,9 +102,10 @@ class Finding:
     recheck_run: str
 
 
-def findings(engine: Engine, *, since: dt.datetime | None = None) -> Iterator[Finding]:
-    """Yield, per kept item, its latest re-check when that says it may not be used (reserved
-    or unknown), in item order; *since*: only re-checks at or after."""
+def _latest(
+    conn: Connection, since: dt.datetime | None
+) -> dict[int, tuple[dt.datetime, str, int, str]]:
+    """Return per item id its latest re-check: time, action, outcome id, re-check run key."""
     d, r = DECISION_T.c, CRAWL_RUN_T.c
     query = (
         select(d.request_key, d.time, d.action, d.outcome_id, r.run_key)
@@ -114,11 +115,24 @@ def findings(engine: Engine, *, since: dt.datetime | None = None) -> Iterator[Fi
     )
     if since is not None:
         query = query.where(d.time >= since)
+    latest: dict[int, tuple[dt.datetime, str, int, str]] = {}
+    for key, time, action, outcome, run in conn.execute(query):
+        if key and key.startswith(ITEM_KEY):
+            latest[int(key[len(ITEM_KEY) :])] = (time, action, outcome, run)
+    return latest
+
+
+def latest_rechecks(engine: Engine) -> dict[int, tuple[dt.datetime, str]]:
+    """Return per re-checked item id the time and action of its latest re-check."""
     with reading(engine) as conn:
-        latest: dict[int, tuple[dt.datetime, str, int, str]] = {}
-        for key, time, action, outcome, run in conn.execute(query):
-            if key and key.startswith(ITEM_KEY):
-                latest[int(key[len(ITEM_KEY) :])] = (time, action, outcome, run)
+        return {item: (found[0], found[1]) for item, found in _latest(conn, None).items()}
+
+
+def findings(engine: Engine, *, since: dt.datetime | None = None) -> Iterator[Finding]:
+    """Yield, per kept item, its latest re-check when that says it may not be used (reserved
+    or unknown), in item order; *since*: only re-checks at or after."""
+    with reading(engine) as conn:
+        latest = _latest(conn, since)
         wanted = {
             item: found
             for item, found in latest.items()

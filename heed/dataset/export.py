@@ -4,8 +4,8 @@ metadata a training pipeline filters on.
 One row per item of ``dataset.jsonl``: ``id`` (the item id), ``url``, ``text``, then the
 item's ``content_type``, ``bytes`` and ``content_sha256``, and from the audit trail its
 ``decision_id``, ``use`` (the use verdict it was kept under), ``crawled_at`` (the decision's
-time), ``run`` (the crawl run's key) and ``rechecked_at`` (the latest re-check; null until
-one is recorded). Written a row group at a time (:data:`ROW_GROUP_ROWS` rows), so memory stays
+time), ``run`` (the crawl run's key) and ``rechecked_at`` (the latest ``heed recheck`` of the
+item; null if none). Written a row group at a time (:data:`ROW_GROUP_ROWS` rows), so memory stays
 bounded and readers can stream it. An item whose decision the audit trail does not hold is
 left out and counted: an item without evidence is not offered for training.
 """
@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from audit.datasets import item_rights
+from audit.recheck import latest_rechecks
 from heed.dataset.filter import DATASET_FILE, DatasetError
 
 #: Rows per row group: about 10-50 MB of text per group on web pages.
@@ -73,6 +74,7 @@ def export_parquet(
     if out.exists():
         raise DatasetError(f"{out} exists: give a new file name")
     report = ExportReport()
+    rechecked = latest_rechecks(engine)
     partial = out.with_name(out.name + ".partial")
     try:
         with pq.ParquetWriter(partial, schema(), compression="zstd") as writer:
@@ -84,7 +86,8 @@ def export_parquet(
                     if known is None:
                         report.without_decision += 1
                         continue
-                    rows.append(_row(r, known))
+                    latest = rechecked.get(r["item_id"])
+                    rows.append(_row(r, known, latest[0] if latest else None))
                 if rows:
                     writer.write_table(pa.Table.from_pylist(rows, schema=schema()))
                     report.rows += len(rows)
@@ -122,7 +125,7 @@ def _batches(path: Path, size: int, report: ExportReport) -> Iterator[list[dict[
         yield batch
 
 
-def _row(record: dict[str, Any], rights: Any) -> dict[str, Any]:
+def _row(record: dict[str, Any], rights: Any, rechecked_at: Any) -> dict[str, Any]:
     text = record.get("text")
     return {
         "id": record["item_id"],
@@ -135,5 +138,5 @@ def _row(record: dict[str, Any], rights: Any) -> dict[str, Any]:
         "use": rights.use,
         "crawled_at": rights.decided_at,
         "run": rights.run,
-        "rechecked_at": None,
+        "rechecked_at": rechecked_at,
     }

@@ -149,3 +149,21 @@ def test_recheck_purge_list_and_filter(tmp_path: Path, unknown: str) -> None:
         json.loads(line)["url"] for line in (filtered / "dataset.jsonl").read_text().splitlines()
     }
     assert left == {URLS[n] for n in URLS if n not in expected}
+    if unknown == "keep":
+        return
+    # The Parquet export says when each item was last re-checked.
+    export = tmp_path / "export.parquet"
+    with VirtualWeb() as web:
+        done = run_heed(web, "dataset", "export", str(out), "--out", str(export), "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(export).to_pylist()
+    assert len(rows) == len(URLS)
+    assert all(r["rechecked_at"] is not None and r["rechecked_at"] > r["crawled_at"] for r in rows)
+    # heed status shows the crawl's decision, then the re-check after it.
+    with VirtualWeb() as web:
+        done = run_heed(web, "status", URLS["tdm"], "--db", str(db), "--json")
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)
+    assert [s["action"] for s in shown] == ["fetched-stored", "rechecked-reserved"]
