@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         start_verification,
     )
     from audit.queries import evidence, fetches, lookup, open_publisher, open_reader
+    from audit.recheck import RecheckFigures, recheck_figures
     from audit.records import (
         DecisionRecord,
         FetchRecord,
@@ -126,6 +127,8 @@ _EXPORTS = {
     "complaint_figures": "audit.complaints",
     "RegistryError": "audit.registry",
     "RegistryRecord": "audit.registry",
+    "RecheckFigures": "audit.recheck",
+    "recheck_figures": "audit.recheck",
     "RegistryFigures": "audit.registry",
     "registry_figures": "audit.registry",
     "add_registry_entry": "audit.registry",
@@ -214,6 +217,7 @@ __all__ = [
     "OwnerDecision",
     "OwnerSignal",
     "PolicyRecord",
+    "RecheckFigures",
     "RegistryError",
     "RegistryFigures",
     "RegistryRecord",
@@ -247,6 +251,7 @@ __all__ = [
     "parse_target",
     "parse_when",
     "policy_record",
+    "recheck_figures",
     "record_check",
     "registrable_domain",
     "registry_figures",

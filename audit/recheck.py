@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, select
 
 from audit.engine import reading
-from audit.models import CRAWL_RUN_T, DECISION_T, ITEM_T, ORIGIN_T, OUTCOME_T, SIGNAL_T
+from audit.models import COUNT_T, CRAWL_RUN_T, DECISION_T, ITEM_T, ORIGIN_T, OUTCOME_T, SIGNAL_T
 from optout.action import Action
 
 #: The request key of a re-check decision: ``item:`` and the item id.
@@ -207,3 +207,48 @@ def _items(conn: Connection, item_ids: list[int]) -> dict[int, tuple[str, str, s
         for row in conn.execute(query):
             out[row.id] = (row.url, row.content_sha256 or "", row.run_key)
     return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecheckFigures:
+    """What the published documents say of the re-checks: how many, when, and what the latest
+    one found (from its run's counters: no decision is read)."""
+
+    runs: int
+    first_at: dt.datetime | None
+    last_at: dt.datetime | None
+    last_run: str | None
+    #: The latest re-check's items, and of them those reserved since and those unreadable.
+    items: int
+    reserved: int
+    unknown: int
+
+
+def recheck_figures(engine: Engine) -> RecheckFigures:
+    """Return the re-checks recorded, and the counts of the latest."""
+    r, n = CRAWL_RUN_T.c, COUNT_T.c
+    with reading(engine) as conn:
+        runs = conn.execute(
+            select(r.id, r.run_key, r.started_at)
+            .where(r.kind == "recheck")
+            .order_by(r.started_at, r.id)
+        ).all()
+        counts: dict[str, int] = {}
+        if runs:
+            rows = conn.execute(select(n.name, n.n).where(n.run_id == runs[-1].id))
+            counts = {name: int(value) for name, value in rows}
+
+    def count(action: Action) -> int:
+        return counts.get(f"action:{action.value}", 0)
+
+    return RecheckFigures(
+        runs=len(runs),
+        first_at=runs[0].started_at if runs else None,
+        last_at=runs[-1].started_at if runs else None,
+        last_run=runs[-1].run_key if runs else None,
+        items=count(Action.RECHECKED_USABLE)
+        + count(Action.RECHECKED_RESERVED)
+        + count(Action.RECHECKED_UNKNOWN),
+        reserved=count(Action.RECHECKED_RESERVED),
+        unknown=count(Action.RECHECKED_UNKNOWN),
+    )

@@ -55,6 +55,7 @@ models, other data sources, measures against illegal content. They come from the
     output_safeguards = "…"                                   # copyright policy Measure 1.4(1)(a)
     acceptable_use = "…"                                      # copyright policy Measure 1.4(1)(b)
     denylist_sources = "…"                                    # copyright policy Measure 1.2
+    recheck_cadence = "monthly"                               # copyright policy Measure 1.3 (heed recheck)
     other_processing = ""                                     # summary §3.3 (optional)
 
 A dataset whose details cannot be retrieved (a legacy model, GPAI Guidelines para. 110) is

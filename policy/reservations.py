@@ -1,9 +1,10 @@
-"""What the published documents say of complaints and of the reservations registry (Measure
-1.5; the summary's §3.1): counts only, no personal data, in one sentence each."""
+"""What the published documents say of complaints, the reservations registry and the re-checks
+of kept content (Measures 1.3 and 1.5; the summary's §3.1): counts only, no personal data, in
+one sentence each."""
 
 from __future__ import annotations
 
-from audit import ComplaintFigures, RegistryFigures
+from audit import ComplaintFigures, RecheckFigures, RegistryFigures
 
 
 def complaint_sentence(f: ComplaintFigures) -> str:
@@ -35,4 +36,20 @@ def registry_sentence(f: RegistryFigures) -> str:
         "Reservations notified other than on the site itself (by letter, or by a complaint "
         "upheld) are kept in a reservations registry that the crawler applies before every "
         f"request, as one more protocol: {entries}; {excluded}."
+    )
+
+
+def recheck_sentence(f: RecheckFigures) -> str:
+    """Return the re-checks in figures: how many, the latest, and what it found."""
+    what = (
+        "Content kept by earlier crawls is re-checked against the opt-outs in force at the "
+        "time of the re-check (robots.txt, the other protocols and the reservations registry)"
+    )
+    if not f.runs or f.last_at is None:
+        return f"{what}; no re-check has been recorded yet."
+    return (
+        f"{what}: {f.runs} re-check{'s' if f.runs != 1 else ''} so far, the latest on "
+        f"{f.last_at:%d %B %Y} ({f.last_at:%Y-%m-%d}), which found {f.reserved} of {f.items} "
+        f"kept item{'s' if f.items != 1 else ''} reserved since and {f.unknown} whose site "
+        "could not be read; such items are listed for removal from training sets."
     )

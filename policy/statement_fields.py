@@ -113,6 +113,11 @@ _POLICY = {
         "[crawler] feed_url",
         True,
     ),
+    "1.3.recheck.cadence": (
+        "Measure 1.3 re-check cadence of kept content",
+        "[measures] recheck_cadence",
+        True,
+    ),
     "1.4.output_safeguards": (
         "Measure 1.4 output safeguards",
         "[measures] output_safeguards",

@@ -62,6 +62,7 @@ third_party_optouts = "No third-party datasets are used"
 output_safeguards = "Not part of the demo"
 acceptable_use = "Not part of the demo"
 denylist_sources = "The demo's own denylist file"
+recheck_cadence = "Not part of the demo"
 """
 
 #: (report arguments, file written) for each document, relative to the published directory.

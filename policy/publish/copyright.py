@@ -29,7 +29,7 @@ from policy.provider import TO_BE_PROVIDED
 from policy.publish.crawlerinfo import ACCESS_STATEMENTS, enabled_protocols
 from policy.publish.inputs import Inputs
 from policy.render import provided
-from policy.reservations import complaint_sentence, registry_sentence
+from policy.reservations import complaint_sentence, recheck_sentence, registry_sentence
 
 KIND, PUBLIC_KIND = "policy", "policy-public"
 SECTIONS = ("1.1", "1.2", "1.3", "1.4", "1.5")
@@ -179,6 +179,10 @@ def _measure_1_3(inputs: Inputs, public: bool) -> dict[str, Any]:
         "crawler_information": {
             "url": provided(crawler.info_url),
             "feed": provided(crawler.feed_url),
+        },
+        "recheck": {
+            "statements": [recheck_sentence(inputs.rechecks)] if inputs.rechecks else [],
+            "cadence": provided(inputs.config.measures.get("recheck_cadence")),
         },
     }
     if not public:

@@ -26,11 +26,13 @@ from typing import TYPE_CHECKING, Any
 from audit import (
     ComplaintFigures,
     PolicyRecord,
+    RecheckFigures,
     RegistryFigures,
     RunRecord,
     complaint_figures,
     crawl_runs,
     policy_record,
+    recheck_figures,
     registry_figures,
 )
 from optout.decision import PROTOCOL_SET_VERSION, PolicyError, policy_from_knobs
@@ -103,6 +105,8 @@ class Inputs:
     complaints: ComplaintFigures | None = None
     #: The reservations registry in figures: entries in force, and what it excluded.
     registry: RegistryFigures | None = None
+    #: The re-checks of kept content: how many, and what the latest found.
+    rechecks: RecheckFigures | None = None
 
     @property
     def latest(self) -> RunRecord | None:
@@ -199,6 +203,7 @@ def gather(
         defaults=defaults,
         complaints=complaint_figures(engine),
         registry=registry_figures(engine),
+        rechecks=recheck_figures(engine),
     )
 
 

@@ -20,12 +20,18 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from audit import SCOPE_METHOD, complaint_figures, registry_figures, summary_data
+from audit import (
+    SCOPE_METHOD,
+    complaint_figures,
+    recheck_figures,
+    registry_figures,
+    summary_data,
+)
 from audit.publications import Publication, body_sha256, history, publish
 from optout import Protocol
 from policy.protocols import action_label
 from policy.provider import ProviderConfig
-from policy.reservations import complaint_sentence, registry_sentence
+from policy.reservations import complaint_sentence, recheck_sentence, registry_sentence
 from policy.summary.labels import SECTIONS
 from policy.summary.rules import day_month_year
 from policy.summary.sections import build_sections
@@ -94,7 +100,11 @@ def complaint_handling(engine: Engine, data: SummaryData) -> list[str]:
         registry = dataclasses.replace(
             registry, urls=in_scope.urls, domains=in_scope.domains, decisions=in_scope.decisions
         )
-    return [complaint_sentence(complaint_figures(engine)), registry_sentence(registry)]
+    return [
+        complaint_sentence(complaint_figures(engine)),
+        registry_sentence(registry),
+        recheck_sentence(recheck_figures(engine)),
+    ]
 
 
 def describe_scope(scope: Scope, model: str) -> dict[str, Any]:

@@ -167,3 +167,23 @@ def test_recheck_purge_list_and_filter(tmp_path: Path, unknown: str) -> None:
     assert done.returncode == 0, done.stderr
     shown = json.loads(done.stdout)
     assert [s["action"] for s in shown] == ["fetched-stored", "rechecked-reserved"]
+    # The copyright policy and the summary state the latest re-check.
+    with VirtualWeb() as web:
+        policy = run_heed(
+            web, "report", "policy", "--db", str(db), "--format", "json", cwd=tmp_path
+        )
+        summary = run_heed(
+            web, "report", "summary", "--db", str(db), "--format", "json", cwd=tmp_path
+        )
+    assert policy.returncode == 0, policy.stderr
+    recheck = json.loads(policy.stdout)["document"]["sections"]["1.3"]["recheck"]
+    (said,) = recheck["statements"]
+    assert said.startswith("Content kept by earlier crawls is re-checked against the opt-outs")
+    assert ": 1 re-check so far, the latest on " in said
+    assert "which found 3 of 7 kept items reserved since and 1 whose site could not be read" in said
+    measures = next(
+        f["value"]
+        for f in json.loads(summary.stdout)["sections"]["3.1"]["fields"]
+        if f["key"] == "measures"
+    )
+    assert said in measures

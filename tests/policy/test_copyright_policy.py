@@ -37,6 +37,7 @@ name = "ExampleLM 2"
 output_safeguards = "{safeguards}"
 acceptable_use = "Terms of use forbid infringing uses"
 denylist_sources = "USTR Notorious Markets list"
+recheck_cadence = "monthly, and after every upheld complaint"
 """
 
 
@@ -154,7 +155,7 @@ def test_empty_config_renders_to_be_provided(tmp_path: Path) -> None:
     assert html.exit_code == 0, html.output
     assert html.stdout.startswith("<!doctype html>")
     assert html.stdout.count('<span class="tbp">to be provided</span>') >= 8
-    assert "To be provided: 15 statements (list them with --check)" in html.stderr
+    assert "To be provided: 16 statements (list them with --check)" in html.stderr
     check = heed("report", "policy", "--db", db, "--check")
     assert check.exit_code == 1
     assert check.stdout.splitlines()[:2] == [

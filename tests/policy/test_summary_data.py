@@ -316,9 +316,9 @@ def test_exclusions_per_protocol(seeded_summary_db_any: tuple[str, Path]) -> Non
     assert table["keys"] == ["robots.txt", "tdmrep-header", "access-restricted", "denylisted"]
     assert table["provenance"]["query"] == "exclusions"
     measures = field(body, "3.1", "measures")["value"]
-    assert "robots.txt: 1 URL on 1 registrable domain excluded" in measures[-4]
-    # Then the complaints and the registry (issue 15), then the third parties.
-    assert measures[-3:-1] == [
+    assert "robots.txt: 1 URL on 1 registrable domain excluded" in measures[-5]
+    # Then the complaints, the registry (issue 15), the re-checks (16), then the third parties.
+    assert measures[-4:-2] == [
         "No complaint has been lodged through the portal so far.",
         (
             "Reservations notified other than on the site itself (by letter, or by a complaint "
@@ -327,6 +327,7 @@ def test_exclusions_per_protocol(seeded_summary_db_any: tuple[str, Path]) -> Non
             "out of a crawl so far."
         ),
     ]
+    assert measures[-2].endswith("; no re-check has been recorded yet.")
     assert "SELECT" in body["provenance"]["queries"]["exclusions"]
     assert "%%" not in body["provenance"]["queries"]["exclusions"]
 
