@@ -16,7 +16,13 @@ from optout.decision import Crawl
 from optout.registry import Registry
 
 
-def client_for(config: OptoutConfig, user_agent: str | None, timeout: float) -> httpx.AsyncClient:
+def client_for(
+    config: OptoutConfig,
+    user_agent: str | None,
+    timeout: float,
+    *,
+    limits: httpx.Limits | None = None,
+) -> httpx.AsyncClient:
     """Return the httpx client of a check: the crawler's identity, no redirects, the proxy
     variables honoured."""
     return httpx.AsyncClient(
@@ -24,7 +30,7 @@ def client_for(config: OptoutConfig, user_agent: str | None, timeout: float) -> 
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,
         trust_env=True,
-        limits=httpx.Limits(max_connections=CONCURRENCY * 2),
+        limits=limits or httpx.Limits(max_connections=CONCURRENCY * 2),
     )
 
 

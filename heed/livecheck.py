@@ -20,7 +20,9 @@ recorded. Clients honour ``HTTP_PROXY`` / ``HTTPS_PROXY`` (httpx ``trust_env``).
 from __future__ import annotations
 
 import asyncio
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 from urllib.parse import urljoin
 
 import httpx
@@ -60,10 +62,21 @@ def error_kind(exc: Exception) -> str:
     return type(exc).__name__
 
 
+class StreamingClient(Protocol):
+    """What the check needs of an HTTP client: httpx's ``stream`` (an AsyncClient, or one
+    that picks a client per origin, as ``heed recheck`` does)."""
+
+    def stream(
+        self, method: str, url: str, *, timeout: float
+    ) -> AbstractAsyncContextManager[httpx.Response]:
+        """Send a request; yield the response with its body unread."""
+        ...
+
+
 class HttpxGet:
     """One GET through httpx, redirects not followed, at most *cap* bytes kept; never raises."""
 
-    def __init__(self, client: httpx.AsyncClient, *, timeout: float) -> None:
+    def __init__(self, client: StreamingClient, *, timeout: float) -> None:
         self.client = client
         self.timeout = timeout
 
@@ -129,7 +142,7 @@ class LiveChecker:
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: StreamingClient,
         config: OptoutConfig,
         *,
         denylist: Denylist | None = None,
