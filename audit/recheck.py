@@ -108,7 +108,7 @@ def _latest(
 ) -> dict[int, tuple[dt.datetime, str, int, str]]:
     """Return per item id its latest re-check: time, action, outcome id, re-check run key."""
     d, r = DECISION_T.c, CRAWL_RUN_T.c
-    runs = dict(conn.execute(select(r.id, r.run_key).where(r.kind == "recheck")).tuples().all())
+    runs = dict(conn.execute(select(r.id, r.run_key).where(r.kind == "recheck")).all())
     if not runs:
         return {}
     # No ORDER BY: the latest per item is kept as the rows come (sorting every re-check
@@ -204,7 +204,7 @@ def _reasons(conn: Connection, outcome_ids: set[int]) -> dict[int, tuple[str, st
 def _items(conn: Connection, item_ids: list[int]) -> dict[int, tuple[str, str, str]]:
     """Return per item its URL, content sha256 and the key of the run that kept it."""
     i, d, r = ITEM_T.c, DECISION_T.c, CRAWL_RUN_T.c
-    runs = dict(conn.execute(select(r.id, r.run_key)).tuples().all())
+    runs = dict(conn.execute(select(r.id, r.run_key)).all())
     query = select(i.id, i.url, i.content_sha256, d.run_id).select_from(
         ITEM_T.join(DECISION_T, d.id == i.decision_id)
     )
