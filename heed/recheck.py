@@ -36,7 +36,7 @@ from audit import AuditStore
 from audit.recheck import ITEM_KEY, KeptItem
 from crawler.config import OptoutConfig
 from crawler.denylist import Denylist
-from crawler.registry import registry_document
+from crawler.extensions.audit import site_documents
 from heed.livecheck import LiveChecker, StreamingClient
 from optout.action import Action, before_action, unchecked
 from optout.decision import Decision
@@ -161,18 +161,7 @@ class Rechecker:
 
     def _loaded(self, origin: str, docs: SiteDocuments, site: Site, stale: bool) -> None:
         """Record an origin's documents as they were read (as the crawl's audit extension)."""
-        found = [("robots.txt", docs.robots)]
-        if docs.tdmrep is not None:
-            found.append(("tdmrep.json", docs.tdmrep))
-        if docs.ai_txt is not None:
-            found.append(("ai.txt", docs.ai_txt))
-        found.extend(("rsl-licence", doc) for doc in docs.licenses.values())
-        found.extend(("robots.txt", doc) for doc in docs.licence_robots.values())
-        registry = site.registry
-        if registry and registry.sha256 not in self._registries:
-            self._registries.add(registry.sha256)
-            found.append(("registry", registry_document(registry)))
-        for kind, doc in found:
+        for kind, doc in site_documents(docs, site, self._registries):
             for hop in doc.hops:
                 self.store.record_document(hop, kind=kind, run_id=self.run_id)
             self.store.record_document(doc, kind=kind, run_id=self.run_id)

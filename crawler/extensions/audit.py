@@ -69,6 +69,7 @@ if TYPE_CHECKING:
     from scrapy.utils.asyncio import AsyncioLoopingCall
     from twisted.internet.task import LoopingCall
 
+    from optout.document import FetchResult
     from optout.site import Site, SiteDocuments
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,27 @@ DUPLICATE_HOP_NOTE = (
     "not requested: the redirect leads to a URL this run already scheduled (a duplicate), "
     "decided under that attempt"
 )
+
+
+def site_documents(
+    documents: SiteDocuments, site: Site, registries: set[str]
+) -> list[tuple[str, FetchResult]]:
+    """Return ``(kind, document)`` of every site-level document to record for an origin, and
+    the registry snapshot its signals name when not in *registries* yet (then added to it)."""
+    found = [("robots.txt", documents.robots)]
+    if documents.tdmrep is not None:
+        found.append(("tdmrep.json", documents.tdmrep))
+    if documents.ai_txt is not None:
+        found.append(("ai.txt", documents.ai_txt))
+    found.extend(("rsl-licence", doc) for doc in documents.licenses.values())
+    found.extend(("robots.txt", doc) for doc in documents.licence_robots.values())
+    registry = site.registry
+    if registry and registry.sha256 not in registries:
+        # The snapshot the site's registry signals name by their sha256, recorded before any
+        # decision that applies it (heed evidence SHA256 prints it).
+        registries.add(registry.sha256)
+        found.append(("registry", registry_document(registry)))
+    return found
 
 
 class AuditExtension:
@@ -205,19 +227,7 @@ class AuditExtension:
         store = self.store
         if store is None:
             return
-        found = [("robots.txt", documents.robots)]
-        if documents.tdmrep is not None:
-            found.append(("tdmrep.json", documents.tdmrep))
-        if documents.ai_txt is not None:
-            found.append(("ai.txt", documents.ai_txt))
-        found.extend(("rsl-licence", doc) for doc in documents.licenses.values())
-        found.extend(("robots.txt", doc) for doc in documents.licence_robots.values())
-        registry = site.registry
-        if registry and registry.sha256 not in self._registries:
-            # The snapshot the site's registry signals name by their sha256, recorded before
-            # any decision that applies it (heed evidence SHA256 prints it).
-            self._registries.add(registry.sha256)
-            found.append(("registry", registry_document(registry)))
+        found = site_documents(documents, site, self._registries)
         try:
             for kind, doc in found:
                 for hop in doc.hops:  # each redirect on the way was a request of its own
