@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import time
 import uuid
 from pathlib import Path
 
@@ -154,19 +153,6 @@ def recheck(
         click.echo("heed purge-list --out FILE lists the items that may no longer be used")
 
 
-_ISO: dict[int, str] = {}
-
-
-def _iso(when: dt.datetime) -> str:
-    """Return *when* as ``YYYY-MM-DDTHH:MM:SSZ`` (UTC), formatted once per second: a re-check
-    decides thousands of items a second, and formatting each took a sixth of a purge list."""
-    second = int(when.timestamp())
-    text = _ISO.get(second)
-    if text is None:
-        text = _ISO[second] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
-    return text
-
-
 @click.command("purge-list")
 @db_option
 @click.option(
@@ -195,7 +181,7 @@ def purge_list(db: str | None, since: str | None, unknown: str, out: Path) -> No
     from audit import open_reader
     from audit.recheck import findings
     from audit.target import parse_when
-    from heed.dataset import PurgeEntry, PurgeListError, write_purge_list
+    from heed.dataset import PurgeListError, write_purge_list
     from heed.dataset.purgelist import list_format
     from optout.action import Action
 
@@ -214,18 +200,6 @@ def purge_list(db: str | None, since: str | None, unknown: str, out: Path) -> No
             engine.dispose()
     if unknown == "keep":
         found = [f for f in found if f.action != Action.RECHECKED_UNKNOWN.value]
-    entries = [
-        PurgeEntry(
-            item_id=f.item_id,
-            url=f.url,
-            content_sha256=f.content_sha256,
-            run=f.run,
-            reason=f.reason,
-            evidence_sha256=f.evidence_sha256,
-            found_at=_iso(f.found_at),
-        )
-        for f in found
-    ]
     manifest = {
         "recheck_runs": sorted({f.recheck_run for f in found}),
         "since": since,
@@ -233,5 +207,5 @@ def purge_list(db: str | None, since: str | None, unknown: str, out: Path) -> No
         "reserved": sum(f.action == Action.RECHECKED_RESERVED.value for f in found),
         "unreadable": sum(f.action == Action.RECHECKED_UNKNOWN.value for f in found),
     }
-    count = write_purge_list(entries, out, manifest)
+    count = write_purge_list(found, out, manifest)
     click.echo(f"{out}: {count} items that may no longer be used")

@@ -51,7 +51,8 @@ class FilterReport:
             "warc_records_removed": self.warc_records_removed,
             "listed_but_absent": self.absent,
             "removed_items": [
-                {"item_id": e.item_id, "url": e.url, "reason": e.reason} for e in self.removed
+                {"item_id": e.item_id, "url": e.url, "reason": e.reason}
+                for e in sorted(self.removed, key=lambda e: e.item_id)
             ],
         }
 

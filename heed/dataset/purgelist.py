@@ -17,12 +17,14 @@ row: a list that cannot be read whole is refused, naming the file and line, neve
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 FORMATS = ("jsonl", "parquet")
 
@@ -45,6 +47,42 @@ class PurgeEntry:
 
 
 FIELDS = tuple(f.name for f in fields(PurgeEntry))
+
+
+class PurgeRow(Protocol):
+    """What :func:`write_purge_list` writes: a :class:`PurgeEntry`, or any object with its
+    fields (``found_at`` may be an aware datetime, written in UTC to the second)."""
+
+    @property
+    def item_id(self) -> int: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def content_sha256(self) -> str: ...
+    @property
+    def run(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def evidence_sha256(self) -> str: ...
+    @property
+    def found_at(self) -> str | dt.datetime: ...
+
+
+_SECONDS: dict[int, str] = {}
+
+
+def iso_second(when: str | dt.datetime) -> str:
+    """Return *when* as ``YYYY-MM-DDTHH:MM:SSZ`` (text is returned as it is); formatted once
+    per second: a re-check decides thousands of items a second, and formatting each took a
+    sixth of a million-row list (measured)."""
+    if isinstance(when, str):
+        return when
+    second = int(when.timestamp())
+    text = _SECONDS.get(second)
+    if text is None:
+        text = _SECONDS[second] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+    return text
 
 
 def list_format(path: Path) -> str:
@@ -120,14 +158,15 @@ def _why(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
-def write_purge_list(entries: Iterable[PurgeEntry], path: Path, manifest: dict[str, Any]) -> int:
+def write_purge_list(entries: Iterable[PurgeRow], path: Path, manifest: dict[str, Any]) -> int:
     """Write *entries* (sorted by item id) to *path* and *manifest* beside it; return the count."""
     rows = sorted(entries, key=attrgetter("item_id"))
     if list_format(path) == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        columns = {name: [getattr(e, name) for e in rows] for name in FIELDS}
+        columns = {name: [getattr(e, name) for e in rows] for name in FIELDS[:-1]}
+        columns["found_at"] = [iso_second(e.found_at) for e in rows]
         schema = pa.schema([("item_id", pa.int64())] + [(name, pa.string()) for name in FIELDS[1:]])
         pq.write_table(pa.table(columns, schema=schema), path)
     else:
@@ -145,7 +184,7 @@ def write_purge_list(entries: Iterable[PurgeEntry], path: Path, manifest: dict[s
                         "run": e.run,
                         "reason": e.reason,
                         "evidence_sha256": e.evidence_sha256,
-                        "found_at": e.found_at,
+                        "found_at": iso_second(e.found_at),
                     },
                     option=orjson.OPT_APPEND_NEWLINE,
                 )
