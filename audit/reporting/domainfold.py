@@ -26,6 +26,7 @@ from audit.reporting.domainview import (
     MonthFigures,
     Reservation,
 )
+from optout.action import RECHECK_ACTIONS
 
 #: Items kept after a reservation that a look-up names, per host and for the domain.
 KEPT_ITEMS_SHOWN = 100
@@ -81,6 +82,10 @@ class Outcome:
         )
 
 
+#: The actions of re-check runs, which are not requests.
+RECHECK_VALUES = frozenset(a.value for a in RECHECK_ACTIONS)
+
+
 def fold(
     domain: str,
     origins: Mapping[int, tuple[str, str]],
@@ -130,12 +135,15 @@ class _Parts:
             (item for i in ids for item in self.kept.get(i, ())), key=lambda k: (k.time, k.id)
         )
         hosts = {self.origins[i][1] for i in ids}
+        # A re-check (heed recheck) decides on kept items without requesting them: its rows
+        # are counted per action, never as request attempts.
+        requests = [g for g in groups if g.action not in RECHECK_VALUES]
         return HostView(
             name=name,
             origins=tuple(sorted(self.origins[i][0] for i in ids)),
-            decisions=sum(g.decisions for g in groups),
-            first_decision=min((g.first for g in groups), default=None),
-            last_decision=max((g.last for g in groups), default=None),
+            decisions=sum(g.decisions for g in requests),
+            first_decision=min((g.first for g in requests), default=None),
+            last_decision=max((g.last for g in requests), default=None),
             by_action=dict(sorted(by_action.items(), key=lambda kv: (-kv[1], kv[0]))),
             by_month=tuple(
                 MonthFigures(month, dict(sorted(actions.items())), sizes[0], sizes[1])

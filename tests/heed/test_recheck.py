@@ -187,3 +187,14 @@ def test_recheck_purge_list_and_filter(tmp_path: Path, unknown: str) -> None:
         if f["key"] == "measures"
     )
     assert said in measures
+    # The portal's look-up counts the re-check per action, not as requests.
+    from audit import domain_view, open_reader
+
+    engine = open_reader(str(db))
+    try:
+        view = domain_view(engine, "reg.test")
+    finally:
+        engine.dispose()
+    assert view.total.decisions == 2  # the two pages the crawl requested
+    assert view.total.by_action["rechecked-reserved"] == 1
+    assert view.total.by_action["rechecked-usable"] == 1
