@@ -186,6 +186,14 @@ class LiveChecker:
             return unchecked(url, self.denylist.note(listed), self.policy), Action.DENYLISTED
         return parsed
 
+    async def get_page(self, url: str) -> FetchResult:
+        """Return the response to one GET of the page *url* (redirects not followed; a body
+        over the page size limit is ``too_large``, as Scrapy cancels it)."""
+        response = await self._get(url, self.page_maxsize)
+        if response.truncated:
+            response = replace(response, error="too_large", status=None)
+        return response
+
     async def check(self, url: str) -> CheckResult:
         """Return the decision for *url*, requesting it only where a crawl would.
 

@@ -4,9 +4,13 @@ Per origin with kept items, the site-level documents are loaded once through the
 site loader and rules (:class:`heed.livecheck.LiveChecker`: robots.txt first; tdmrep.json,
 ai.txt and licences only where robots.txt lets this crawler fetch them; the same caps, timeouts
 and redirect checks; the denylist before every request), and the reservations registry of the
-audit database applies as in a crawl. No page is requested: every kept URL is decided with
+audit database applies as in a crawl. Every kept URL is decided with
 :meth:`optout.site.Site.before_request`, as a crawl decides before its request, so a URL
-robots.txt now disallows is never requested here either.
+robots.txt now disallows is never requested. With ``pages``, a kept page that may still be
+used is requested again (one GET, redirects not followed, at most one request per origin per
+``page_delay`` seconds or its Crawl-delay) and decided on its current headers and HTML meta:
+reserved there, it is ``rechecked-reserved``; gone, failing, moved or behind a login, it is
+``rechecked-unknown``. Either way the item's one decision records the request.
 
 Each item gets a decision in a run of kind ``recheck`` (audit/recheck.py), keyed
 ``item:<id>``, with the action:
@@ -37,8 +41,8 @@ from audit.recheck import ITEM_KEY, KeptItem
 from crawler.config import OptoutConfig
 from crawler.denylist import Denylist
 from crawler.extensions.audit import site_documents
-from heed.livecheck import LiveChecker, StreamingClient
-from optout.action import Action, before_action, unchecked
+from heed.livecheck import REDIRECT_STATUSES, LiveChecker, StreamingClient
+from optout.action import Action, after_action, before_action, unchecked, with_note
 from optout.decision import Decision
 from optout.registry import Registry
 from optout.site import Site, SiteDocuments
@@ -46,6 +50,8 @@ from optout.url import InvalidURL, origin_of
 
 #: Origins re-checked at once.
 CONCURRENCY = 16
+#: Seconds between two page requests to one origin with ``--pages`` (at least).
+PAGE_DELAY = 1.0
 
 
 @dataclass(slots=True)
@@ -144,8 +150,15 @@ class Rechecker:
         denylist: Denylist | None = None,
         registry: Registry | None = None,
         timeout: float = 10.0,
+        pages: bool = False,
+        page_delay: float = PAGE_DELAY,
     ) -> None:
+        """Record into *store*'s run *run_id*; with *pages*, request the kept pages robots.txt
+        still allows, at most one per *page_delay* seconds per origin (or its Crawl-delay)."""
         self.config = config
+        self.pages = pages
+        self.page_delay = page_delay
+        self._next_page: dict[str, float] = {}
         self.store = store
         self.run_id = run_id
         self.checker = LiveChecker(
@@ -158,6 +171,29 @@ class Rechecker:
         )
         self._registries: set[str] = set()
         self.report = RecheckReport()
+
+    async def _page(self, site: Site, url: str) -> tuple[Decision, Action, int | None]:
+        """Request the kept page *url* again (robots.txt allows it: the caller checked) after
+        the origin's delay, and decide it with its current headers and HTML meta."""
+        delay = max(self.page_delay, min(site.crawl_delay or 0.0, self.config.crawl_delay_max))
+        now = time.monotonic()
+        wait = self._next_page.get(site.docs.origin, now) - now
+        if wait > 0:
+            await asyncio.sleep(wait)  # politeness, as the crawl's download slots
+        self._next_page[site.docs.origin] = time.monotonic() + delay
+        response = await self.checker.get_page(url)
+        location = next(iter(response.header("location")), "").strip()
+        if response.status in REDIRECT_STATUSES and location:
+            note = f"moved to {location}: redirects are not followed by a re-check"
+            decision = with_note(site.before_request(url), note)
+            return decision, Action.RECHECKED_UNKNOWN, response.status
+        decision, crawl_action = after_action(site.after_response(url, response), response)
+        if crawl_action is Action.FETCHED_STORED:
+            return decision, Action.RECHECKED_USABLE, response.status
+        if crawl_action is Action.FETCHED_EXCLUDED:
+            return decision, Action.RECHECKED_RESERVED, response.status
+        # Gone, failing, or behind a login now: what the page says cannot be read.
+        return decision, Action.RECHECKED_UNKNOWN, response.status
 
     def _loaded(self, origin: str, docs: SiteDocuments, site: Site, stale: bool) -> None:
         """Record an origin's documents as they were read (as the crawl's audit extension)."""
@@ -179,6 +215,7 @@ class Rechecker:
             self.report.unreachable.append(origin)
         self.report.origins += 1
         for item in items:
+            status: int | None = None
             if isinstance(site, Site):
                 decision = site.before_request(item.url)
             else:  # the gate's or the deadline's decision, for this item's URL
@@ -186,8 +223,14 @@ class Rechecker:
             action = recheck_action(decision, self.config)
             if isinstance(gate, tuple) and gate[1] is Action.DENYLISTED:
                 action = Action.RECHECKED_RESERVED
+            if self.pages and isinstance(site, Site) and action is Action.RECHECKED_USABLE:
+                decision, action, status = await self._page(site, item.url)
             self.store.record_decision(
-                self.run_id, decision, action, request_key=f"{ITEM_KEY}{item.item_id}"
+                self.run_id,
+                decision,
+                action,
+                request_key=f"{ITEM_KEY}{item.item_id}",
+                http_status=status,
             )
             if action is Action.RECHECKED_USABLE:
                 self.report.usable += 1
@@ -208,11 +251,21 @@ async def recheck(
     timeout: float = 10.0,
     concurrency: int = CONCURRENCY,
     progress: Callable[[RecheckReport, int], None] | None = None,
+    pages: bool = False,
+    page_delay: float = PAGE_DELAY,
 ) -> RecheckReport:
     """Re-check every origin of *kept*, *concurrency* at a time; return the counts."""
     async with OriginClients(config, timeout) as client:
         rechecker = Rechecker(
-            client, config, store, run_id, denylist=denylist, registry=registry, timeout=timeout
+            client,
+            config,
+            store,
+            run_id,
+            denylist=denylist,
+            registry=registry,
+            timeout=timeout,
+            pages=pages,
+            page_delay=page_delay,
         )
         gate = asyncio.Semaphore(concurrency)
         total = len(kept)

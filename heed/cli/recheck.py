@@ -65,6 +65,19 @@ def _origins(path: str | None) -> list[str] | None:
     show_default=True,
     help="Seconds per request (documents: at most OPTOUT_DOCUMENT_TIMEOUT).",
 )
+@click.option(
+    "--pages",
+    is_flag=True,
+    help="Also request each kept page robots.txt still allows, to read its current headers "
+    "and HTML meta (one request per item, redirects not followed).",
+)
+@click.option(
+    "--page-delay",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="With --pages: seconds between two page requests to one origin (or its Crawl-delay).",
+)
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A heed.toml file.")
 @click.option("-s", "--set", "set_settings", multiple=True, metavar="NAME=VALUE", help="Setting.")
 def recheck(
@@ -74,15 +87,18 @@ def recheck(
     origins_file: str | None,
     concurrency: int,
     timeout: float,
+    pages: bool,
+    page_delay: float,
     config_file: str | None,
     set_settings: tuple[str, ...],
 ) -> None:
     """Re-check the items crawls kept against today's robots.txt, signals and registry.
 
     Per origin with kept items: robots.txt first, then the other site-level signal files, with
-    the crawl's own rules and settings (--config, -s); no page is requested. Each kept item
-    gets a decision in a new run of kind recheck: may still be used, reserved since, or unknown
-    (a source could not be read). heed purge-list lists the items that may no longer be used.
+    the crawl's own rules and settings (--config, -s); no page is requested unless --pages
+    (then each page robots.txt still allows, once, politely). Each kept item gets a decision in
+    a new run of kind recheck: may still be used, reserved since, or unknown (a source could
+    not be read). heed purge-list lists the items that may no longer be used.
     """
     from audit import AuditStore, open_reader
     from audit.recheck import kept_items
@@ -120,6 +136,8 @@ def recheck(
                     "runs": list(runs),
                     "since": since,
                     "origins": origins_file,
+                    "pages": pages,
+                    "page_delay": page_delay,
                 },
                 policy=config.policy,
                 run_key=key,
@@ -136,6 +154,8 @@ def recheck(
                     timeout=timeout,
                     concurrency=concurrency,
                     progress=progress,
+                    pages=pages,
+                    page_delay=page_delay,
                 )
             )
             store.end_run(run_id)
