@@ -218,14 +218,15 @@ def purge_list(db: str | None, since: str | None, unknown: str, out: Path) -> No
             found = list(findings(engine, since=start))
         finally:
             engine.dispose()
+    reserved, unreadable = Action.RECHECKED_RESERVED.value, Action.RECHECKED_UNKNOWN.value
     if unknown == "keep":
-        found = [f for f in found if f.action != Action.RECHECKED_UNKNOWN.value]
+        found = [f for f in found if f.action != unreadable]
     manifest = {
         "recheck_runs": sorted({f.recheck_run for f in found}),
         "since": since,
         "unknown": unknown,
-        "reserved": sum(f.action == Action.RECHECKED_RESERVED.value for f in found),
-        "unreadable": sum(f.action == Action.RECHECKED_UNKNOWN.value for f in found),
+        "reserved": sum(f.action == reserved for f in found),
+        "unreadable": sum(f.action == unreadable for f in found),
     }
     count = write_purge_list(found, out, manifest)
     click.echo(f"{out}: {count} items that may no longer be used")
