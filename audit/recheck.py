@@ -14,7 +14,7 @@ re-check, for the purge list.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -116,30 +116,34 @@ class Finding(NamedTuple):
     recheck_run: str
 
 
-def _latest(
-    conn: Connection, since: dt.datetime | None
-) -> dict[int, tuple[dt.datetime, str, int, str]]:
-    """Return per item id its latest re-check: time, action, outcome id, re-check run key."""
+#: An item's latest re-check as read: time (as stored), decision id, action, outcome id, run id.
+_Raw = tuple[Any, int, str, int, int]
+
+
+def _latest(conn: Connection, since: dt.datetime | None) -> tuple[dict[int, _Raw], dict[int, str]]:
+    """Return per item id its latest re-check as read (:data:`_Raw`), and the re-check runs'
+    keys by id."""
     r = CRAWL_RUN_T.c
     runs = dict(conn.execute(select(r.id, r.run_key).where(r.kind == "recheck")).all())
     if not runs:
-        return {}
-    # Plain SQL with the time read raw (integer microseconds on SQLite) and converted for the
-    # latest rows only; no ORDER BY, the latest per item is kept as the rows come. Sorting and
-    # converting every re-check decision cost more than reading them (measured).
-    stamp = UTCDateTime()
+        return {}, runs
+    # Plain SQL with the time read raw (integer microseconds on SQLite), converted by the
+    # caller for the rows it keeps; no ORDER BY, the latest per item is kept as the rows come.
+    # Sorting and converting every re-check decision cost more than reading them (measured).
     sql = (
         "SELECT id, request_key, time, action, outcome_id, run_id FROM decision "
         f"WHERE run_id IN ({', '.join(str(int(run)) for run in sorted(runs))})"
     )
-    query = text(sql + (" AND time >= :since" if since is not None else ""))
-    params = {}
-    if since is not None:
-        query = query.bindparams(bindparam("since", type_=stamp))
-        params["since"] = since
-    raw: dict[int, tuple[Any, int, str, int, int]] = {}
+    rows: Iterable[Any]
+    if since is None:
+        rows = _raw(conn, sql)
+    else:
+        query = text(sql + " AND time >= :since").bindparams(
+            bindparam("since", type_=UTCDateTime())
+        )
+        rows = conn.execute(query, {"since": since})
+    raw: dict[int, _Raw] = {}
     skip = len(ITEM_KEY)
-    rows = _raw(conn, sql) if since is None else conn.execute(query, params)
     for did, key, time, action, outcome, run in rows:
         if not key or not key.startswith(ITEM_KEY):
             continue
@@ -147,12 +151,18 @@ def _latest(
         seen = raw.get(item)
         if seen is None or (time, did) > seen[:2]:
             raw[item] = (time, did, action, outcome, run)
-    convert = stamp.process_result_value
+    return raw, runs
+
+
+def _time(conn: Connection) -> Callable[[Any], dt.datetime]:
+    """Return the conversion of a time as stored to an aware UTC datetime."""
+    convert = UTCDateTime().process_result_value
     dialect = conn.dialect
-    return {
-        item: (convert(time, dialect) or _EPOCH, action, outcome, runs[run])
-        for item, (time, _, action, outcome, run) in raw.items()
-    }
+
+    def to_datetime(value: Any) -> dt.datetime:
+        return convert(value, dialect) or _EPOCH
+
+    return to_datetime
 
 
 def _raw(conn: Connection, sql: str) -> Iterator[tuple[Any, ...]]:
@@ -171,23 +181,27 @@ def _raw(conn: Connection, sql: str) -> Iterator[tuple[Any, ...]]:
 def latest_rechecks(engine: Engine) -> dict[int, tuple[dt.datetime, str]]:
     """Return per re-checked item id the time and action of its latest re-check."""
     with reading(engine) as conn:
-        return {item: (found[0], found[1]) for item, found in _latest(conn, None).items()}
+        raw, _ = _latest(conn, None)
+        to_datetime = _time(conn)
+        return {item: (to_datetime(found[0]), found[2]) for item, found in raw.items()}
 
 
 def findings(engine: Engine, *, since: dt.datetime | None = None) -> Iterator[Finding]:
     """Yield, per kept item, its latest re-check when that says it may not be used (reserved
     or unknown), in item order; *since*: only re-checks at or after."""
     with reading(engine) as conn:
-        latest = _latest(conn, since)
-        wanted = {item: found for item, found in latest.items() if found[1] in _NOT_USABLE}
-        why = _reasons(conn, {found[2] for found in wanted.values()})
-        ordered = sorted(wanted)
-        items = _items(conn, ordered)
-    for item_id in ordered:
-        time, action, outcome, run = wanted[item_id]
+        raw, runs = _latest(conn, since)
+        wanted = sorted(item for item, found in raw.items() if found[2] in _NOT_USABLE)
+        why = _reasons(conn, {raw[item][3] for item in wanted})
+        items = _items(conn, wanted)
+        to_datetime = _time(conn)
+    for item_id in wanted:
+        time, _, action, outcome, run = raw[item_id]
         url, sha, kept_run = items.get(item_id, ("", "", ""))
         reason, evidence = why.get(outcome, ("", ""))
-        yield Finding(item_id, url, sha, kept_run, action, reason, evidence, time, run)
+        yield Finding(
+            item_id, url, sha, kept_run, action, reason, evidence, to_datetime(time), runs[run]
+        )
 
 
 def _reasons(conn: Connection, outcome_ids: set[int]) -> dict[int, tuple[str, str]]:
