@@ -47,8 +47,13 @@ def recheck_sentence(f: RecheckFigures) -> str:
     )
     if not f.runs or f.last_at is None:
         return f"{what}; no re-check has been recorded yet."
+    period = (
+        f" between {f.first_at:%d %B %Y} ({f.first_at:%Y-%m-%d}) and"
+        if f.first_at is not None and f.runs > 1
+        else ","
+    )
     return (
-        f"{what}: {f.runs} re-check{'s' if f.runs != 1 else ''} so far, the latest on "
+        f"{what}: {f.runs} re-check{'s' if f.runs != 1 else ''} so far{period} the latest on "
         f"{f.last_at:%d %B %Y} ({f.last_at:%Y-%m-%d}), which found {f.reserved} of {f.items} "
         f"kept item{'s' if f.items != 1 else ''} reserved since and {f.unknown} whose site "
         "could not be read; such items are listed for removal from training sets."

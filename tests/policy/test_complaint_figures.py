@@ -18,3 +18,30 @@ def test_the_sentence() -> None:
         "4 complaints lodged through the portal so far: 1 upheld, 1 rejected, 0 withdrawn, "
         "2 open; the median time from receipt to decision was 3.5 days."
     )
+
+
+def test_recheck_sentence() -> None:
+    import datetime as dt
+
+    from audit import RecheckFigures
+    from policy.reservations import recheck_sentence
+
+    t = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    none = RecheckFigures(
+        runs=0, first_at=None, last_at=None, last_run=None, items=0, reserved=0, unknown=0
+    )
+    assert recheck_sentence(none).endswith("; no re-check has been recorded yet.")
+    three = RecheckFigures(
+        runs=3,
+        first_at=t,
+        last_at=t + dt.timedelta(days=60),
+        last_run="r",
+        items=7,
+        reserved=3,
+        unknown=1,
+    )
+    assert recheck_sentence(three).endswith(
+        ": 3 re-checks so far between 01 March 2026 (2026-03-01) and the latest on 30 April "
+        "2026 (2026-04-30), which found 3 of 7 kept items reserved since and 1 whose site could "
+        "not be read; such items are listed for removal from training sets."
+    )
