@@ -4,6 +4,7 @@ known, and an overall deadline so that one slow or trickling server never holds 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator, Sequence
 
 import httpx
@@ -22,6 +23,7 @@ def client_for(
     timeout: float,
     *,
     limits: httpx.Limits | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> httpx.AsyncClient:
     """Return the httpx client of a check: the crawler's identity, no redirects, the proxy
     variables honoured."""
@@ -31,6 +33,7 @@ def client_for(
         follow_redirects=False,
         trust_env=True,
         limits=limits or httpx.Limits(max_connections=CONCURRENCY * 2),
+        verify=verify,
     )
 
 

@@ -41,6 +41,7 @@ from audit.recheck import ITEM_KEY, KeptItem
 from crawler.config import OptoutConfig
 from crawler.denylist import Denylist
 from crawler.extensions.audit import site_documents
+from heed.checkrun import client_for
 from heed.livecheck import REDIRECT_STATUSES, LiveChecker, StreamingClient
 from optout.action import Action, after_action, before_action, unchecked, with_note
 from optout.decision import Decision
@@ -93,8 +94,8 @@ class OriginClients:
     """
 
     def __init__(self, config: OptoutConfig, timeout: float) -> None:
-        self._headers = {"User-Agent": config.user_agent}
-        self._timeout = httpx.Timeout(timeout)
+        self._config = config
+        self._timeout = timeout
         self._tls = ssl.create_default_context()
         self._clients: dict[str, httpx.AsyncClient] = {}
 
@@ -105,13 +106,12 @@ class OriginClients:
             origin = ""
         client = self._clients.get(origin)
         if client is None:
-            client = httpx.AsyncClient(
-                headers=self._headers,
-                timeout=self._timeout,
-                follow_redirects=False,
-                trust_env=True,
-                verify=self._tls,
+            client = client_for(
+                self._config,
+                None,
+                self._timeout,
                 limits=httpx.Limits(max_connections=4),
+                verify=self._tls,
             )
             self._clients[origin] = client
         return client
@@ -221,8 +221,6 @@ class Rechecker:
             else:  # the gate's or the deadline's decision, for this item's URL
                 decision = unchecked(item.url, site.notes[0], self.config.policy, site.crawl)
             action = recheck_action(decision, self.config)
-            if isinstance(gate, tuple) and gate[1] is Action.DENYLISTED:
-                action = Action.RECHECKED_RESERVED
             if self.pages and isinstance(site, Site) and action is Action.RECHECKED_USABLE:
                 decision, action, status = await self._page(site, item.url)
             self.store.record_decision(

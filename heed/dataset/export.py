@@ -3,7 +3,8 @@ metadata a training pipeline filters on.
 
 One row per item of ``dataset.jsonl``: ``id`` (the item id), ``url``, ``text``, then the
 item's ``content_type``, ``bytes`` and ``content_sha256``, and from the audit trail its
-``decision_id``, ``use`` (the use verdict it was kept under), ``crawled_at`` (the decision's
+``decision_id``, ``use`` (the use verdict it was kept under, or ``reserved`` / ``unknown``
+when a later re-check found so), ``crawled_at`` (the decision's
 time), ``run`` (the crawl run's key) and ``rechecked_at`` (the latest ``heed recheck`` of the
 item; null if none). Written a row group at a time (:data:`ROW_GROUP_ROWS` rows), so memory stays
 bounded and readers can stream it. An item whose decision the audit trail does not hold is
@@ -23,7 +24,13 @@ from sqlalchemy import Engine
 from audit.datasets import item_rights
 from audit.recheck import latest_rechecks
 from heed.dataset.filter import DATASET_FILE, DatasetError
+from optout.action import Action
 
+#: The use an item has after a re-check that found it may no longer be used.
+_RECHECKED_USE = {
+    Action.RECHECKED_RESERVED.value: "reserved",
+    Action.RECHECKED_UNKNOWN.value: "unknown",
+}
 #: Rows per row group: about 10-50 MB of text per group on web pages.
 ROW_GROUP_ROWS = 10_000
 
@@ -86,8 +93,7 @@ def export_parquet(
                     if known is None:
                         report.without_decision += 1
                         continue
-                    latest = rechecked.get(r["item_id"])
-                    rows.append(_row(r, known, latest[0] if latest else None))
+                    rows.append(_row(r, known, rechecked.get(r["item_id"])))
                 if rows:
                     writer.write_table(pa.Table.from_pylist(rows, schema=schema()))
                     report.rows += len(rows)
@@ -125,8 +131,14 @@ def _batches(path: Path, size: int, report: ExportReport) -> Iterator[list[dict[
         yield batch
 
 
-def _row(record: dict[str, Any], rights: Any, rechecked_at: Any) -> dict[str, Any]:
+def _row(record: dict[str, Any], rights: Any, latest: Any) -> dict[str, Any]:
     text = record.get("text")
+    use, rechecked_at = rights.use, None
+    if latest is not None:
+        rechecked_at, action = latest
+        # A later re-check that reserves, or could not read a source, is the item's verdict
+        # now: a pipeline keeping "not-reserved" rows must not keep it.
+        use = _RECHECKED_USE.get(action, use)
     return {
         "id": record["item_id"],
         "url": record.get("url"),
@@ -135,7 +147,7 @@ def _row(record: dict[str, Any], rights: Any, rechecked_at: Any) -> dict[str, An
         "bytes": record.get("bytes"),
         "content_sha256": record.get("sha256"),
         "decision_id": record["decision_id"],
-        "use": rights.use,
+        "use": use,
         "crawled_at": rights.decided_at,
         "run": rights.run,
         "rechecked_at": rechecked_at,

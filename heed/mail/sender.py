@@ -15,10 +15,11 @@ import contextlib
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 
 from sqlalchemy import Engine
 
-from audit.outbox import claim_due, mark_failed, mark_sent
+from audit.outbox import Claimed, claim_due, mark_failed, mark_sent
 from heed.mail.config import MailConfig
 from heed.mail.smtp import DeliveryError, build_message, deliver
 
@@ -48,9 +49,8 @@ def send_due(
     """Deliver the messages due (those of *complaint_id* when given); return what happened."""
     report = SendReport()
     for claimed in claim_due(engine, now=now, limit=limit, complaint_id=complaint_id):
-        msg = build_message(config, claimed.recipient, claimed.subject, claimed.body)
         try:
-            deliver(config, msg)
+            deliver(config, message_of(config, claimed))
         except DeliveryError as exc:
             gave_up = mark_failed(engine, claimed.id, str(exc), permanent=exc.permanent)
             report.errors.append(f"message {claimed.id} to {claimed.recipient}: {exc}")
@@ -69,6 +69,15 @@ def send_due(
         mark_sent(engine, claimed.id)
         report.sent += 1
     return report
+
+
+def message_of(config: MailConfig, claimed: Claimed) -> EmailMessage:
+    """Return the e-mail of *claimed*; DeliveryError (permanent) if it cannot be built, so
+    that it is given up with its reason instead of being claimed again every few minutes."""
+    try:
+        return build_message(config, claimed.recipient, claimed.subject, claimed.body)
+    except (ValueError, TypeError) as exc:
+        raise DeliveryError(f"not a valid message: {exc}", permanent=True) from None
 
 
 class BackgroundSender:

@@ -208,3 +208,30 @@ def test_the_receipt_carries_the_status_url_once(tmp_path: Path, mailbox: Mailbo
     (receipt,) = mailbox.wait_for(1)
     assert receipt["Subject"] == f"Your complaint {complaint.reference} was received"
     assert f"https://portal.example/complaints/status/{key}" in receipt.get_content()
+
+
+def test_a_message_that_cannot_be_built_is_given_up(tmp_path: Path, mailbox: Mailbox) -> None:
+    """A header that would inject another (a line break in the address) is never sent, and
+    the message is given up once, not claimed again every few minutes."""
+    import datetime as dt
+
+    from audit.outbox import Message, enqueue
+
+    db, _ = _db(tmp_path)
+    engine = open_publisher(db)
+    try:
+        with engine.begin() as conn:
+            bad = Message(
+                recipient="a@b.example\nBcc: c@d.example", subject="s", body="b", topic="x"
+            )
+            enqueue(conn, bad, now=dt.datetime.now(dt.UTC))
+        config = mail_config(mailbox.url, FROM)
+        assert config is not None
+        report = send_due(engine, config)
+        assert (report.sent, report.given_up) == (0, 1)
+        (message,) = list_outbox(engine)
+        assert message.state == "failed"
+        assert message.last_error.startswith("not a valid message")
+    finally:
+        engine.dispose()
+    assert mailbox.messages == []

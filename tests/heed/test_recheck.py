@@ -161,6 +161,10 @@ def test_recheck_purge_list_and_filter(tmp_path: Path, unknown: str) -> None:
     rows = pq.read_table(export).to_pylist()
     assert len(rows) == len(URLS)
     assert all(r["rechecked_at"] is not None and r["rechecked_at"] > r["crawled_at"] for r in rows)
+    use = {r["url"]: r["use"] for r in rows}  # the latest verdict: a later re-check's counts
+    assert use[URLS["tdm"]] == use[URLS["registry"]] == "reserved"
+    assert use[URLS["down"]] == "unknown"
+    assert use[URLS["stable"]] == "not-reserved"
     # heed status shows the crawl's decision, then the re-check after it.
     with VirtualWeb() as web:
         done = run_heed(web, "status", URLS["tdm"], "--db", str(db), "--json")
