@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from audit.batch import Batch, BatchWriter, Mismatch, dialect_insert
 from audit.models import CRAWL_RUN_T, DECISION_T, ID_BLOCK_T, POLICY_T
@@ -99,7 +100,11 @@ class DbWriter:
                 .values(run_key=run_key, config=config, started_at=now, resumed=0, **identity)
                 .returning(c.id)
             )
-            return int(conn.execute(stmt).scalar_one())
+            try:
+                with conn.begin_nested():  # workers of a shared crawl may start it together
+                    return int(conn.execute(stmt).scalar_one())
+            except SAIntegrityError:
+                row = conn.execute(select(CRAWL_RUN_T).where(c.run_key == run_key)).one()
         stored = {name: row._mapping[name] for name in identity}
         if stored != identity:
             changed = ", ".join(sorted(k for k in identity if stored[k] != identity[k]))

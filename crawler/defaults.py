@@ -98,3 +98,14 @@ HEED_PROGRESS_REFRESH = 0.5
 HEED_GC_TUNING = True
 # The collector's thresholds while crawling (gc.set_threshold; CPython's default: 700, 10, 10).
 HEED_GC_THRESHOLDS = [700, 10, 100]
+
+# -- A shared crawl (heed crawl --redis; crawler/cluster/) ----------------------------------------
+# The Redis holding the run's frontier, shared site documents and politeness slots; None: a
+# local crawl. The run is HEED_RUN_KEY (heed crawl --run).
+HEED_REDIS_URL = None
+# Seconds a request handed to a worker stays its own without renewal (renewed every quarter of
+# it while in flight): a killed worker's requests return to the queue after this long, and an
+# origin's documents it was fetching are fetched by another worker.
+HEED_CLUSTER_LEASE = 60.0
+# Seconds between a worker's acknowledgements of what is durable (and its looks at the run).
+HEED_CLUSTER_TICK = 0.5

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, NoReturn
 from weakref import WeakSet
 
 from scrapy import signals
-from scrapy.exceptions import CloseSpider, NotConfigured
+from scrapy.exceptions import CloseSpider, IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.utils.asyncio import is_asyncio_available
 
@@ -57,6 +57,8 @@ from crawler.adapters import (
     raise_slot_delay,
     redirect_count,
 )
+from crawler.cluster.keys import ClusterUnavailable
+from crawler.cluster.parts import shared_parts
 from crawler.config import OptoutConfig
 from crawler.denylist import Denylist
 from crawler.documents import DocumentLimits
@@ -119,12 +121,18 @@ class RightsReservationMiddleware:
             limits=DocumentLimits.from_config(config),
             refuse=lambda url: self._denylisted(url) is not None,
         )
+        # A worker of a shared crawl (heed crawl --redis): documents and delays of the run.
+        shared, self.slots = shared_parts(
+            crawler.settings, config, lambda name: self._inc(f"optout/cache/{name}")
+        )
+        self.download_delay = crawler.settings.getfloat("DOWNLOAD_DELAY", 0.0)
         self.cache = SiteCache.from_config(
             self.fetcher,
             config,
             on_event=lambda name: self._inc(f"optout/cache/{name}"),
             on_loaded=self._site_loaded,
             registry=self.registry,
+            shared=shared,
         )
         #: Requests that passed process_request and await their response or error.
         self._sent: WeakSet[Request] = WeakSet()
@@ -181,7 +189,10 @@ class RightsReservationMiddleware:
         if len(hops) > self.config.max_page_redirects:
             note = f"more than {self.config.max_page_redirects} redirects from {hops[0]}"
             await self._drop(request, unchecked(url, note, self.policy, Crawl.DEFER), Action.ERROR)
-        site = await self.cache.get(origin)
+        try:
+            site = await self.cache.get(origin)
+        except ClusterUnavailable as exc:
+            self._release(request, exc)
         decision = site.before_request(url)
         action = before_action(decision, self.policy)
         if hops:
@@ -192,8 +203,32 @@ class RightsReservationMiddleware:
         if action is not None:
             await self._drop(request, decision, action)
         self._apply_crawl_delay(request, site)
+        if self.slots is not None:
+            await self._take_turn(request, site)
         self._sent.add(request)
         return None
+
+    def _release(self, request: Request, exc: ClusterUnavailable) -> NoReturn:
+        """Give *request* up unsent: the run's shared state did not answer (fail closed)."""
+        self._inc("optout/cluster/unavailable")
+        self.crawler.signals.send_catch_log(
+            optout_signals.request_released, request=request, spider=self.crawler.spider
+        )
+        raise IgnoreRequest(f"not sent: {exc}")
+
+    async def _take_turn(self, request: Request, site: Site) -> None:
+        """Wait for the origin's next turn across the cluster, if it has a delay."""
+        wanted = site.crawl_delay or 0.0
+        delay = max(min(wanted, self.config.crawl_delay_max), self.download_delay)
+        if delay <= 0:
+            return
+        assert self.slots is not None
+        try:
+            waited = await self.slots.wait_turn(site.docs.origin, delay)
+        except ClusterUnavailable as exc:
+            self._release(request, exc)
+        if waited:
+            self._inc("optout/cluster/turn_waits")
 
     def wire_decision(
         self, request: Request
@@ -278,13 +313,18 @@ class RightsReservationMiddleware:
         self._sent.discard(request)
         url = request.url
         try:
-            site = await self.cache.get(origin_of(url))
+            site = await self._site_after(origin_of(url))
+            via = await self._via(request)
         except InvalidURL as exc:
             await self._drop(
                 request, unchecked(url, f"invalid URL: {exc}", self.policy), Action.ERROR
             )
+        except ClusterUnavailable as exc:  # fail closed: nothing unread is taken as allowed
+            note = f"site documents unavailable after the response: {exc}"
+            decision = unchecked(url, note, self.policy, Crawl.DEFER)
+            await self._drop(request, decision, Action.DEFERRED)
         fetched = fetch_result(response, url=url, redirects=redirect_count(request))
-        decision = site.after_response(url, fetched, via=await self._via(request))
+        decision = site.after_response(url, fetched, via=via)
         decision, action = after_action(decision, fetched)
         if action is Action.FETCHED_STORED:
             request.meta[DECISION_META] = decision  # the spider makes its item from it
@@ -302,8 +342,15 @@ class RightsReservationMiddleware:
         self._sent.discard(request)
         url = request.url
         failed = failure_result(url, exception, redirects=redirect_count(request))
-        site = await self.cache.get(origin_of(url))
-        decision = site.after_response(url, failed, via=await self._via(request))
+        try:
+            site = await self._site_after(origin_of(url))
+            via = await self._via(request)
+        except ClusterUnavailable as exc:
+            note = f"download failed; site documents unavailable: {exc}"
+            decision = unchecked(url, note, self.policy, Crawl.DEFER)
+            await self._emit(request, decision, Action.ERROR, None)
+            return
+        decision = site.after_response(url, failed, via=via)
         decision, action = after_action(decision, failed)  # "download failed: …", error
         await self._emit(request, decision, action, None)
 
@@ -311,10 +358,22 @@ class RightsReservationMiddleware:
         via = []
         for hop in request.meta.get("redirect_urls") or ():
             try:
-                via.append((await self.cache.get(origin_of(hop)), hop))
+                via.append((await self._site_after(origin_of(hop)), hop))
             except InvalidURL:
                 continue
         return via
+
+    async def _site_after(self, origin: str) -> Site:
+        """Return *origin*'s site for a response: the shared one, or — Redis not answering —
+        the copy the request was checked against (ClusterUnavailable when there is none)."""
+        try:
+            return await self.cache.get(origin)
+        except ClusterUnavailable:
+            site = self.cache.peek(origin)
+            if site is None:
+                raise
+            self._inc("optout/cluster/kept_site")
+            return site
 
     # -- recording ----------------------------------------------------------------------------
 

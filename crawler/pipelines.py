@@ -25,6 +25,11 @@ The files, in ``HEED_OUT``:
 One crawl writes to a directory at a time (an exclusive lock on ``dataset.jsonl``). On opening, a
 line torn by a crash is cut off, and the decision ids already in the file are read, so that a
 resumed crawl never writes a page twice.
+
+A worker of a shared crawl (``heed crawl --redis``) writes into ``HEED_OUT/worker-HOST-PID/``,
+and claims each decision id in the run's Redis set ``written`` before writing its line: a page
+that a worker wrote and then died before acknowledging, and that another worker fetched again,
+is not written twice (crawler/cluster/parts.py).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import mmap
 import os
 import re
 import time
+from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -45,6 +51,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import orjson
 from scrapy.exceptions import DropItem, NotConfigured
 
+from crawler.cluster.parts import dataset_place
 from crawler.extensions.audit import AuditExtension
 from crawler.items import STORE_MODES, PageItem
 
@@ -79,7 +86,14 @@ def json_line(record: dict[str, Any]) -> bytes:
 class DatasetWriter:
     """Append accepted pages to ``dataset.jsonl`` (and a WARC file) in one directory."""
 
-    def __init__(self, directory: str | Path, *, store: str = "text", warc: bool = False) -> None:
+    def __init__(
+        self,
+        directory: str | Path,
+        *,
+        store: str = "text",
+        warc: bool = False,
+        claim: Callable[[int], bool] | None = None,
+    ) -> None:
         if store not in STORE_MODES:
             raise ValueError(f"HEED_STORE must be one of {STORE_MODES}, got {store!r}")
         self.directory = Path(directory)
@@ -88,6 +102,8 @@ class DatasetWriter:
         self.path = self.directory / DATASET_FILE
         self.warc_path: Path | None = None
         self.written: set[int] = set()
+        #: ``claim(decision_id)``: False if another writer of the run has that page already.
+        self.claim = claim
         self.lines = 0
         self._fd: int | None = None
         self._warc_file: BinaryIO | None = None
@@ -139,6 +155,8 @@ class DatasetWriter:
             raise RuntimeError("DatasetWriter is not open")
         if item.decision_id is not None:
             if item.decision_id in self.written:
+                return False
+            if self.claim is not None and not self.claim(item.decision_id):
                 return False
             self.written.add(item.decision_id)
         if self._warc_writer is not None:
@@ -229,10 +247,12 @@ class DatasetPipeline:
         out = settings.get("HEED_OUT")
         self.writer: DatasetWriter | None = None
         if out:
+            directory, claim = dataset_place(settings, out)
             self.writer = DatasetWriter(
-                out,
+                directory,
                 store=settings.get("HEED_STORE") or "text",
                 warc=settings.getbool("HEED_WARC"),
+                claim=claim,
             )
         elif settings.getbool("HEED_WARC"):
             raise NotConfigured("HEED_WARC needs HEED_OUT (the dataset directory)")

@@ -74,6 +74,8 @@ CRAWL_KEYS = frozenset(
         "jobdir",
         "log_level",
         "progress",
+        "redis",
+        "run",
     }
 )
 
@@ -115,13 +117,24 @@ class CrawlOptions:
     log_level: str | None = None
     #: How progress shows: auto, live, log or off (None: the setting ``HEED_PROGRESS`` decides).
     progress: str | None = None
+    #: The Redis of a shared crawl (this process is one of its workers), and the run's key.
+    redis: str | None = None
+    run: str | None = None
     #: Settings by name (from ``[settings]`` and ``-s``), applied before the options above.
     settings: dict[str, Any] = field(default_factory=dict)
+    #: The shared run's spider arguments, once :func:`prepare` joined it (not an option).
+    shared_arguments: dict[str, Any] | None = None
 
     def check(self) -> None:
         """Raise CrawlConfigError for options that cannot work together."""
-        if not self.seeds and not self.seeds_file:
+        if not self.seeds and not self.seeds_file and not self.redis:
             raise CrawlConfigError("no seeds: give URLs, --seeds FILE, or seeds in the config")
+        if self.redis and self.jobdir:
+            raise CrawlConfigError(
+                "--redis and --jobdir: a shared crawl's frontier is in Redis, not in a JOBDIR"
+            )
+        if self.run and not self.redis:
+            raise CrawlConfigError("--run names a shared run: it needs --redis")
         if self.seeds_file and not Path(self.seeds_file).is_file():
             raise CrawlConfigError(f"seeds file not found: {self.seeds_file}")
         if self.scope not in SCOPES:
@@ -276,6 +289,9 @@ def build_settings(options: CrawlOptions) -> Settings:
         chosen["JOBDIR"] = options.jobdir
     if options.progress is not None:
         chosen["HEED_PROGRESS"] = options.progress
+    if options.redis:
+        chosen["HEED_REDIS_URL"] = options.redis
+        chosen["SCHEDULER"] = "crawler.cluster.scheduler.ClusterScheduler"
     settings.update(chosen, priority="cmdline")
     return settings
 
@@ -305,6 +321,8 @@ def prepare(options: CrawlOptions, extra: dict[str, Any] | None = None) -> Setti
     seeds = read_seeds(options.seeds_file, options.seeds)
     if seeds.problems and not seeds.entries:
         raise NoValidSeed(seeds.problems)
+    if options.redis:
+        _join_shared_run(options, settings, [e["url"] for e in seeds.entries])
     if checked and audited:
         from audit import AuditStore  # SQLAlchemy: only when crawling
 
@@ -318,6 +336,36 @@ def prepare(options: CrawlOptions, extra: dict[str, Any] | None = None) -> Setti
     return settings
 
 
+def _join_shared_run(options: CrawlOptions, settings: Settings, urls: list[str]) -> None:
+    """Join (or seed) the shared run of ``--redis``; its key becomes ``HEED_RUN_KEY``.
+
+    A shared crawl records into one audit database every worker reaches: PostgreSQL, never a
+    SQLite file (one machine's, and one writer at a time).
+    """
+    from audit.engine import resolve_url  # SQLAlchemy: only when crawling
+    from crawler.cluster.join import join, queue_seeds, reach
+    from crawler.cluster.keys import ClusterError
+
+    db = settings.get("HEED_DB") or None
+    if resolve_url(db).get_backend_name() != "postgresql":
+        raise CrawlConfigError(
+            "a shared crawl (--redis) records into one audit database all its workers reach: "
+            "give --db postgresql://… (SQLite is a file on one machine)"
+        )
+    arguments = None
+    if urls:
+        arguments = {**spider_arguments(options), "urls": urls, "seeds": None}
+    try:
+        server = reach(str(options.redis))
+        shared, spec, created = join(server, options.run or settings.get("HEED_RUN_KEY"), arguments)
+        if created:
+            queue_seeds(server, shared, spec)
+    except ClusterError as exc:
+        raise CrawlConfigError(str(exc)) from None
+    options.shared_arguments = {**spec, "seeds": None}
+    settings.set("HEED_RUN_KEY", shared.run, priority="cmdline")
+
+
 def _switch(settings: Settings, name: str) -> bool:
     try:
         return settings.getbool(name, True)
@@ -326,7 +374,10 @@ def _switch(settings: Settings, name: str) -> bool:
 
 
 def spider_arguments(options: CrawlOptions) -> dict[str, Any]:
-    """Return the ``web`` spider's arguments for *options*."""
+    """Return the ``web`` spider's arguments for *options* (a shared run's: those it was
+    seeded with)."""
+    if options.shared_arguments is not None:
+        return dict(options.shared_arguments)
     return {
         "seeds": options.seeds_file,
         "urls": list(options.seeds),
@@ -347,7 +398,9 @@ class CrawlOutcome:
     @property
     def ok(self) -> bool:
         """Return True if the crawl ended normally (finished, or a configured limit)."""
-        return self.reason == "finished" or self.reason.startswith("closespider_")
+        return self.reason in ("finished", "cluster_stopped") or self.reason.startswith(
+            "closespider_"
+        )
 
 
 #: The frameworks whose INFO lines a default crawl hides (their warnings still show).

@@ -44,6 +44,15 @@ the spider itself. ``request_processed`` is sent with ``send_catch_log``.
 
     * ``request`` — the request whose response it was (``response.request``);
     * ``spider`` — the running spider.
+
+``request_released(request, spider)``
+    Sent (in a shared crawl, ``heed crawl --redis``) when a request is given up *before* it went
+    on the wire because Redis, which holds the origin's shared documents and politeness slot, did
+    not answer (fail closed). It has no decision: it was not requested. Its lease is left to
+    expire, so the run's queue gives it to a worker again once Redis answers.
+
+    * ``request`` — the request given up;
+    * ``spider`` — the running spider.
 """
 
 from __future__ import annotations
@@ -51,3 +60,4 @@ from __future__ import annotations
 optout_decided = object()
 optout_site_loaded = object()
 request_processed = object()
+request_released = object()

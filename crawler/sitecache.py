@@ -20,7 +20,12 @@ docs/protocols.md#site-documents and docs/protocols.md#robotstxt-caching, RFC 93
 * keep-last-good: when a refresh finds robots.txt unreachable, the last usable copy is kept and
   flagged ``stale`` (:func:`optout.robots_fetch.keep_last_good`, F11; X08, X09). tdmrep.json and
   the others are always the fresh fetch: an unreadable one DEFERs (the conservative side);
-* bounded LRU of ``max_size`` origins; an origin being loaded is never evicted.
+* bounded LRU of ``max_size`` origins; an origin being loaded is never evicted;
+* shared (``heed crawl --redis``): with a :class:`crawler.cluster.sites.SharedSites`, the documents
+  are fetched by one worker of the run at a time and kept in Redis for the same TTL; every worker
+  compiles them itself, and only the one that fetched them reports them (``on_loaded``: the audit
+  record is written once). Redis not answering raises :class:`crawler.cluster.keys.
+  ClusterUnavailable` from :meth:`SiteCache.get`.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import inspect
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from crawler.documents import AI_TXT, LICENCE, ROBOTS, TDMREP, now_iso
@@ -43,6 +48,7 @@ from optout.site import Site, SiteDocuments
 from optout.url import InvalidURL, origin_of
 
 if TYPE_CHECKING:
+    from crawler.cluster.sites import SharedSites
     from crawler.config import OptoutConfig
 
 #: ``FetchResult.error`` of a signal file robots.txt forbids this crawler to request.
@@ -87,6 +93,7 @@ class SiteCache:
         on_event: Callable[[str], None] | None = None,
         on_loaded: OnLoaded | None = None,
         registry: Registry | None = None,
+        shared: SharedSites | None = None,
     ) -> None:
         if max_size < 1:
             raise ValueError("max_size must be at least 1")
@@ -103,6 +110,8 @@ class SiteCache:
         self._on_loaded = on_loaded
         #: The reservations registry every compiled site applies (crawler/registry.py).
         self.registry = registry
+        #: The run's shared documents (a worker of a shared crawl), else None.
+        self.shared = shared
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
 
     @classmethod
@@ -114,6 +123,7 @@ class SiteCache:
         on_event: Callable[[str], None] | None = None,
         on_loaded: OnLoaded | None = None,
         registry: Registry | None = None,
+        shared: SharedSites | None = None,
     ) -> SiteCache:
         """Return the cache the ``OPTOUT_*`` settings in *config* describe, loading with *fetch*.
 
@@ -133,6 +143,7 @@ class SiteCache:
             on_event=on_event,
             on_loaded=on_loaded,
             registry=registry,
+            shared=shared,
         )
 
     def __len__(self) -> int:
@@ -188,15 +199,45 @@ class SiteCache:
 
     async def _load(self, origin: str, entry: _Entry) -> Site:
         try:
-            site, docs, stale, ttl = await self._build(origin, entry)
-            if self._on_loaded is not None:
-                result = self._on_loaded(origin, docs, site, stale)
-                if inspect.isawaitable(result):
-                    await result
+            if self.shared is None:
+                site, docs, stale, ttl = await self._build(origin, entry)
+                await self._loaded(origin, docs, site, stale)
+            else:
+                site, ttl = await self._load_shared(origin, entry, self.shared)
             entry.site, entry.expires = site, self._clock() + ttl
             return site
         finally:
             entry.loading = None
+
+    async def _loaded(self, origin: str, docs: SiteDocuments, site: Site, stale: bool) -> None:
+        if self._on_loaded is not None:
+            result = self._on_loaded(origin, docs, site, stale)
+            if inspect.isawaitable(result):
+                await result
+
+    async def _load_shared(
+        self, origin: str, entry: _Entry, shared: SharedSites
+    ) -> tuple[Site, float]:
+        """Return *origin*'s site from the run's shared documents (fetching them here when no
+        other worker has or is), and how long it stays fresh."""
+        built: list[Site] = []
+
+        async def build(
+            last_good: FetchResult | None,
+        ) -> tuple[SiteDocuments, bool, float, FetchResult | None]:
+            entry.last_good = (outcome(last_good, self.policy), last_good) if last_good else None
+            site, docs, stale, ttl = await self._build(origin, entry)
+            await self._loaded(origin, docs, site, stale)
+            built.append(site)
+            return docs, stale, ttl, entry.last_good[1] if entry.last_good else None
+
+        docs, stale, ttl, fetched_here = await shared.obtain(origin, build)
+        if fetched_here:
+            return built[0], ttl
+        chosen = outcome(docs.robots, self.policy)
+        if stale:  # the fetching worker kept the last usable copy (keep_last_good)
+            chosen = replace(chosen, flags=(*chosen.flags, "stale"))
+        return self._compile(docs, chosen), ttl
 
     async def _build(self, origin: str, entry: _Entry) -> tuple[Site, SiteDocuments, bool, float]:
         robots = await self._fetch(origin + "/robots.txt", ROBOTS)

@@ -40,7 +40,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -77,6 +79,9 @@ logger = logging.getLogger(__name__)
 #: The note on the decision of a redirect hop the scheduler dropped as a duplicate.
 #: Seconds between two looks at whether the engine is quiet while items wait for durability.
 IDLE_CHECK = 0.05
+
+#: Attempt numbers a worker of a shared crawl gives while Redis does not answer start here.
+OUTAGE_ATTEMPTS = 1_000_000
 
 DUPLICATE_HOP_NOTE = (
     "not requested: the redirect leads to a URL this run already scheduled (a duplicate), "
@@ -130,6 +135,8 @@ class AuditExtension:
         self._mw: RightsReservationMiddleware | None = None
         self._policy: Policy | None = None
         self._attempts: dict[str, int] = {}
+        #: ``counter(request_key)``: the run's next attempt number (a shared crawl), or None.
+        self.attempt_counter: Callable[[str], int | None] | None = None
         #: Items waiting for durability, with the size of their pages, and the sum of those.
         self._waiting: dict[asyncio.Future[PageItem], int] = {}
         self._waiting_bytes = 0
@@ -252,7 +259,7 @@ class AuditExtension:
         key = request_key(request)
         attempt = 1
         if request.dont_filter:  # only these can be attempted twice in one run
-            attempt = self._attempts[key] = self._attempts.get(key, 0) + 1
+            attempt = self._attempt(key)
         try:
             decision_id = store.record_decision(
                 run_id,
@@ -268,6 +275,21 @@ class AuditExtension:
             return
         self._last_call = time.monotonic()
         request.meta[DECISION_ID_META] = decision_id
+
+    def _attempt(self, key: str) -> int:
+        """Return the attempt number of a request that may be attempted again under *key*.
+
+        In a shared crawl the run counts them in Redis (a retry may go to another worker); when
+        Redis does not answer, the worker's own count is placed in a range of its process id,
+        above any the run hands out, so that two workers never give the same number.
+        """
+        local = self._attempts[key] = self._attempts.get(key, 0) + 1
+        if self.attempt_counter is None:
+            return local
+        shared = self.attempt_counter(key)
+        if shared is not None:
+            return shared
+        return OUTAGE_ATTEMPTS + (os.getpid() % 1000) * 1000 + local % 1000
 
     def request_dropped(self, request: Request, spider: Spider) -> None:
         """Decide a redirect chain whose next hop the scheduler dropped as a duplicate.

@@ -39,6 +39,10 @@ VOLATILE_SETTINGS = frozenset(
         "HEED_AUDIT_BACKGROUND",
         "HEED_GC_TUNING",
         "HEED_GC_THRESHOLDS",
+        "HEED_REDIS_URL",
+        "HEED_CLUSTER_LEASE",
+        "HEED_CLUSTER_TICK",
+        "HEED_OUT",
     }
 )
 #: Scrapy settings that shape what is requested, recorded with the run's configuration.

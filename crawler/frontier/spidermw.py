@@ -11,7 +11,8 @@ item pipelines (``item_scraped``, ``item_dropped``, ``item_error``). Then it sen
 yielded before is kept; sending it again would raise again); one abandoned by a forced shutdown
 is not, and stays pending (docs/architecture.md#resuming-a-crawl).
 
-Only with ``JOBDIR`` (``NotConfigured`` otherwise): without it nothing is resumed.
+Only with ``JOBDIR``, or in a shared crawl (``HEED_REDIS_URL``: the run's queue acknowledges a
+request on it); ``NotConfigured`` otherwise: nothing is resumed.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class FrontierSpiderMiddleware:
     through the pipelines; see the module."""
 
     def __init__(self, crawler: Crawler) -> None:
-        if not job_dir(crawler.settings):
+        if not job_dir(crawler.settings) and not crawler.settings.get("HEED_REDIS_URL"):
             # No message: Scrapy logs a disabled component with a reason as a WARNING, and a
             # crawl without JOBDIR is the ordinary case, not something to warn about.
             raise NotConfigured

@@ -117,9 +117,15 @@ class WebSpider(scrapy.Spider):
             "sitemaps": self.sitemaps,
         }
 
+    #: The run's page budget when a shared crawl's scheduler keeps it (crawler/cluster/).
+    shared_budget: Any = None
+
     @property
     def pages_scheduled(self) -> int:
-        """Return the page requests scheduled so far (in every run of a resumed crawl)."""
+        """Return the page requests scheduled so far (in every run of a resumed crawl; in a
+        shared crawl, by every worker, as the scheduler last saw)."""
+        if self.shared_budget is not None:
+            return int(self.shared_budget.pages_scheduled)
         return int(self.state.get("pages_scheduled", 0))
 
     @pages_scheduled.setter
@@ -159,11 +165,15 @@ class WebSpider(scrapy.Spider):
             if self.crawler.stats is not None:
                 self.crawler.stats.set_value("web/seeds/invalid", len(self.seeds.problems))
         for entry in self.seed_entries:
-            # Filtered like links (unlike Scrapy's default start requests): a link back to a
-            # seed is not fetched twice, and a crawl resumed from JOBDIR does not refetch seeds.
-            yield scrapy.Request(
-                entry["url"], meta=dict(entry.get("meta") or {}), errback=self.dropped
-            )
+            yield self.seed_request(entry)
+
+    def seed_request(self, entry: dict[str, Any]) -> scrapy.Request:
+        """Return the request of seed *entry* (one of :attr:`seed_entries`)."""
+        # Filtered like links (unlike Scrapy's default start requests): a link back to a seed is
+        # not fetched twice, and a crawl resumed from JOBDIR (or joined) does not refetch seeds.
+        return scrapy.Request(
+            entry["url"], meta=dict(entry.get("meta") or {}), errback=self.dropped
+        )
 
     # -- pages -----------------------------------------------------------------------------------
 
@@ -214,9 +224,14 @@ class WebSpider(scrapy.Spider):
 
     # -- page budget -----------------------------------------------------------------------------
 
+    @property
+    def _counts_pages(self) -> bool:
+        # A shared crawl's scheduler checks the budget as it queues (atomically, for the run).
+        return self.max_pages is not None and self.shared_budget is None
+
     def _scheduled(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
-        if self.max_pages is not None and not _continues_attempt(request):
-            if self.pages_scheduled >= self.max_pages:
+        if self._counts_pages and not _continues_attempt(request):
+            if self.pages_scheduled >= (self.max_pages or 0):
                 if self.crawler.stats is not None:
                     self.crawler.stats.inc_value("heed/pages/over_budget")
                 raise IgnoreRequest("page budget (max_pages) reached")  # dropped, unlogged
@@ -225,7 +240,7 @@ class WebSpider(scrapy.Spider):
             self.known_links.add(request)  # the scheduler has it now (or drops it as seen)
 
     def _dropped(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
-        if self.max_pages is not None and not _continues_attempt(request):
+        if self._counts_pages and not _continues_attempt(request):
             self.pages_scheduled -= 1  # a duplicate the scheduler refused: not a page
 
     # -- sitemaps --------------------------------------------------------------------------------

@@ -109,6 +109,15 @@ def summary(outcome: CrawlOutcome) -> str:
 @click.option(
     "--jobdir", default=None, help="Keep the crawl's frontier here: stop (or crash) and resume."
 )
+@click.option(
+    "--redis",
+    default=None,
+    metavar="URL",
+    help="Be a worker of a shared crawl whose frontier is in this Redis (needs a PostgreSQL --db).",
+)
+@click.option(
+    "--run", default=None, metavar="KEY", help="The shared run to seed or join (--redis)."
+)
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A heed.toml file.")
 @click.option("-s", "--set", "set_settings", multiple=True, metavar="NAME=VALUE", help="Setting.")
 @click.option(
@@ -133,6 +142,11 @@ def crawl(config_file: str | None, set_settings: tuple[str, ...], **given: Any) 
     dataset.jsonl) only after its decision is durable. HTTP_PROXY / HTTPS_PROXY are honoured.
     Stop with Ctrl-C; with --jobdir, run the same command again to resume (also after
     kill -9 or a crash: only what was in flight is fetched again).
+
+    With --redis, this process is one worker of a shared crawl: seed URLs create the run (or
+    join it with the same ones), no seeds join the run named by --run (or the only one). Start
+    as many workers as you like, on any machine that reaches the Redis and the PostgreSQL
+    --db; see heed cluster.
 
     A bad seed (a line of the seeds file, or a URL argument) is skipped with a warning naming
     it (FILE:LINE, or argument N); the other seeds are crawled. A configuration that cannot

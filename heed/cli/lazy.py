@@ -24,6 +24,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "crawl",
         "Crawl from seeds, honouring every opt-out; record every decision; write the dataset.",
     ),
+    "cluster": (
+        "heed.cli.cluster",
+        "cluster",
+        "Seed a crawl shared by many workers (heed crawl --redis), watch it, stop it.",
+    ),
     "demo": (
         "heed.cli.demo",
         "demo",

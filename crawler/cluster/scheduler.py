@@ -1,0 +1,448 @@
+"""ClusterScheduler: the scheduler of a worker of a shared crawl (``heed crawl --redis``).
+
+scrapy-redis's ``Scheduler`` with its queue replaced by :class:`~crawler.cluster.queue.
+LeasedQueue` and what a compliance crawl cannot accept changed:
+
+* a request handed out is leased, not popped; it is acknowledged only when everything that came
+  of it is durable — its decision and item committed to the audit database (the same test as the
+  crash-safe frontier's, :meth:`AuditExtension.commit_recorded`), its links in the queue
+  (:class:`~crawler.frontier.spidermw.FrontierSpiderMiddleware` says when) — so a worker killed
+  at any moment loses nothing: its leases expire and any worker puts them back;
+* the duplicate filter and the page budget are checked in the script that queues (atomic);
+* requests are JSON (:mod:`crawler.cluster.codec`), never pickles; one that cannot be encoded
+  stays in this worker's memory, counted (``heed/cluster/unshareable``) and warned about;
+* the queue is never flushed when a worker closes (scrapy-redis's default deletes it: the first
+  worker to finish would wipe the others' frontier);
+* Redis not answering stops this worker fetching (fail closed): no request is taken, links and
+  acknowledgements wait in memory, the spider is kept open; all resumes when Redis answers;
+* a worker closes when the run is finished — nothing queued, nothing leased by any worker — or
+  when the run is stopped (``heed cluster status --stop``).
+
+Every ``HEED_CLUSTER_TICK`` seconds the worker acknowledges what is durable, renews its leases,
+puts expired leases back, writes its heartbeat and looks for a stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections import deque
+from itertools import count
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy.utils.asyncio import create_looping_call
+from scrapy_redis.scheduler import Scheduler
+
+from crawler import signals as heed_signals
+from crawler.cluster import codec
+from crawler.cluster.keys import REDIS_ERRORS, ClusterError, connect, describe
+from crawler.cluster.queue import LeasedQueue
+from crawler.cluster.run import ClusterRun
+from crawler.frontier.scheduler import _PASSED_ON, TOKEN_META
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.utils.asyncio import AsyncioLoopingCall
+    from twisted.internet.task import LoopingCall
+
+    from crawler.extensions.audit import AuditExtension
+    from optout.action import Action
+    from optout.decision import Decision
+
+logger = logging.getLogger(__name__)
+
+#: The close reason of a worker whose run was stopped with ``heed cluster status --stop``.
+STOPPED_REASON = "cluster_stopped"
+
+
+def worker_name() -> str:
+    """Return this process's name among a run's workers: host and process id."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class ClusterScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untyped
+    """The scheduler of one worker of a shared run; see the module."""
+
+    queue: LeasedQueue
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Return the scheduler of ``HEED_RUN_KEY`` on the Redis at ``HEED_REDIS_URL``."""
+        settings = crawler.settings
+        url, run = settings.get("HEED_REDIS_URL"), settings.get("HEED_RUN_KEY")
+        if not url or not run:
+            raise ClusterError("a shared crawl needs HEED_REDIS_URL and HEED_RUN_KEY")
+        scheduler = cls(server=connect(url), persist=True, queue_key=run, serializer=codec)
+        scheduler._attach(crawler, url, run)
+        return scheduler
+
+    def _attach(self, crawler: Crawler, url: str, run: str) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.url = url
+        self.run = ClusterRun(self.server, run)
+        self.worker = worker_name()
+        self.lease_ms = int(settings.getfloat("HEED_CLUSTER_LEASE", 60.0) * 1000)
+        self.tick_interval = max(settings.getfloat("HEED_CLUSTER_TICK", 0.5), 0.02)
+        self.fingerprint = crawler.request_fingerprinter.fingerprint
+        self.max_pages: int | None = None
+        #: Pages scheduled in the whole run, as of this worker's last look.
+        self.pages_scheduled = 0
+        #: Requests handed out: token → (request, lease id); and request → token.
+        self._out: dict[int, tuple[Request, str]] = {}
+        self._tokens: dict[Request, int] = {}
+        self._next_token = count(1)
+        #: Lease ids finished and waiting for the audit commit before they are acknowledged.
+        self._finished: list[str] = []
+        #: Requests to queue once Redis answers again; requests that cannot be shared.
+        self._held_back: deque[Request] = deque()
+        self._local: deque[Request] = deque()
+        self._unshareable = 0
+        self.unavailable: str | None = None
+        self.stopping = False
+        self._last_beat = 0.0
+        self._audit: AuditExtension | None = None
+        self._tick: AsyncioLoopingCall | LoopingCall | None = None
+        self._started = time.time()
+        connect_signal = crawler.signals.connect
+        connect_signal(self._scheduled, signal=signals.request_scheduled)
+        connect_signal(self._decided, signal=heed_signals.optout_decided)
+        connect_signal(self._processed, signal=heed_signals.request_processed)
+        connect_signal(self._released, signal=heed_signals.request_released)
+        connect_signal(self._idle, signal=signals.spider_idle)
+
+    # -- Scrapy's scheduler interface ----------------------------------------------------------
+
+    def open(self, spider: Spider) -> None:
+        """Open the run's queue in Redis and start the worker's tick."""
+        self.spider = spider
+        self.queue = LeasedQueue(
+            self.server, spider, self.run.run, worker=self.worker, lease_ms=self.lease_ms
+        )
+        self.df = None
+        max_pages = getattr(spider, "max_pages", None)
+        self.max_pages = int(max_pages) if max_pages is not None else None
+        setattr(spider, "shared_budget", self)  # noqa: B010 - the run's page budget, counted here
+        from crawler.extensions.audit import AuditExtension  # SQLAlchemy: only when crawling
+
+        assert self.crawler is not None
+        self._audit = self.crawler.get_extension(AuditExtension)
+        if self._audit is not None:
+            self._audit.attempt_counter = self.next_attempt
+        self._beat(force=True)
+        logger.info(
+            "Worker %s of run %s on %s: %d requests queued",
+            self.worker,
+            self.run.run,
+            describe(self.url),
+            len(self.queue),
+            extra={"spider": spider},
+        )
+        self._tick = create_looping_call(self.tick)
+        self._tick.start(self.tick_interval, now=False)
+
+    def close(self, reason: str) -> None:
+        """Acknowledge what is durable, give back the leases still held, say goodbye."""
+        if self._tick is not None and self._tick.running:
+            self._tick.stop()
+        try:
+            self._push_held_back()
+            self._acknowledge()
+            held = [lease for _, lease in self._out.values()]
+            released = self.queue.release(held)
+            if released and self.stats is not None:
+                self.stats.inc_value("heed/cluster/released", released)
+            self._beat(force=True, state=f"closed ({reason})")
+        except REDIS_ERRORS as exc:
+            logger.warning(
+                "Redis unavailable at close (%s): this worker's leases return to the queue "
+                "when they expire",
+                exc,
+                extra={"spider": self.spider},
+            )
+        if self._local:
+            logger.warning(
+                "%d requests that could not be shared were not crawled",
+                len(self._local),
+                extra={"spider": self.spider},
+            )
+
+    def enqueue_request(self, request: Request) -> bool:
+        """Queue *request* in the run unless it was seen or the page budget is spent."""
+        request.meta.pop(TOKEN_META, None)
+        if self.unavailable is not None:
+            self._held_back.append(request)
+            return True
+        try:
+            return self._push(request)
+        except REDIS_ERRORS as exc:
+            self._outage(exc)
+            self._held_back.append(request)
+            return True
+
+    def _push(self, request: Request) -> bool:
+        counted = not _continues_attempt(request)
+        try:
+            result = self.queue.push_new(
+                request,
+                self.fingerprint(request).hex(),
+                filtered=not request.dont_filter,
+                counted=counted,
+                budget=self.max_pages if counted else None,
+            )
+        except ValueError as exc:
+            self._keep_local(request, exc)
+            return True
+        if result == 0:
+            self._inc("dupefilter/filtered")
+            return False
+        if result < 0:
+            self._inc("heed/pages/over_budget")
+            return False
+        if counted:
+            self.pages_scheduled += 1
+        self._inc("scheduler/enqueued/redis")
+        return True
+
+    def _keep_local(self, request: Request, exc: Exception) -> None:
+        self._unshareable += 1
+        self._inc("heed/cluster/unshareable")
+        if self._unshareable == 1:
+            logger.warning(
+                "Not shared with the other workers: %s (%s); crawled by this worker only, and "
+                "lost if it dies. Further ones are only counted",
+                request,
+                exc,
+                extra={"spider": self.spider},
+            )
+        self._local.append(request)
+
+    def next_request(self) -> Request | None:
+        """Lease the run's next request (None while Redis is unavailable or the run stops)."""
+        if self._local:
+            return self._local.popleft()
+        if self.unavailable is not None or self.stopping:
+            return None
+        try:
+            got = self.queue.pop()
+        except REDIS_ERRORS as exc:
+            self._outage(exc)
+            return None
+        if got is None:
+            return None
+        lease, request = got
+        token = next(self._next_token)
+        request.meta[TOKEN_META] = token
+        self._out[token] = (request, lease)
+        self._tokens[request] = token
+        self._inc("scheduler/dequeued/redis")
+        return request
+
+    def has_pending_requests(self) -> bool:
+        """Return True while the run has requests queued (or Redis cannot say)."""
+        if self._local or self._held_back or self.unavailable is not None:
+            return True
+        if self.stopping:
+            return False
+        try:
+            return len(self.queue) > 0
+        except REDIS_ERRORS as exc:
+            self._outage(exc)
+            return True
+
+    def __len__(self) -> int:
+        return len(self.queue) + len(self._local)
+
+    # -- the run's attempt numbers --------------------------------------------------------------
+
+    def next_attempt(self, request_key: str) -> int | None:
+        """Return the next attempt number of *request_key* in the whole run (None: unknown)."""
+        if self.unavailable is not None:
+            return None
+        try:
+            return int(self.server.hincrby(self.run.keys.key("attempts"), request_key, 1))
+        except REDIS_ERRORS as exc:
+            self._outage(exc)
+            return None
+
+    # -- when a request is finished ------------------------------------------------------------
+
+    def finish(self, request: Request) -> None:
+        """Note that *request*, handed out here, came to an end: acknowledged once durable."""
+        token = self._tokens.pop(request, None)
+        if token is None:
+            return
+        request.meta.pop(TOKEN_META, None)
+        _, lease = self._out.pop(token)
+        self._finished.append(lease)
+
+    def _scheduled(self, request: Request, spider: Spider) -> None:
+        token = request.meta.pop(TOKEN_META, None)
+        if token is not None and token in self._out:
+            self.finish(self._out[token][0])  # a redirect hop or retry: a request of its own
+
+    def _decided(
+        self,
+        decision: Decision,
+        action: Action,
+        request: Request,
+        response: Response | None,
+        spider: Spider,
+    ) -> None:
+        if action not in _PASSED_ON:
+            self.finish(request)
+
+    def _processed(self, request: Request, spider: Spider) -> None:
+        self.finish(request)
+
+    def _released(self, request: Request, spider: Spider) -> None:
+        """A request given up unsent (Redis down): forget it here; its lease will expire."""
+        token = self._tokens.pop(request, None)
+        if token is not None:
+            self._out.pop(token, None)
+        self._inc("heed/cluster/given_back")
+
+    # -- the tick ------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Acknowledge, renew, reap, beat, look for a stop (and notice Redis coming back)."""
+        try:
+            if self.unavailable is not None:
+                self.server.ping()
+                self._recovered()
+            self._push_held_back()
+            self._acknowledge()
+            self._beat()
+            if not self.stopping and self.run.stopped():
+                self._stop()
+            elif len(self.queue) > 0:
+                self._wake()
+        except REDIS_ERRORS as exc:
+            self._outage(exc)
+
+    def _push_held_back(self) -> None:
+        while self._held_back:
+            self._push(self._held_back[0])
+            self._held_back.popleft()
+
+    def _acknowledge(self) -> None:
+        if not self._finished:
+            return
+        durable = self._audit is None or self._audit.commit_recorded()
+        if durable:
+            finished, self._finished = self._finished, []
+            self.queue.ack(finished)
+
+    def _beat(self, *, force: bool = False, state: str = "crawling") -> None:
+        now = time.monotonic()
+        if not force and now - self._last_beat < self.lease_ms / 4000:
+            return
+        self._last_beat = now
+        lost = self.queue.renew(lease for _, lease in self._out.values())
+        if lost:
+            self._inc("heed/cluster/leases_lost", lost)
+        requeued = self.queue.reap()
+        if requeued:
+            self._inc("heed/cluster/requeued", requeued)
+            logger.info(
+                "Put back %d requests whose worker stopped renewing them",
+                requeued,
+                extra={"spider": self.spider},
+            )
+        stats = self.stats.get_stats() if self.stats is not None else {}
+        self.run.heartbeat(
+            self.worker,
+            {
+                "state": "stopping" if self.stopping and state == "crawling" else state,
+                "started": self._started,
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "interval": self.lease_ms / 4000,
+                "requests": int(stats.get("scheduler/dequeued/redis", 0)),
+                "pages": int(stats.get("optout/action/fetched-stored", 0))
+                + int(stats.get("optout/action/fetched-not-kept", 0)),
+                "decisions": int(stats.get("optout/decisions", 0)),
+                "actions": {
+                    k.removeprefix("optout/action/"): v
+                    for k, v in stats.items()
+                    if k.startswith("optout/action/")
+                },
+            },
+        )
+        self.pages_scheduled = self.run.figures()["pages"]
+
+    def _idle(self, spider: Spider) -> None:
+        """Keep the worker open until the run is finished: nothing queued, nothing leased."""
+        if self.stopping:
+            return
+        if self.unavailable is not None or self._held_back:
+            raise DontCloseSpider
+        try:
+            self._acknowledge()
+            figures = self.run.figures()
+        except REDIS_ERRORS as exc:
+            self._outage(exc)
+            raise DontCloseSpider from None
+        if figures["stopped"]:
+            self._stop()
+            return
+        if figures["queued"] or figures["leased"] or self._finished:
+            raise DontCloseSpider
+
+    def _stop(self) -> None:
+        self.stopping = True
+        logger.info("Run %s was stopped: finishing", self.run.run, extra={"spider": self.spider})
+        engine = self.crawler.engine if self.crawler is not None else None
+        if engine is not None and engine.spider is not None:
+            task = asyncio.ensure_future(engine.close_spider_async(reason=STOPPED_REASON))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    def _wake(self) -> None:
+        # Work queued by other workers: let the engine ask for it now rather than at its next
+        # heartbeat (5 s). Scrapy has no public call for this.
+        engine = self.crawler.engine if self.crawler is not None else None
+        slot = getattr(engine, "_slot", None)
+        nextcall = getattr(slot, "nextcall", None)
+        if nextcall is not None:
+            nextcall.schedule()
+
+    # -- Redis outages -------------------------------------------------------------------------
+
+    def _outage(self, exc: BaseException) -> None:
+        if self.unavailable is None:
+            self.unavailable = str(exc) or type(exc).__name__
+            self._inc("heed/cluster/outages")
+            logger.error(
+                "Redis at %s unavailable (%s): not fetching until it answers",
+                describe(self.url),
+                self.unavailable,
+                extra={"spider": self.spider},
+            )
+
+    def _recovered(self) -> None:
+        logger.warning(
+            "Redis at %s answers again: resuming", describe(self.url), extra={"spider": self.spider}
+        )
+        self.unavailable = None
+        self._beat(force=True)  # renew this worker's leases before any are put back
+        self._wake()
+
+    def _inc(self, key: str, n: int = 1) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(key, n)
+
+
+def _continues_attempt(request: Request) -> bool:
+    """Return True for a redirect hop or a retry: part of an attempt already counted."""
+    meta = request.meta
+    return bool(meta.get("redirect_urls") or meta.get("retry_times"))
