@@ -29,7 +29,11 @@ from tests.crawler.crawlrun import heed_command, heed_env
 from tests.support.clusterweb import DISALLOWED, ClusterWeb, expected_pages
 from tests.support.virtualweb import VirtualWeb
 
+pytestmark = pytest.mark.timeout(300)
+
 REDIS_ENV = "HEED_TEST_REDIS_URL"
+#: Every worker process a test started: killed at its end, whatever happened.
+_STARTED: list[subprocess.Popen[str]] = []
 SEED = "http://h0.test/p0"
 TIMEOUT = 90
 
@@ -41,6 +45,16 @@ def _service(env: str) -> str:
             pytest.fail(f"{env} is not set but HEED_TEST_REQUIRE_SERVICES is (CI)")
         pytest.skip(f"{env} is not set")
     return url
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_left() -> Iterator[None]:
+    yield
+    while _STARTED:
+        proc = _STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 @pytest.fixture
@@ -129,7 +143,9 @@ def worker(
         "-s", "CONCURRENT_REQUESTS=8", *extra,
     )  # fmt: skip
     with (work / f"out{n}.txt").open("w") as out, (work / f"err{n}.txt").open("w") as err:
-        return subprocess.Popen(args, env=heed_env(web), stdout=out, stderr=err, text=True)
+        proc = subprocess.Popen(args, env=heed_env(web), stdout=out, stderr=err, text=True)
+    _STARTED.append(proc)
+    return proc
 
 
 def wait_all(
