@@ -60,6 +60,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+#: Seconds an empty queue (or its counted length) is believed before Redis is asked again.
+_QUIET = 0.05
+
 #: The close reason of a worker whose run was stopped with ``heed cluster status --stop``.
 STOPPED_REASON = "cluster_stopped"
 
@@ -114,6 +117,10 @@ class ClusterScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is unty
         self._audit: AuditExtension | None = None
         self._tick: AsyncioLoopingCall | LoopingCall | None = None
         self._started = time.time()
+        #: When a pop last found the queue empty, and the queue's length as last counted: the
+        #: engine asks many times a second; the tick wakes it when other workers queue work.
+        self._empty_at = -1.0
+        self._counted_at, self._length = -1.0, 0
         connect_signal = crawler.signals.connect
         connect_signal(self._scheduled, signal=signals.request_scheduled)
         connect_signal(self._decided, signal=heed_signals.optout_decided)
@@ -191,6 +198,7 @@ class ClusterScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is unty
             return True
 
     def _push(self, request: Request) -> bool:
+        self._empty_at = self._counted_at = -1.0  # there may be work now
         counted = not _continues_attempt(request)
         try:
             result = self.queue.push_new(
@@ -233,12 +241,16 @@ class ClusterScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is unty
             return self._local.popleft()
         if self.unavailable is not None or self.stopping:
             return None
+        now = time.monotonic()
+        if now - self._empty_at < _QUIET:
+            return None
         try:
             got = self.queue.pop()
         except REDIS_ERRORS as exc:
             self._outage(exc)
             return None
         if got is None:
+            self._empty_at = now
             return None
         lease, request = got
         token = next(self._next_token)
@@ -254,11 +266,14 @@ class ClusterScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is unty
             return True
         if self.stopping:
             return False
-        try:
-            return len(self.queue) > 0
-        except REDIS_ERRORS as exc:
-            self._outage(exc)
-            return True
+        now = time.monotonic()
+        if now - self._counted_at >= _QUIET:
+            try:
+                self._counted_at, self._length = now, len(self.queue)
+            except REDIS_ERRORS as exc:
+                self._outage(exc)
+                return True
+        return self._length > 0
 
     def __len__(self) -> int:
         return len(self.queue) + len(self._local)
@@ -326,6 +341,7 @@ class ClusterScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is unty
             if not self.stopping and self.run.stopped():
                 self._stop()
             elif len(self.queue) > 0:
+                self._empty_at = self._counted_at = -1.0
                 self._wake()
         except REDIS_ERRORS as exc:
             self._outage(exc)
