@@ -70,3 +70,10 @@ class WireRecorder:
     def process_exception(self, request: Request, exception: Exception) -> None:
         """Note the download error of *request*; let the other middlewares handle it."""
         request.meta[WIRE_META] = WireOutcome(request.url, None, None, error_kind(exception))
+
+
+def continues_attempt(request: Request) -> bool:
+    """Return True for a redirect hop or a retry: part of an attempt already counted (as a page
+    of the budget, or a page scheduled)."""
+    meta = request.meta
+    return bool(meta.get("redirect_urls") or meta.get("retry_times"))

@@ -46,8 +46,10 @@ def dataset_place(settings: BaseSettings, out: str) -> tuple[Path, Callable[[int
 
     Locally: ``out`` itself, no claim. A worker of a shared run: a directory of its own in
     ``out`` (workers on one machine may share it), and a claim in the run's ``written`` set. A
-    claim Redis cannot answer is granted: a line is never lost for it (a page is fetched again,
-    and could be written twice, only after a lease expired, which no outage causes).
+    claim Redis cannot answer is granted: a line is never lost for it. It can be written twice
+    only if another worker fetched the page again meanwhile, which needs this worker's lease to
+    have expired: a worker cut off from a Redis the others still reach, for longer than the
+    lease.
     """
     url, run = settings.get("HEED_REDIS_URL"), settings.get("HEED_RUN_KEY")
     if not url or not run:

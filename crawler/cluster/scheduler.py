@@ -43,20 +43,18 @@ from crawler.cluster import codec
 from crawler.cluster.keys import REDIS_ERRORS, ClusterError, connect, describe
 from crawler.cluster.queue import LeasedQueue
 from crawler.cluster.run import ClusterRun
-from crawler.frontier.scheduler import _PASSED_ON, TOKEN_META
+from crawler.frontier.finishing import TOKEN_META, FinishSignals
+from crawler.wire import continues_attempt
 
 if TYPE_CHECKING:
     from typing import Self
 
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
-    from scrapy.http import Response
     from scrapy.utils.asyncio import AsyncioLoopingCall
     from twisted.internet.task import LoopingCall
 
     from crawler.extensions.audit import AuditExtension
-    from optout.action import Action
-    from optout.decision import Decision
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +70,7 @@ def worker_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-class ClusterScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is untyped
+class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrapy-redis is untyped
     """The scheduler of one worker of a shared run; see the module."""
 
     queue: LeasedQueue
@@ -121,12 +119,9 @@ class ClusterScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is unty
         #: engine asks many times a second; the tick wakes it when other workers queue work.
         self._empty_at = -1.0
         self._counted_at, self._length = -1.0, 0
-        connect_signal = crawler.signals.connect
-        connect_signal(self._scheduled, signal=signals.request_scheduled)
-        connect_signal(self._decided, signal=heed_signals.optout_decided)
-        connect_signal(self._processed, signal=heed_signals.request_processed)
-        connect_signal(self._released, signal=heed_signals.request_released)
-        connect_signal(self._idle, signal=signals.spider_idle)
+        self.connect_finish_signals(crawler)
+        crawler.signals.connect(self._released, signal=heed_signals.request_released)
+        crawler.signals.connect(self._idle, signal=signals.spider_idle)
 
     # -- Scrapy's scheduler interface ----------------------------------------------------------
 
@@ -199,7 +194,7 @@ class ClusterScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is unty
 
     def _push(self, request: Request) -> bool:
         self._empty_at = self._counted_at = -1.0  # there may be work now
-        counted = not _continues_attempt(request)
+        counted = not continues_attempt(request)
         try:
             result = self.queue.push_new(
                 request,
@@ -300,25 +295,6 @@ class ClusterScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is unty
         request.meta.pop(TOKEN_META, None)
         _, lease = self._out.pop(token)
         self._finished.append(lease)
-
-    def _scheduled(self, request: Request, spider: Spider) -> None:
-        token = request.meta.pop(TOKEN_META, None)
-        if token is not None and token in self._out:
-            self.finish(self._out[token][0])  # a redirect hop or retry: a request of its own
-
-    def _decided(
-        self,
-        decision: Decision,
-        action: Action,
-        request: Request,
-        response: Response | None,
-        spider: Spider,
-    ) -> None:
-        if action not in _PASSED_ON:
-            self.finish(request)
-
-    def _processed(self, request: Request, spider: Spider) -> None:
-        self.finish(request)
 
     def _released(self, request: Request, spider: Spider) -> None:
         """A request given up unsent (Redis down): forget it here; its lease will expire."""
@@ -456,9 +432,3 @@ class ClusterScheduler(Scheduler):  # type: ignore[misc]  # scrapy-redis is unty
     def _inc(self, key: str, n: int = 1) -> None:
         if self.stats is not None:
             self.stats.inc_value(key, n)
-
-
-def _continues_attempt(request: Request) -> bool:
-    """Return True for a redirect hop or a retry: part of an attempt already counted."""
-    meta = request.meta
-    return bool(meta.get("redirect_urls") or meta.get("retry_times"))

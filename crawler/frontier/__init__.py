@@ -7,6 +7,8 @@
   once its outcome is durable;
 * :mod:`crawler.frontier.dupefilter` — ``FrontierDupeFilter``: Scrapy's duplicate filter, in
   memory, starting from the fingerprints the frontier committed;
+* :mod:`crawler.frontier.finishing` — ``FinishSignals``: when a request handed out has come to an
+  end (also used by a shared crawl's scheduler, crawler/cluster/);
 * :mod:`crawler.frontier.spidermw` — ``FrontierSpiderMiddleware``: tells the scheduler when a
   response's links are scheduled and its items are through the pipelines.
 

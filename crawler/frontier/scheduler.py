@@ -20,7 +20,6 @@ from itertools import count
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scrapy import signals
 from scrapy.core.scheduler import Scheduler
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.conf import build_component_list
@@ -28,37 +27,29 @@ from scrapy.utils.job import job_dir
 from scrapy.utils.misc import load_object
 from scrapy.utils.request import request_from_dict
 
-from crawler import signals as heed_signals
 from crawler.frontier.dupefilter import FrontierDupeFilter
+from crawler.frontier.finishing import TOKEN_META, FinishSignals
 from crawler.frontier.store import FRONTIER_FILE, FrontierStore
-from optout.action import Action
 
 if TYPE_CHECKING:
     from typing import Self
 
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
-    from scrapy.http import Response
     from scrapy.utils.asyncio import AsyncioLoopingCall
     from twisted.internet.task import LoopingCall
 
     from crawler.extensions.audit import AuditExtension
-    from optout.decision import Decision
 
 logger = logging.getLogger(__name__)
 
-#: Request meta key: the token of a request the scheduler handed out (copied into its redirect
-#: hop, retry or canonical replacement, which is how the scheduler recognises a follow-up).
-TOKEN_META = "heed_frontier_token"
-#: Actions after which the response goes on to the spider: the attempt is not over yet.
-_PASSED_ON = frozenset({Action.FETCHED_STORED, Action.FETCHED_NOT_KEPT, Action.REDIRECTED})
 #: The spider middleware that says when a response is processed (without it nothing is done).
 _SPIDER_MIDDLEWARE = "crawler.frontier.spidermw.FrontierSpiderMiddleware"
 #: Files of Scrapy's own JOBDIR queue (an earlier Heed wrote them), which a crash leaves unusable.
 _SCRAPY_JOB_FILES = ("requests.seen", "requests.queue")
 
 
-class FrontierScheduler(Scheduler):
+class FrontierScheduler(FinishSignals, Scheduler):
     """Scrapy's scheduler with a crash-safe frontier in ``JOBDIR``; see the module."""
 
     store: FrontierStore | None = None
@@ -101,10 +92,7 @@ class FrontierScheduler(Scheduler):
         self._audit: AuditExtension | None = None
         self._tick: AsyncioLoopingCall | LoopingCall | None = None
         self._unserialisable = 0
-        connect = crawler.signals.connect
-        connect(self._scheduled, signal=signals.request_scheduled)
-        connect(self._decided, signal=heed_signals.optout_decided)
-        connect(self._processed, signal=heed_signals.request_processed)
+        self.connect_finish_signals(crawler)
 
     # -- Scrapy's scheduler interface ------------------------------------------------------------
 
@@ -231,28 +219,6 @@ class FrontierScheduler(Scheduler):
         self._live.pop(fp, None)
         assert self.store is not None
         self.store.done(fp)
-
-    def _scheduled(self, request: Request, spider: Spider) -> None:
-        """A redirect hop, retry or replacement of a request handed out ends that request: the
-        follow-up is a request of its own (sent before the scheduler accepts it)."""
-        token = request.meta.pop(TOKEN_META, None)
-        if token is not None and token in self._out:
-            self.finish(self._out[token][0])
-
-    def _decided(
-        self,
-        decision: Decision,
-        action: Action,
-        request: Request,
-        response: Response | None,
-        spider: Spider,
-    ) -> None:
-        """A request dropped with its decision (not sent, withheld, failed) is finished."""
-        if action not in _PASSED_ON:
-            self.finish(request)
-
-    def _processed(self, request: Request, spider: Spider) -> None:
-        self.finish(request)
 
     # -- commits ---------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.job import job_dir
 
 from crawler import signals as heed_signals
-from crawler.frontier.scheduler import TOKEN_META
+from crawler.frontier.finishing import TOKEN_META
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterable, Iterator

@@ -47,6 +47,7 @@ from crawler.middleware import DECISION_META, NOT_KEPT_META
 from crawler.seeds import read_seeds
 from crawler.spiders.known_links import KnownLinks, filters_by_url
 from crawler.text import TEXT_MODES
+from crawler.wire import continues_attempt
 from optout.url import InvalidURL, host_of
 
 if TYPE_CHECKING:
@@ -230,7 +231,7 @@ class WebSpider(scrapy.Spider):
         return self.max_pages is not None and self.shared_budget is None
 
     def _scheduled(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
-        if self._counts_pages and not _continues_attempt(request):
+        if self._counts_pages and not continues_attempt(request):
             if self.pages_scheduled >= (self.max_pages or 0):
                 if self.crawler.stats is not None:
                     self.crawler.stats.inc_value("heed/pages/over_budget")
@@ -240,7 +241,7 @@ class WebSpider(scrapy.Spider):
             self.known_links.add(request)  # the scheduler has it now (or drops it as seen)
 
     def _dropped(self, request: scrapy.Request, spider: scrapy.Spider) -> None:
-        if self._counts_pages and not _continues_attempt(request):
+        if self._counts_pages and not continues_attempt(request):
             self.pages_scheduled -= 1  # a duplicate the scheduler refused: not a page
 
     # -- sitemaps --------------------------------------------------------------------------------
@@ -312,9 +313,3 @@ def _host(entry: dict[str, Any]) -> str | None:
         return host_of(str(entry["url"]))
     except InvalidURL:
         return None
-
-
-def _continues_attempt(request: scrapy.Request) -> bool:
-    """Return True for a redirect hop or a retry: part of an attempt already counted."""
-    meta = request.meta
-    return bool(meta.get("redirect_urls") or meta.get("retry_times"))
