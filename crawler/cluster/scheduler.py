@@ -60,6 +60,8 @@ logger = logging.getLogger(__name__)
 
 #: Seconds an empty queue (or its counted length) is believed before Redis is asked again.
 _QUIET = 0.05
+#: Fingerprints, at most, kept in a worker's shortcut of the run's seen set (16 bytes each).
+_SEEN_HERE_MAX = 2_000_000
 
 #: The close reason of a worker whose run was stopped with ``heed cluster status --stop``.
 STOPPED_REASON = "cluster_stopped"
@@ -119,6 +121,9 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
         #: engine asks many times a second; the tick wakes it when other workers queue work.
         self._empty_at = -1.0
         self._counted_at, self._length = -1.0, 0
+        #: Fingerprints this worker knows are in the run's seen set (which only grows): a link
+        #: to one of them is a duplicate without a round trip to Redis.
+        self._seen_here: set[bytes] = set()
         self.connect_finish_signals(crawler)
         crawler.signals.connect(self._released, signal=heed_signals.request_released)
         crawler.signals.connect(self._idle, signal=signals.spider_idle)
@@ -193,12 +198,16 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
             return True
 
     def _push(self, request: Request) -> bool:
+        fingerprint = self.fingerprint(request)
+        if not request.dont_filter and fingerprint in self._seen_here:
+            self._inc("dupefilter/filtered")  # in the run's seen set: no need to ask Redis
+            return False
         self._empty_at = self._counted_at = -1.0  # there may be work now
         counted = not continues_attempt(request)
         try:
             result = self.queue.push_new(
                 request,
-                self.fingerprint(request).hex(),
+                fingerprint.hex(),
                 filtered=not request.dont_filter,
                 counted=counted,
                 budget=self.max_pages if counted else None,
@@ -206,11 +215,14 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
         except ValueError as exc:
             self._keep_local(request, exc)
             return True
-        if result == 0:
-            self._inc("dupefilter/filtered")
-            return False
         if result < 0:
             self._inc("heed/pages/over_budget")
+            return False
+        if len(self._seen_here) >= _SEEN_HERE_MAX:
+            self._seen_here.clear()  # only a shortcut: Redis's set stays the filter
+        self._seen_here.add(fingerprint)
+        if result == 0:
+            self._inc("dupefilter/filtered")
             return False
         if counted:
             self.pages_scheduled += 1
