@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from audit.errors import DatabaseURLError
 
@@ -72,6 +79,19 @@ def resolve_url(db: str | None = None) -> URL:
     )
 
 
+#: libpq parameters of every PostgreSQL connection (unless the URL sets them): seconds to connect;
+#: TCP keepalives that find a silent server within about 25 s; milliseconds sent data may stay
+#: unacknowledged before the connection is dropped.
+PG_TIMEOUTS = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,
+}
+
+
 def describe(url: URL) -> str:
     """Return *url* for messages: a SQLite file's path, else the URL without its password."""
     path = sqlite_path(url)
@@ -84,6 +104,15 @@ def database_message(url: URL | None, exc: DBAPIError) -> str:
     detail = (detail or str(exc).strip()).splitlines()[0]
     where = describe(url) if url is not None else "the audit database"
     return f"cannot use database {where}: {detail}"
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Return True if *exc* says the database could not be reached or the connection was lost
+    (refused, closed, timed out, shutting down), rather than a fault of the data or the schema:
+    the case a worker of a shared crawl waits out (crawler.extensions.audit)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError | DisconnectionError | PoolTimeout)
 
 
 def sqlite_path(url: URL) -> Path | None:
@@ -140,6 +169,11 @@ def make_engine(
     if url.get_backend_name() == "postgresql":
         # Positional parameters let the writer pass plain tuples to executemany.
         kwargs["paramstyle"] = "format"
+        # The store is called from the crawl's event loop: a server that stops answering must
+        # raise (and be waited out or reported), never hang the crawl. The URL's own values win.
+        kwargs["connect_args"] = {
+            name: value for name, value in PG_TIMEOUTS.items() if name not in url.query
+        }
     engine = create_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
         enforce = not writer if foreign_keys is None else foreign_keys

@@ -33,6 +33,11 @@ timer, as it would call flush.
 process is killed are lost — at most one batch, or ``max_delay`` seconds of them — and nothing
 that was handed on can be among them.
 
+Outages: a commit that fails puts its rows back in front of the batch, so a later flush retries
+them. A commit triggered inside a record call raises, unless :attr:`AuditStore.on_commit_error`
+is set: then the store is *held* (:attr:`AuditStore.held`: record calls only buffer) and the
+error goes to that callback, which decides when to :meth:`flush` again.
+
 Resuming: :meth:`AuditStore.start_run` with the ``run_key`` of an earlier run continues that run.
 Decisions carry a ``request_key`` (and ``attempt``); re-recording a request already stored writes
 nothing and maps to the stored decision (:meth:`AuditStore.resolve`). A batch replayed after a
@@ -112,6 +117,11 @@ class AuditStore(RowCache):
         self._remap: dict[int, int] = {}
         self._item_remap: dict[int, int] = {}
         self._closed = False
+        #: While True, record calls only buffer: nothing is committed before :meth:`flush`.
+        self.held = False
+        #: Given a commit that failed inside a record call (the rows stay buffered, the store
+        #: is then held): called instead of raising. None: such a failure raises.
+        self.on_commit_error: Callable[[BaseException], None] | None = None
 
     @classmethod
     def open(
@@ -309,7 +319,7 @@ class AuditStore(RowCache):
             self._flush_ahead()
         elif self._inflight is not None and now >= self._poll_at:
             self._poll_at = now + POLL_INTERVAL
-            self.poll()
+            self._poll_ahead()
         return next_id
 
     def record_item(
@@ -394,11 +404,30 @@ class AuditStore(RowCache):
             self._flush_ahead()
         elif self._inflight is not None and now >= self._poll_at:
             self._poll_at = now + POLL_INTERVAL
+            self._poll_ahead()
+
+    def _poll_ahead(self) -> None:
+        try:
             self.poll()
+        except Exception as exc:  # noqa: BLE001 - re-raised or handed to on_commit_error
+            self._commit_failed(exc)
 
     def _flush_ahead(self) -> None:
         """Commit the batch; with a writer process, send it off and return at once."""
-        self._send(wait=not self._batches.pipelined)
+        if self.held:
+            return
+        try:
+            self._send(wait=not self._batches.pipelined)
+        except Exception as exc:  # noqa: BLE001 - re-raised or handed to on_commit_error
+            self._commit_failed(exc)
+
+    def _commit_failed(self, exc: Exception) -> None:
+        """A commit inside a record call failed (its rows are buffered again): hold the store
+        and tell :attr:`on_commit_error`, or raise."""
+        if self.on_commit_error is None:
+            raise exc
+        self.held = True
+        self.on_commit_error(exc)
 
     def _send(self, *, wait: bool) -> None:
         """Submit the rows recorded so far (after the batch in flight); *wait* for the commit."""

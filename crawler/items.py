@@ -77,6 +77,9 @@ class PageItem:
     decision_id: int | None = None
     #: The audit database's id of the stored-item row, once recorded.
     item_id: int | None = None
+    #: True when the audit trail held this page's decision already (fetched again after its
+    #: worker died, or in a resumed crawl): its line may be in the dataset already.
+    redone: bool = False
     headers: HeaderPairs = field(default=(), repr=False, metadata={"serializer": list})
     decision: Decision | None = field(default=None, repr=False, metadata={"serializer": _summary})
 

@@ -79,6 +79,7 @@ from optout.registry import Registry
 from optout.url import InvalidURL, host_of, origin_of, parse_url
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Self
 
     from scrapy import Request, Spider
@@ -125,6 +126,8 @@ class RightsReservationMiddleware:
         shared, self.slots = shared_parts(
             crawler.settings, config, lambda name: self._inc(f"optout/cache/{name}")
         )
+        #: Says why nothing may be sent now (a worker's audit database outage), or None.
+        self.holds: Callable[[], str | None] | None = None
         self.download_delay = crawler.settings.getfloat("DOWNLOAD_DELAY", 0.0)
         self.cache = SiteCache.from_config(
             self.fetcher,
@@ -205,16 +208,22 @@ class RightsReservationMiddleware:
         self._apply_crawl_delay(request, site)
         if self.slots is not None:
             await self._take_turn(request, site)
+        held = self.holds() if self.holds is not None else None
+        if held is not None:  # the last moment before the wire: it cannot be recorded now
+            self._release(request, f"audit database unavailable: {held}", "audit_unavailable")
         self._sent.add(request)
         return None
 
-    def _release(self, request: Request, exc: ClusterUnavailable) -> NoReturn:
-        """Give *request* up unsent: the run's shared state did not answer (fail closed)."""
-        self._inc("optout/cluster/unavailable")
+    def _release(
+        self, request: Request, why: ClusterUnavailable | str, stat: str = "unavailable"
+    ) -> NoReturn:
+        """Give *request* up unsent: the run's shared state or its audit database did not
+        answer (fail closed); its scheduler puts it back in the run's queue."""
+        self._inc(f"optout/cluster/{stat}")
         self.crawler.signals.send_catch_log(
             optout_signals.request_released, request=request, spider=self.crawler.spider
         )
-        raise IgnoreRequest(f"not sent: {exc}")
+        raise IgnoreRequest(f"not sent: {why}")
 
     async def _take_turn(self, request: Request, site: Site) -> None:
         """Wait for the origin's next turn across the cluster, if it has a delay."""

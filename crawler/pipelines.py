@@ -27,9 +27,10 @@ line torn by a crash is cut off, and the decision ids already in the file are re
 resumed crawl never writes a page twice.
 
 A worker of a shared crawl (``heed crawl --redis``) writes into ``HEED_OUT/worker-HOST-PID/``,
-and claims each decision id in the run's Redis set ``written`` before writing its line: a page
-that a worker wrote and then died before acknowledging, and that another worker fetched again,
-is not written twice (crawler/cluster/parts.py).
+and marks each decision id in the run's Redis set ``written`` once its line is written: a page
+that a worker wrote and then died before acknowledging, and that another worker fetched again
+(its item is *redone*: it maps to the decision stored first), is not written twice
+(:class:`crawler.cluster.parts.DatasetMarks`).
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ import mmap
 import os
 import re
 import time
-from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import orjson
 from scrapy.exceptions import DropItem, NotConfigured
 
-from crawler.cluster.parts import dataset_place
+from crawler.cluster.parts import DatasetMarks, dataset_place
 from crawler.extensions.audit import AuditExtension
 from crawler.items import STORE_MODES, PageItem
 
@@ -92,7 +92,7 @@ class DatasetWriter:
         *,
         store: str = "text",
         warc: bool = False,
-        claim: Callable[[int], bool] | None = None,
+        marks: DatasetMarks | None = None,
     ) -> None:
         if store not in STORE_MODES:
             raise ValueError(f"HEED_STORE must be one of {STORE_MODES}, got {store!r}")
@@ -102,8 +102,8 @@ class DatasetWriter:
         self.path = self.directory / DATASET_FILE
         self.warc_path: Path | None = None
         self.written: set[int] = set()
-        #: ``claim(decision_id)``: False if another writer of the run has that page already.
-        self.claim = claim
+        #: The run's record of the lines every writer of a shared crawl has written.
+        self.marks = marks
         self.lines = 0
         self._fd: int | None = None
         self._warc_file: BinaryIO | None = None
@@ -153,16 +153,19 @@ class DatasetWriter:
         """Append *item*; return False if its decision is already in the dataset."""
         if self._fd is None:
             raise RuntimeError("DatasetWriter is not open")
-        if item.decision_id is not None:
-            if item.decision_id in self.written:
+        marks, decision_id = self.marks, item.decision_id
+        if decision_id is not None:
+            if decision_id in self.written:
                 return False
-            if self.claim is not None and not self.claim(item.decision_id):
-                return False
-            self.written.add(item.decision_id)
+            if marks is not None and item.redone and marks.written(decision_id):
+                return False  # another worker wrote it before it died
+            self.written.add(decision_id)
         if self._warc_writer is not None:
             self._write_warc(item)
         os.write(self._fd, self.line(item))
         self.lines += 1
+        if marks is not None and decision_id is not None:
+            marks.mark(decision_id)  # after the line: a line is never lost for its mark
         return True
 
     def line(self, item: PageItem) -> bytes:
@@ -247,12 +250,12 @@ class DatasetPipeline:
         out = settings.get("HEED_OUT")
         self.writer: DatasetWriter | None = None
         if out:
-            directory, claim = dataset_place(settings, out)
+            directory, marks = dataset_place(settings, out)
             self.writer = DatasetWriter(
                 directory,
                 store=settings.get("HEED_STORE") or "text",
                 warc=settings.getbool("HEED_WARC"),
-                claim=claim,
+                marks=marks,
             )
         elif settings.getbool("HEED_WARC"):
             raise NotConfigured("HEED_WARC needs HEED_OUT (the dataset directory)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ from crawler.cluster.sites import SharedSites
 from crawler.cluster.slots import ClusterSlots
 
 if TYPE_CHECKING:
+    from redis import Redis
     from scrapy.settings import BaseSettings
 
     from crawler.config import OptoutConfig
@@ -41,25 +43,43 @@ def shared_parts(
     return sites, ClusterSlots(server, run)
 
 
-def dataset_place(settings: BaseSettings, out: str) -> tuple[Path, Callable[[int], bool] | None]:
-    """Return where this process writes its dataset, and the run-wide claim of a page's line.
+class DatasetMarks:
+    """The decision ids whose dataset line a worker of the run has written (Redis set
+    ``written``), asked only about pages fetched again after their worker died.
 
-    Locally: ``out`` itself, no claim. A worker of a shared run: a directory of its own in
-    ``out`` (workers on one machine may share it), and a claim in the run's ``written`` set. A
-    claim Redis cannot answer is granted: a line is never lost for it. It can be written twice
-    only if another worker fetched the page again meanwhile, which needs this worker's lease to
-    have expired: a worker cut off from a Redis the others still reach, for longer than the
-    lease.
+    A line is written, then marked. So a worker killed between its commit and its write leaves
+    nothing marked, and the worker that fetches the page again writes it: no line is lost. A
+    worker killed in the instant between writing a line and marking it (one round trip to
+    Redis) leaves the line unmarked, and the page is written again by the next worker: the two
+    lines carry the same decision and item id, and ``heed dataset export`` keeps one. Redis not
+    answering: the mark is not made (the same case), and a page fetched again is written.
+    """
+
+    def __init__(self, server: Redis, key: str) -> None:
+        self.server, self.key = server, key
+
+    def written(self, decision_id: int) -> bool:
+        """Return True if a worker of the run wrote *decision_id*'s line already."""
+        try:
+            return bool(self.server.sismember(self.key, str(decision_id)))
+        except REDIS_ERRORS:
+            return False
+
+    def mark(self, decision_id: int) -> None:
+        """Note that *decision_id*'s line is written."""
+        with contextlib.suppress(*REDIS_ERRORS):
+            self.server.sadd(self.key, decision_id)
+
+
+def dataset_place(settings: BaseSettings, out: str) -> tuple[Path, DatasetMarks | None]:
+    """Return where this process writes its dataset, and the run's marks of the lines written.
+
+    Locally: ``out`` itself, no marks. A worker of a shared run: a directory of its own in
+    ``out`` (workers on one machine may share it), and the run's ``written`` set.
     """
     url, run = settings.get("HEED_REDIS_URL"), settings.get("HEED_RUN_KEY")
     if not url or not run:
         return Path(out), None
-    server, key = connect(url), RunKeys(run).key("written")
-
-    def claim(decision_id: int) -> bool:
-        try:
-            return bool(server.sadd(key, decision_id))
-        except REDIS_ERRORS:
-            return True
-
-    return Path(out) / f"worker-{worker_name()}", claim
+    return Path(out) / f"worker-{worker_name()}", DatasetMarks(
+        connect(url), RunKeys(run).key("written")
+    )

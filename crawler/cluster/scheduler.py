@@ -15,6 +15,8 @@ LeasedQueue` and what a compliance crawl cannot accept changed:
   worker to finish would wipe the others' frontier);
 * Redis not answering stops this worker fetching (fail closed): no request is taken, links and
   acknowledgements wait in memory, the spider is kept open; all resumes when Redis answers;
+* the audit database not answering stops this worker fetching too: it hands out nothing and
+  keeps its leases until the database answers (:mod:`crawler.extensions.auditoutage`);
 * a worker closes when the run is finished — nothing queued, nothing leased by any worker — or
   when the run is stopped (``heed cluster status --stop``).
 
@@ -244,6 +246,8 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
 
     def next_request(self) -> Request | None:
         """Lease the run's next request (None while Redis is unavailable or the run stops)."""
+        if self._audit_down():
+            return None  # nothing fetched could be recorded: wait (crawler.extensions.auditoutage)
         if self._local:
             return self._local.popleft()
         if self.unavailable is not None or self.stopping:
@@ -309,10 +313,17 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
         self._finished.append(lease)
 
     def _released(self, request: Request, spider: Spider) -> None:
-        """A request given up unsent (Redis down): forget it here; its lease will expire."""
+        """A request given up unsent (Redis or the audit database down): back in the queue now
+        if Redis answers, else when its lease expires."""
         token = self._tokens.pop(request, None)
         if token is not None:
-            self._out.pop(token, None)
+            _, lease = self._out.pop(token)
+            if self.unavailable is None:
+                try:
+                    self.queue.release([lease])
+                    self._empty_at = -1.0
+                except REDIS_ERRORS as exc:
+                    self._outage(exc)
         self._inc("heed/cluster/given_back")
 
     # -- the tick ------------------------------------------------------------------------------
@@ -352,7 +363,9 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
         if not force and now - self._last_beat < self.lease_ms / 4000:
             return
         self._last_beat = now
-        lost = self.queue.renew(lease for _, lease in self._out.values())
+        # Finished requests too: they stay leased until durable (an audit database outage).
+        held = [lease for _, lease in self._out.values()] + self._finished
+        lost = self.queue.renew(held)
         if lost:
             self._inc("heed/cluster/leases_lost", lost)
         requeued = self.queue.reap()
@@ -367,7 +380,7 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
         self.run.heartbeat(
             self.worker,
             {
-                "state": "stopping" if self.stopping and state == "crawling" else state,
+                "state": self._state(state),
                 "started": self._started,
                 "pid": os.getpid(),
                 "host": socket.gethostname(),
@@ -385,11 +398,18 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
         )
         self.pages_scheduled = self.run.figures()["pages"]
 
+    def _state(self, state: str) -> str:
+        if state != "crawling":
+            return state
+        if self.stopping:
+            return "stopping"
+        return "waiting for the audit database" if self._audit_down() else state
+
     def _idle(self, spider: Spider) -> None:
         """Keep the worker open until the run is finished: nothing queued, nothing leased."""
         if self.stopping:
             return
-        if self.unavailable is not None or self._held_back:
+        if self.unavailable is not None or self._held_back or self._audit_down():
             raise DontCloseSpider
         try:
             self._acknowledge()
@@ -440,6 +460,9 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
         self.unavailable = None
         self._beat(force=True)  # renew this worker's leases before any are put back
         self._wake()
+
+    def _audit_down(self) -> bool:
+        return self._audit is not None and self._audit.outage.active
 
     def _inc(self, key: str, n: int = 1) -> None:
         if self.stats is not None:

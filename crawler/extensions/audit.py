@@ -20,7 +20,9 @@
 * ``spider_closed`` — flush, end the run, close.
 
 A failure of the store is never silent: it is logged, counted (``heed/audit/failed``), every item
-waiting for durability is dropped, and the spider is closed (reason ``audit_failed``).
+waiting for durability is dropped, and the spider is closed (reason ``audit_failed``). A worker of
+a shared crawl waits out a database that stopped answering instead, fetching nothing meanwhile
+(:mod:`crawler.extensions.auditoutage`; counted ``heed/audit/outages``).
 
 Rows are committed in batches every ``HEED_AUDIT_MAX_DELAY`` seconds (or ``HEED_AUDIT_BATCH_SIZE``
 decisions); a timer flushes an idle store, so that an item never waits much longer than that.
@@ -51,9 +53,10 @@ from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
 from scrapy.utils.asyncio import create_looping_call
 
 from audit import AuditStore, estimate_tokens
-from audit.engine import describe, resolve_url
+from audit.engine import describe, is_outage, resolve_url
 from crawler import signals as optout_signals
 from crawler.config import OptoutConfig
+from crawler.extensions.auditoutage import AuditOutage
 from crawler.extensions.auditrun import request_key, resolve_run_key, run_config
 from crawler.items import DECISION_ID_META, PageItem
 from crawler.middleware import RightsReservationMiddleware
@@ -131,6 +134,11 @@ class AuditExtension:
         self.run_id: int | None = None
         self.run_key: str | None = None
         self.failed: str | None = None
+        #: A worker of a shared crawl waits out an audit database outage (see the module).
+        self.waits_outages = bool(settings.get("HEED_REDIS_URL"))
+        self.outage = AuditOutage()
+        #: A commit that failed inside a record call, other than an outage: failed at the tick.
+        self._commit_error: BaseException | None = None
         self.denylist_version: str | None = None
         self._mw: RightsReservationMiddleware | None = None
         self._policy: Policy | None = None
@@ -191,6 +199,10 @@ class AuditExtension:
             self._discard_store()
             self.failed = f"audit database unavailable: {exc}"
             raise CloseSpider("audit_unavailable") from exc
+        if self.waits_outages:
+            self.store.on_commit_error = self._commit_failed
+            if self._mw is not None:
+                self._mw.holds = self.unavailable
         stats = crawler.stats
         if stats is not None:
             stats.set_value("heed/audit/db", describe(resolve_url(self.db)))
@@ -370,6 +382,7 @@ class AuditExtension:
             if not future.done():
                 item.item_id = item_id
                 item.decision_id = store.resolve(recorded)
+                item.redone = item.decision_id != recorded
                 future.set_result(item)
 
         tokens = estimate_tokens(len(item.text)) if item.text is not None else None
@@ -401,16 +414,22 @@ class AuditExtension:
         return await future
 
     def commit_recorded(self) -> bool:
-        """Commit every row recorded so far; return False if the audit trail has failed, when
-        nothing recorded may be taken as durable (the crawl frontier's done marks wait on it)."""
-        if self.failed is not None:
+        """Commit every row recorded so far; return False if the audit trail has failed or is
+        unavailable, when nothing recorded may be taken as durable (the crawl frontier's done
+        marks wait on it)."""
+        if self.failed is not None or self.outage.active:
             return False
         self.flush()
-        return self.failed is None
+        return self.failed is None and not self.outage.active
+
+    def unavailable(self) -> str | None:
+        """Return why nothing may be fetched now (an audit database outage), or None."""
+        return self.outage.reason
 
     def flush(self) -> None:
-        """Commit every pending row now (and hand waiting items on)."""
-        if self.store is not None:
+        """Commit every pending row now (and hand waiting items on); while the database is
+        unavailable only the retries at the tick commit."""
+        if self.store is not None and not self.outage.active:
             try:
                 self.store.flush()
             except Exception as exc:  # noqa: BLE001 - _fail logs it and stops the crawl
@@ -421,6 +440,14 @@ class AuditExtension:
     def _flush_idle(self) -> None:
         store = self.store
         if store is None:
+            return
+        if self.outage.active:
+            if self.outage.due():
+                self._retry(store)
+            return
+        if self._commit_error is not None:
+            exc, self._commit_error = self._commit_error, None
+            self._fail(exc)
             return
         try:
             store.poll()  # a background commit that finished: hand its items on
@@ -451,7 +478,40 @@ class AuditExtension:
         scheduler = engine.scheduler
         return scheduler is None or not scheduler.has_pending_requests()
 
+    def _commit_failed(self, exc: BaseException) -> None:
+        """A commit inside a record call failed; its rows stay buffered (the store is held)."""
+        if is_outage(exc):
+            self._outage(exc)
+        else:
+            self._commit_error = exc
+
+    def _outage(self, exc: BaseException) -> None:
+        store = self.store
+        assert store is not None
+        store.held = True
+        began = self.outage.begin(exc, describe(resolve_url(self.db)), store.pending)
+        if began and self.crawler.stats is not None:
+            self.crawler.stats.inc_value("heed/audit/outages")
+
+    def _retry(self, store: AuditStore) -> None:
+        pending = store.pending
+        try:
+            store.flush()
+        except Exception as exc:  # noqa: BLE001 - an outage goes on; anything else fails
+            if is_outage(exc):
+                self.outage.still()
+                return
+            self.outage.reason = None
+            self._fail(exc)
+            return
+        store.held = False
+        self.outage.end(describe(resolve_url(self.db)), pending)
+        self._last_call = time.monotonic()
+
     def _fail(self, exc: BaseException) -> None:
+        if self.waits_outages and self.store is not None and is_outage(exc):
+            self._outage(exc)
+            return
         spider = self.crawler.spider
         logger.error(
             "Audit store failed, closing the spider: %s",

@@ -89,7 +89,8 @@ def export_command(
 
     Columns: id, url, text, content_type, bytes, content_sha256, decision_id, use,
     crawled_at, run, rechecked_at. Items whose decision the audit database does not hold are
-    left out and counted.
+    left out and counted. DATASET may be the --out of a shared crawl: its workers'
+    directories are read together, each item once.
     """
     from audit import open_reader
     from heed.dataset import DatasetError, export_parquet
@@ -109,3 +110,5 @@ def export_command(
             f"{report.unreadable} unreadable lines",
             err=True,
         )
+    if report.repeated:
+        click.echo(f"left out: {report.repeated} lines of items already exported", err=True)

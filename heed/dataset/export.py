@@ -9,6 +9,11 @@ time), ``run`` (the crawl run's key) and ``rechecked_at`` (the latest ``heed rec
 item; null if none). Written a row group at a time (:data:`ROW_GROUP_ROWS` rows), so memory stays
 bounded and readers can stream it. An item whose decision the audit trail does not hold is
 left out and counted: an item without evidence is not offered for training.
+
+The dataset of a shared crawl (``heed crawl --redis``) is one directory per worker
+(``worker-HOST-PID/dataset.jsonl``): given their parent, the export reads them all, in name
+order, and keeps each item once (the rare line written twice when a worker died just after
+writing it carries the same item id: crawler.cluster.parts.DatasetMarks).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import Engine
 
@@ -45,6 +50,8 @@ class ExportReport:
     without_decision: int = 0
     #: Lines that are not an item (not JSON, or no ids): left out.
     unreadable: int = 0
+    #: Lines of an item already exported (a shared crawl's workers): left out.
+    repeated: int = 0
 
 
 def schema() -> Any:
@@ -76,8 +83,7 @@ def export_parquet(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if not (source / DATASET_FILE).is_file():
-        raise DatasetError(f"{source}: no {DATASET_FILE} (not a Heed dataset directory)")
+    files = dataset_files(source)
     if out.exists():
         raise DatasetError(f"{out} exists: give a new file name")
     report = ExportReport()
@@ -85,7 +91,7 @@ def export_parquet(
     partial = out.with_name(out.name + ".partial")
     try:
         with pq.ParquetWriter(partial, schema(), compression="zstd") as writer:
-            for batch in _batches(source / DATASET_FILE, row_group_rows, report):
+            for batch in _batches(files, row_group_rows, report):
                 rights = item_rights(engine, [r["decision_id"] for r in batch])
                 rows = []
                 for r in batch:
@@ -104,31 +110,47 @@ def export_parquet(
     return report
 
 
-def _batches(path: Path, size: int, report: ExportReport) -> Iterator[list[dict[str, Any]]]:
+def dataset_files(source: Path) -> list[Path]:
+    """Return the dataset file of *source*, or its workers' (a shared crawl's ``--out``)."""
+    if (source / DATASET_FILE).is_file():
+        return [source / DATASET_FILE]
+    workers = sorted(source.glob(f"worker-*/{DATASET_FILE}"))
+    if not workers:
+        raise DatasetError(f"{source}: no {DATASET_FILE} (not a Heed dataset directory)")
+    return workers
+
+
+def _batches(files: list[Path], size: int, report: ExportReport) -> Iterator[list[dict[str, Any]]]:
     batch: list[dict[str, Any]] = []
-    with path.open("rb") as lines:
-        for line in lines:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                report.unreadable += 1
-                continue
-            ids = (
-                (record.get("item_id"), record.get("decision_id"))
-                if isinstance(record, dict)
-                else ()
-            )
-            if len(ids) != 2 or not all(
-                isinstance(i, int) and not isinstance(i, bool) for i in ids
-            ):
-                report.unreadable += 1
-                continue
-            batch.append(record)
-            if len(batch) >= size:
-                yield batch
-                batch = []
+    seen: set[int] | None = set() if len(files) > 1 else None
+    for path in files:
+        with path.open("rb") as lines:
+            for record in _records(lines, report):
+                if seen is not None:
+                    if record["item_id"] in seen:
+                        report.repeated += 1
+                        continue
+                    seen.add(record["item_id"])
+                batch.append(record)
+                if len(batch) >= size:
+                    yield batch
+                    batch = []
     if batch:
         yield batch
+
+
+def _records(lines: BinaryIO, report: ExportReport) -> Iterator[dict[str, Any]]:
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            report.unreadable += 1
+            continue
+        ids = (record.get("item_id"), record.get("decision_id")) if isinstance(record, dict) else ()
+        if len(ids) != 2 or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            report.unreadable += 1
+            continue
+        yield record
 
 
 def _row(record: dict[str, Any], rights: Any, latest: Any) -> dict[str, Any]:

@@ -226,3 +226,32 @@ def test_the_export_loads_in_hugging_face_datasets(
     assert set(loaded["use"]) == {"not-reserved"}
     streamed = datasets.load_dataset("parquet", data_files=str(out), split="train", streaming=True)
     assert sum(1 for _ in streamed) == len(PAGES)
+
+
+def test_export_reads_a_shared_crawls_worker_directories_each_item_once(
+    crawled: Path, tmp_path: Path
+) -> None:
+    """``--out`` of a shared crawl holds a directory per worker; a line written twice (a worker
+    killed between writing it and marking it) is exported once."""
+    lines = _lines(crawled / "dataset")
+    source = tmp_path / "shared"
+    for name, part in (("worker-a-1", lines[:3]), ("worker-b-2", lines[2:])):
+        (source / name).mkdir(parents=True)
+        (source / name / "dataset.jsonl").write_bytes(b"".join(part))
+    out = tmp_path / "shared.parquet"
+    code, said, err = _run(
+        "dataset", "export", str(source), "--out", str(out), "--db", str(crawled / "heed.db")
+    )
+    assert code == 0, err
+    assert said == f"{out}: 6 rows in 1 row groups (parquet)\n"
+    assert "left out: 1 lines of items already exported" in err
+    assert sorted(pq.read_table(out).column("id").to_pylist()) == sorted(
+        _items(crawled / "dataset")
+    )
+    (tmp_path / "nothing").mkdir()
+    db = str(crawled / "heed.db")
+    code, _, err = _run(
+        "dataset", "export", str(tmp_path / "nothing"), "--out", str(out) + "2", "--db", db
+    )
+    assert code == 1
+    assert "no dataset.jsonl (not a Heed dataset directory)" in err
