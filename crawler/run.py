@@ -322,7 +322,7 @@ def prepare(options: CrawlOptions, extra: dict[str, Any] | None = None) -> Setti
     if seeds.problems and not seeds.entries:
         raise NoValidSeed(seeds.problems)
     if options.redis:
-        _join_shared_run(options, settings, [e["url"] for e in seeds.entries])
+        _join_shared_run(options, settings, seeds.entries)
     if checked and audited:
         from audit import AuditStore  # SQLAlchemy: only when crawling
 
@@ -336,7 +336,9 @@ def prepare(options: CrawlOptions, extra: dict[str, Any] | None = None) -> Setti
     return settings
 
 
-def _join_shared_run(options: CrawlOptions, settings: Settings, urls: list[str]) -> None:
+def _join_shared_run(
+    options: CrawlOptions, settings: Settings, entries: list[dict[str, Any]]
+) -> None:
     """Join (or seed) the shared run of ``--redis``; its key becomes ``HEED_RUN_KEY``.
 
     A shared crawl records into one audit database every worker reaches: PostgreSQL, never a
@@ -353,13 +355,14 @@ def _join_shared_run(options: CrawlOptions, settings: Settings, urls: list[str])
             "give --db postgresql://… (SQLite is a file on one machine)"
         )
     arguments = None
-    if urls:
+    if entries:
+        urls = [e["url"] for e in entries]
         arguments = {**spider_arguments(options), "urls": urls, "seeds": None}
     try:
         server = reach(str(options.redis))
         shared, spec, created = join(server, options.run or settings.get("HEED_RUN_KEY"), arguments)
         if created:
-            queue_seeds(server, shared, spec)
+            queue_seeds(server, shared, spec, entries)
     except ClusterError as exc:
         raise CrawlConfigError(str(exc)) from None
     options.shared_arguments = {**spec, "seeds": None}

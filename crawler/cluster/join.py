@@ -70,8 +70,17 @@ def only_run(server: Redis) -> str:
     raise ClusterError(f"{len(runs)} runs on this Redis; choose one with --run: {', '.join(runs)}")
 
 
-def queue_seeds(server: Redis, shared: ClusterRun, arguments: dict[str, Any]) -> int:
-    """Queue the run's seed requests, as its spider makes them; return how many were new."""
+def queue_seeds(
+    server: Redis,
+    shared: ClusterRun,
+    arguments: dict[str, Any],
+    entries: list[dict[str, Any]] | None = None,
+) -> int:
+    """Queue the run's seed requests, as its spider makes them; return how many were new.
+
+    *entries*: the seeds as read (with the ``meta`` of a JSON-lines seeds file; the run's spec
+    keeps their URLs only); by default, the spec's URLs.
+    """
     from scrapy.utils.request import RequestFingerprinter
 
     from crawler.spiders.web import WebSpider  # Scrapy: only when seeding
@@ -81,7 +90,7 @@ def queue_seeds(server: Redis, shared: ClusterRun, arguments: dict[str, Any]) ->
     queue = LeasedQueue(server, spider, shared.run)
     max_pages = arguments.get("max_pages")
     queued = 0
-    for entry in spider.seed_entries:
+    for entry in spider.seed_entries if entries is None else entries:
         request = spider.seed_request(entry)
         result = queue.push_new(request, fingerprint(request).hex(), budget=max_pages)
         queued += result > 0

@@ -101,7 +101,7 @@ def seed(
         shared, spec, created = join(server, run, arguments)
     except ClusterError as exc:
         raise ConfigRefused(str(exc)) from None
-    queued = queue_seeds(server, shared, spec) if created else 0
+    queued = queue_seeds(server, shared, spec, found.entries) if created else 0
     verb = "created" if created else "exists, with the same arguments"
     click.echo(f"Run {shared.run} {verb}: {queued} seed requests queued")
     click.echo(f"Start workers with: heed crawl --redis {redis_url} --db … --run {shared.run}")
