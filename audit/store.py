@@ -119,6 +119,9 @@ class AuditStore(RowCache):
         self._closed = False
         #: While True, record calls only buffer: nothing is committed before :meth:`flush`.
         self.held = False
+        #: Every row recorded before this time (``time.monotonic()``) is committed.
+        self.committed_at = 0.0
+        self._inflight_taken = 0.0
         #: Given a commit that failed inside a record call (the rows stay buffered, the store
         #: is then held): called instead of raising. None: such a failure raises.
         self.on_commit_error: Callable[[BaseException], None] | None = None
@@ -376,6 +379,13 @@ class AuditStore(RowCache):
         """Commit every row recorded so far, then run the on-durable callbacks."""
         self._send(wait=True)
 
+    def durable_since(self, when: float) -> bool:
+        """Return True if every row recorded before *when* (``time.monotonic()``) is committed,
+        without committing anything."""
+        if self.committed_at >= when:
+            return True
+        return self._inflight is None and not len(self._batch) and not self._batch.callbacks
+
     def poll(self) -> None:
         """Run the callbacks of a background commit that has completed; never waits for one."""
         if self._inflight is not None and self._batches.ready():
@@ -432,6 +442,7 @@ class AuditStore(RowCache):
     def _send(self, *, wait: bool) -> None:
         """Submit the rows recorded so far (after the batch in flight); *wait* for the commit."""
         self._settle()
+        taken = _time.monotonic()
         batch = self._take()
         if batch is None:
             return
@@ -440,7 +451,7 @@ class AuditStore(RowCache):
         except BaseException:
             self._restore(batch)
             raise
-        self._inflight = batch
+        self._inflight, self._inflight_taken = batch, taken
         if wait:
             self._settle()
 
@@ -455,6 +466,9 @@ class AuditStore(RowCache):
         except BaseException:
             self._restore(batch)
             raise
+        # Batches commit in order and a failed one returns to pending: what was recorded
+        # before this one was taken is durable now.
+        self.committed_at = max(self.committed_at, self._inflight_taken)
         self._complete(batch)
 
     def _take(self) -> Batch | None:

@@ -15,11 +15,19 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from scrapy import Request
 
 from crawler.wire import WireOutcome
 from optout.document import FetchResult
 from optout.site import SiteDocuments
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from scrapy import Spider
 
 
 def _encode(value: Any) -> Any:
@@ -60,12 +68,49 @@ def _decode(value: Any) -> Any:
 
 def dumps(obj: Any) -> bytes:
     """Return *obj* (a request's ``to_dict``) as tagged JSON; ValueError if it cannot be."""
-    return json.dumps(_encode(obj), separators=(",", ":"), ensure_ascii=False).encode()
+    try:
+        return orjson.dumps(_encode(obj))
+    except orjson.JSONEncodeError as exc:  # an integer beyond 64 bits, say
+        raise ValueError(f"cannot be kept in the shared frontier: {exc}") from None
 
 
 def loads(data: bytes | str) -> Any:
     """Return the object :func:`dumps` wrote."""
-    return _decode(json.loads(data))
+    return _decode(orjson.loads(data))
+
+
+def request_to_dict(request: Request, spider: Spider) -> dict[str, Any]:
+    """Return ``request.to_dict(spider=spider)``, naming the spider's callback and errback
+    directly: Scrapy finds their names with ``inspect.getmembers`` of the whole spider, per
+    request (a tenth of a millisecond a request, measured on a shared crawl's worker)."""
+    callback = _method_name(spider, request.callback)
+    errback = _method_name(spider, request.errback)
+    if callback is None or errback is None:
+        return request.to_dict(spider=spider)  # not a method of the spider's: Scrapy decides
+    found: dict[str, Any] = {
+        "url": request.url,
+        "callback": callback or None,
+        "errback": errback or None,
+        "headers": dict(request.headers),
+    }
+    for attr in request.attributes:
+        found.setdefault(attr, getattr(request, attr))
+    if type(request) is not Request:
+        found["_class"] = f"{type(request).__module__}.{type(request).__name__}"
+    return found
+
+
+def _method_name(spider: Spider, func: Callable[..., Any] | str | None) -> str | None:
+    """Return the name of *func* on *spider* ("" for none), or None if it is not one."""
+    if func is None:
+        return ""
+    if isinstance(func, str):
+        return func
+    name = getattr(func, "__name__", None)
+    if name is None or getattr(func, "__self__", None) is not spider:
+        return None
+    bound = getattr(spider, name, None)
+    return name if getattr(bound, "__func__", None) is getattr(func, "__func__", False) else None
 
 
 # -- site documents ------------------------------------------------------------------------------

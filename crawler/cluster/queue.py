@@ -19,6 +19,7 @@ arrival), ``req`` (id → the request as JSON), ``prio``, ``seq``, ``seen`` (fin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scrapy_redis.queue import Base
@@ -32,40 +33,65 @@ if TYPE_CHECKING:
     from redis import Redis
     from scrapy import Request, Spider
 
-#: Priorities are spread this far apart in the queue's score; arrival order breaks ties.
-_PRIORITY_SCALE = 1e10
 
-# KEYS: queue req prio seq seen pages; ARGV: fp data priority budget(-1: none) counted(0/1)
-# filtered(0/1). Returns the new id, 0 for a duplicate, -1 over the page budget.
-_PUSH = """
-if ARGV[6] == '1' and redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 1 then return 0 end
+@dataclass(frozen=True, slots=True)
+class Push:
+    """A request to queue: its JSON, fingerprint (hex; "" for none) and priority, whether it
+    counts against the page budget, and whether the seen set filters it."""
+
+    data: bytes
+    fingerprint: str
+    priority: int
+    counted: bool = True
+    filtered: bool = True
+
+    def arguments(self) -> list[str | bytes | int]:
+        filtered = self.filtered and bool(self.fingerprint)
+        return [self.fingerprint, self.data, int(self.priority), int(self.counted), int(filtered)]
+
+
+# KEYS: queue req prio seq seen pages leased owner; ARGV: worker lease_ms pop_count budget
+# (-1: none), then per request to queue: fp data priority counted(0/1) filtered(0/1).
+# Queues each request unless its fingerprint was seen (0) or the page budget is spent (-1),
+# else gives it a new id; then leases up to pop_count requests, the first in the queue.
+# Returns the result of each push, then the id and data of each request leased.
+_EXCHANGE = """
 local budget = tonumber(ARGV[4])
-if ARGV[5] == '1' and budget >= 0 then
-  local used = tonumber(redis.call('GET', KEYS[6]) or '0')
-  if used >= budget then return -1 end
-  redis.call('INCR', KEYS[6])
-elseif ARGV[5] == '1' then
-  redis.call('INCR', KEYS[6])
+local out = {}
+for i = 5, #ARGV, 5 do
+  local fp, priority = ARGV[i], tonumber(ARGV[i + 2])
+  local counted, filtered = ARGV[i + 3] == '1', ARGV[i + 4] == '1'
+  local result
+  if filtered and redis.call('SISMEMBER', KEYS[5], fp) == 1 then
+    result = 0
+  elseif counted and budget >= 0 and tonumber(redis.call('GET', KEYS[6]) or '0') >= budget then
+    result = -1
+  else
+    if counted then redis.call('INCR', KEYS[6]) end
+    if fp ~= '' then redis.call('SADD', KEYS[5], fp) end
+    result = redis.call('INCR', KEYS[4])
+    redis.call('HSET', KEYS[2], result, ARGV[i + 1])
+    redis.call('HSET', KEYS[3], result, priority)
+    redis.call('ZADD', KEYS[1], -priority * 1e10 + result, result)
+  end
+  table.insert(out, result)
 end
-if ARGV[1] ~= '' then redis.call('SADD', KEYS[5], ARGV[1]) end
-local id = redis.call('INCR', KEYS[4])
-redis.call('HSET', KEYS[2], id, ARGV[2])
-redis.call('HSET', KEYS[3], id, ARGV[3])
-redis.call('ZADD', KEYS[1], -tonumber(ARGV[3]) * 1e10 + id, id)
-return id
-"""
-
-# KEYS: queue req leased owner; ARGV: worker lease_ms. Returns {id, data} or nil.
-_POP = """
-local first = redis.call('ZRANGE', KEYS[1], 0, 0)
-if #first == 0 then return nil end
-local id = first[1]
-redis.call('ZREM', KEYS[1], id)
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[3], now + tonumber(ARGV[2]), id)
-redis.call('HSET', KEYS[4], id, ARGV[1])
-return {id, redis.call('HGET', KEYS[2], id)}
+local wanted = tonumber(ARGV[3])
+if wanted > 0 then
+  local ids = redis.call('ZRANGE', KEYS[1], 0, wanted - 1)
+  if #ids > 0 then
+    local t = redis.call('TIME')
+    local deadline = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2])
+    redis.call('ZREM', KEYS[1], unpack(ids))
+    for _, id in ipairs(ids) do
+      redis.call('ZADD', KEYS[7], deadline, id)
+      redis.call('HSET', KEYS[8], id, ARGV[1])
+      table.insert(out, id)
+      table.insert(out, redis.call('HGET', KEYS[2], id))
+    end
+  end
+end
+return out
 """
 
 # KEYS: leased owner; ARGV: worker lease_ms id... Renews the leases this worker still holds;
@@ -141,8 +167,7 @@ class LeasedQueue(Base):  # type: ignore[misc]  # scrapy-redis is untyped
         k = self.keys.key
         self._queue, self._req, self._prio = k("queue"), k("req"), k("prio")
         self._leased, self._owner = k("leased"), k("owner")
-        self._push_script = server.register_script(_PUSH)
-        self._pop_script = server.register_script(_POP)
+        self._exchange_script = server.register_script(_EXCHANGE)
         self._renew_script = server.register_script(_RENEW)
         self._ack_script = server.register_script(_ACK)
         self._release_script = server.register_script(_RELEASE)
@@ -170,29 +195,35 @@ class LeasedQueue(Base):  # type: ignore[misc]  # scrapy-redis is untyped
     ) -> int:
         """Queue *request* unless its *fingerprint* was seen (0) or the page budget is spent
         (-1); return its id. ValueError if it cannot be encoded."""
-        data = self._encode_request(request)
-        k = self.keys.key
-        keys = [self._queue, self._req, self._prio, k("seq"), k("seen"), k("pages")]
-        args = [
-            fingerprint,
-            data,
-            int(request.priority),
-            -1 if budget is None else budget,
-            int(counted),
-            int(filtered and bool(fingerprint)),
-        ]
-        return int(self._push_script(keys=keys, args=args))
+        push = Push(self._encode_request(request), fingerprint, request.priority, counted, filtered)
+        return self.exchange([push], 0, budget)[0][0]
 
     def pop(self, timeout: int = 0) -> tuple[str, Request] | None:
         """Lease the first request; return ``(id, request)``, or None when the queue is empty."""
-        found = self._pop_script(
-            keys=[self._queue, self._req, self._leased, self._owner],
-            args=[self.worker, self.lease_ms],
-        )
-        if not found:
-            return None
-        raw_id, data = found
-        return raw_id.decode(), self._decode_request(data)
+        leased = self.exchange([], 1)[1]
+        return leased[0] if leased else None
+
+    def exchange(
+        self, pushes: list[Push], pop_count: int, budget: int | None = None
+    ) -> tuple[list[int], list[tuple[str, Request]]]:
+        """Queue *pushes* (see :data:`_EXCHANGE`), then lease up to *pop_count* requests, in
+        one round trip; return each push's result and the ``(id, request)`` leased."""
+        k = self.keys.key
+        keys = [self._queue, self._req, self._prio, k("seq"), k("seen"), k("pages"), self._leased]
+        keys.append(self._owner)
+        args: list[str | bytes | int] = [
+            self.worker, self.lease_ms, pop_count, -1 if budget is None else budget,
+        ]  # fmt: skip
+        for push in pushes:
+            args += push.arguments()
+        found = self._exchange_script(keys=keys, args=args)
+        n = len(pushes)
+        results = [int(r) for r in found[:n]]
+        leased = [
+            (raw_id.decode(), self._decode_request(data))
+            for raw_id, data in zip(found[n::2], found[n + 1 :: 2], strict=True)
+        ]
+        return results, leased
 
     def renew(self, ids: Iterable[str]) -> int:
         """Extend the leases of *ids*; return how many this worker no longer holds."""
@@ -223,6 +254,13 @@ class LeasedQueue(Base):  # type: ignore[misc]  # scrapy-redis is untyped
     def _release(self, worker: str, ids: list[str]) -> int:
         keys = [self._leased, self._owner, self._queue, self._prio, self.keys.key("requeued")]
         return int(self._release_script(keys=keys, args=[worker, *ids]))
+
+    def _encode_request(self, request: Request) -> bytes:
+        return codec.dumps(codec.request_to_dict(request, self.spider))
+
+    def encode(self, request: Request) -> bytes:
+        """Return *request* as kept in the queue; ValueError if it cannot be."""
+        return self._encode_request(request)
 
     def clear(self) -> None:
         """Never: a shared run's frontier is deleted with ``heed cluster`` only."""

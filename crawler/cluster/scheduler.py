@@ -42,8 +42,9 @@ from scrapy_redis.scheduler import Scheduler
 
 from crawler import signals as heed_signals
 from crawler.cluster import codec
+from crawler.cluster.exchange import PREFETCH, Exchange
 from crawler.cluster.keys import REDIS_ERRORS, ClusterError, connect, describe
-from crawler.cluster.queue import LeasedQueue
+from crawler.cluster.queue import LeasedQueue, Push
 from crawler.cluster.run import ClusterRun
 from crawler.frontier.finishing import TOKEN_META, FinishSignals
 from crawler.wire import continues_attempt
@@ -78,6 +79,8 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
     """The scheduler of one worker of a shared run; see the module."""
 
     queue: LeasedQueue
+    #: A plain GET whose URL the run has seen is dropped (the spider's known links rely on it).
+    drops_seen_urls = True
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -108,7 +111,7 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
         self._tokens: dict[Request, int] = {}
         self._next_token = count(1)
         #: Lease ids finished and waiting for the audit commit before they are acknowledged.
-        self._finished: list[str] = []
+        self._finished: list[tuple[str, float]] = []
         #: Requests to queue once Redis answers again; requests that cannot be shared.
         self._held_back: deque[Request] = deque()
         self._local: deque[Request] = deque()
@@ -138,6 +141,7 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
         self.queue = LeasedQueue(
             self.server, spider, self.run.run, worker=self.worker, lease_ms=self.lease_ms
         )
+        self.exchange = Exchange(self.queue)
         self.df = None
         max_pages = getattr(spider, "max_pages", None)
         self.max_pages = int(max_pages) if max_pages is not None else None
@@ -166,8 +170,8 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
             self._tick.stop()
         try:
             self._push_held_back()
-            self._acknowledge()
-            held = [lease for _, lease in self._out.values()]
+            self._acknowledge(commit=True)
+            held = [lease for _, lease in self._out.values()] + self.exchange.leases()
             released = self.queue.release(held)
             if released and self.stats is not None:
                 self.stats.inc_value("heed/cluster/released", released)
@@ -204,32 +208,46 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
         if not request.dont_filter and fingerprint in self._seen_here:
             self._inc("dupefilter/filtered")  # in the run's seen set: no need to ask Redis
             return False
-        self._empty_at = self._counted_at = -1.0  # there may be work now
         counted = not continues_attempt(request)
         try:
-            result = self.queue.push_new(
-                request,
-                fingerprint.hex(),
-                filtered=not request.dont_filter,
-                counted=counted,
-                budget=self.max_pages if counted else None,
-            )
+            data = self.queue.encode(request)
         except ValueError as exc:
             self._keep_local(request, exc)
             return True
-        if result < 0:
-            self._inc("heed/pages/over_budget")
-            return False
+        push = Push(data, fingerprint.hex(), request.priority, counted, not request.dont_filter)
+        self._empty_at = self._counted_at = -1.0  # there may be work now
+        self.exchange.outbox.append((request, push))
+        if counted and not request.dont_filter and not request.meta.get("redirect_urls"):
+            self._seen_known(fingerprint)  # a plain link waits for the next round trip
+            if self.exchange.full():
+                self._send()
+            return True
+        try:
+            return self._send()[-1] > 0  # the engine must know now whether it was dropped
+        except REDIS_ERRORS:
+            self.exchange.outbox.pop()  # held back by the caller instead
+            raise
+
+    def _send(self, pop_count: int = 0) -> list[int]:
+        """Queue the outbox (and take leases ahead); count what became of each request."""
+        results = []
+        for push, result in self.exchange.send(pop_count, self.max_pages):
+            if result < 0:
+                self._inc("heed/pages/over_budget")
+            else:
+                self._seen_known(bytes.fromhex(push.fingerprint))
+                if result == 0:
+                    self._inc("dupefilter/filtered")
+                else:
+                    self.pages_scheduled += push.counted
+                    self._inc("scheduler/enqueued/redis")
+            results.append(result)
+        return results
+
+    def _seen_known(self, fingerprint: bytes) -> None:
         if len(self._seen_here) >= _SEEN_HERE_MAX:
             self._seen_here.clear()  # only a shortcut: Redis's set stays the filter
         self._seen_here.add(fingerprint)
-        if result == 0:
-            self._inc("dupefilter/filtered")
-            return False
-        if counted:
-            self.pages_scheduled += 1
-        self._inc("scheduler/enqueued/redis")
-        return True
 
     def _keep_local(self, request: Request, exc: Exception) -> None:
         self._unshareable += 1
@@ -252,18 +270,20 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
             return self._local.popleft()
         if self.unavailable is not None or self.stopping:
             return None
-        now = time.monotonic()
-        if now - self._empty_at < _QUIET:
-            return None
-        try:
-            got = self.queue.pop()
-        except REDIS_ERRORS as exc:
-            self._outage(exc)
-            return None
-        if got is None:
-            self._empty_at = now
-            return None
-        lease, request = got
+        ready = self.exchange.ready
+        if not ready:
+            now = time.monotonic()
+            if not self.exchange.outbox and now - self._empty_at < _QUIET:
+                return None
+            try:
+                self._send(PREFETCH)
+            except REDIS_ERRORS as exc:
+                self._outage(exc)
+                return None
+            if not ready:
+                self._empty_at = now
+                return None
+        lease, request = ready.popleft()
         token = next(self._next_token)
         request.meta[TOKEN_META] = token
         self._out[token] = (request, lease)
@@ -273,7 +293,7 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
 
     def has_pending_requests(self) -> bool:
         """Return True while the run has requests queued (or Redis cannot say)."""
-        if self._local or self._held_back or self.unavailable is not None:
+        if self._local or self._held_back or self.exchange or self.unavailable is not None:
             return True
         if self.stopping:
             return False
@@ -287,7 +307,7 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
         return self._length > 0
 
     def __len__(self) -> int:
-        return len(self.queue) + len(self._local)
+        return len(self.queue) + len(self._local) + len(self.exchange)
 
     # -- the run's attempt numbers --------------------------------------------------------------
 
@@ -310,7 +330,7 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
             return
         request.meta.pop(TOKEN_META, None)
         _, lease = self._out.pop(token)
-        self._finished.append(lease)
+        self._finished.append((lease, time.monotonic()))
 
     def _released(self, request: Request, spider: Spider) -> None:
         """A request given up unsent (Redis or the audit database down): back in the queue now
@@ -350,13 +370,24 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
             self._push(self._held_back[0])
             self._held_back.popleft()
 
-    def _acknowledge(self) -> None:
-        if not self._finished:
+    def _acknowledge(self, *, commit: bool = False) -> None:
+        """Acknowledge the finished requests whose rows are committed (*commit*: commit them
+        now; else the audit store's own commits, every HEED_AUDIT_MAX_DELAY, are awaited)."""
+        if self.exchange.outbox:
+            self._send()  # a request is acknowledged only once its links are in the queue
+        finished = self._finished
+        if not finished:
             return
-        durable = self._audit is None or self._audit.commit_recorded()
-        if durable:
-            finished, self._finished = self._finished, []
-            self.queue.ack(finished)
+        audit = self._audit
+        if audit is None or (commit and audit.commit_recorded()):
+            done = len(finished)
+        else:  # finished in time order: those finished before the last commit was taken
+            done = 0
+            while done < len(finished) and audit.durable_since(finished[done][1]):
+                done += 1
+        if done:
+            self.queue.ack(lease for lease, _ in finished[:done])
+            del finished[:done]
 
     def _beat(self, *, force: bool = False, state: str = "crawling") -> None:
         now = time.monotonic()
@@ -364,8 +395,8 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
             return
         self._last_beat = now
         # Finished requests too: they stay leased until durable (an audit database outage).
-        held = [lease for _, lease in self._out.values()] + self._finished
-        lost = self.queue.renew(held)
+        held = [lease for _, lease in self._out.values()] + [lease for lease, _ in self._finished]
+        lost = self.queue.renew(held + self.exchange.leases())
         if lost:
             self._inc("heed/cluster/leases_lost", lost)
         requeued = self.queue.reap()
@@ -412,7 +443,7 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
         if self.unavailable is not None or self._held_back or self._audit_down():
             raise DontCloseSpider
         try:
-            self._acknowledge()
+            self._acknowledge(commit=True)
             figures = self.run.figures()
         except REDIS_ERRORS as exc:
             self._outage(exc)

@@ -422,6 +422,19 @@ class AuditExtension:
         self.flush()
         return self.failed is None and not self.outage.active
 
+    def durable_since(self, when: float) -> bool:
+        """Return True if every row recorded before *when* (``time.monotonic()``) is committed;
+        commits nothing (the store commits every ``HEED_AUDIT_MAX_DELAY`` seconds anyway)."""
+        store = self.store
+        if store is None or self.failed is not None or self.outage.active:
+            return False
+        try:
+            store.poll()  # a background commit that finished
+        except Exception as exc:  # noqa: BLE001 - _fail logs it and stops the crawl
+            self._fail(exc)
+            return False
+        return store.durable_since(when)
+
     def unavailable(self) -> str | None:
         """Return why nothing may be fetched now (an audit database outage), or None."""
         return self.outage.reason

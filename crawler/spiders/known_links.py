@@ -13,8 +13,9 @@ request reaches the scheduler (``request_scheduled``, once the page budget let i
 request dropped before (by a depth limit, say) is not taken for seen; and only a plain GET
 without ``dont_filter`` counts, the requests the spider itself makes. The cache is used only
 where the scheduler is known to drop a request whose URL it has seen: Scrapy's scheduler or
-Heed's (crawler/frontier/), with an ``RFPDupeFilter`` and Scrapy's own request fingerprinter (a
-custom one may tell two requests of one URL apart). Bounded: emptied when full, which costs
+Heed's (crawler/frontier/), with an ``RFPDupeFilter``, or a shared crawl's (its run's seen set:
+``drops_seen_urls``), and Scrapy's own request fingerprinter (a custom one may tell two requests
+of one URL apart). Bounded: emptied when full, which costs
 only a few repeated requests that the duplicate filter then drops.
 """
 
@@ -64,7 +65,11 @@ def filters_by_url(crawler: Crawler) -> bool:
     """Return True if *crawler*'s scheduler drops a plain GET whose URL it has already seen."""
     settings = crawler.settings
     scheduler = load_object(settings["SCHEDULER"])
-    if not (isinstance(scheduler, type) and issubclass(scheduler, Scheduler)):
+    if not isinstance(scheduler, type):
+        return False
+    if getattr(scheduler, "drops_seen_urls", False):  # a shared crawl's (crawler/cluster/)
+        return type(getattr(crawler, "request_fingerprinter", None)) is RequestFingerprinter
+    if not issubclass(scheduler, Scheduler):
         return False
     if issubclass(scheduler, FrontierScheduler) and job_dir(settings):
         dupefilter: object = RFPDupeFilter  # the frontier's own, an RFPDupeFilter

@@ -8,7 +8,9 @@ never goes down, the connection does.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, make_url, select
@@ -20,8 +22,6 @@ from audit.models import DECISION_T
 from tests.audit.conftest import PG_ENV, decide, postgres_schema
 from tests.audit.test_durability import start
 from tests.support.tcpproxy import TcpProxy
-
-pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
@@ -52,6 +52,7 @@ def record(store: AuditStore, run: int, n: int) -> int:
     return store.record_decision(run, decide(url), Action.FETCHED_STORED, request_key=f"r{n}")
 
 
+@pytest.mark.postgres
 def test_a_held_store_keeps_its_rows_through_an_outage(
     proxied: tuple[str, TcpProxy, str],
 ) -> None:
@@ -80,6 +81,7 @@ def test_a_held_store_keeps_its_rows_through_an_outage(
     assert decisions(direct) == 10
 
 
+@pytest.mark.postgres
 def test_without_a_handler_a_failed_commit_raises_as_before(
     proxied: tuple[str, TcpProxy, str],
 ) -> None:
@@ -100,3 +102,20 @@ def test_only_a_lost_or_refused_connection_is_an_outage() -> None:
     assert is_outage(OperationalError("SELECT 1", {}, Exception("connection refused")))
     assert not is_outage(IntegrityError("INSERT", {}, Exception("duplicate key")))
     assert not is_outage(ValueError("bad row"))
+
+
+def test_durable_since_says_what_is_committed_without_committing(tmp_path: Path) -> None:
+    """A shared crawl acknowledges a request once its rows are committed, without forcing a
+    commit of its own (crawler.cluster.scheduler): ``durable_since`` answers that."""
+    with AuditStore.open(str(tmp_path / "a.db"), max_delay=3600) as store:
+        run = start(store)
+        assert store.durable_since(time.monotonic())  # nothing recorded: nothing to wait for
+        record(store, run, 0)
+        after_first = time.monotonic()
+        assert not store.durable_since(after_first)
+        assert store.pending == 1  # asking committed nothing
+        store.flush()
+        assert store.durable_since(after_first)
+        record(store, run, 1)
+        assert store.durable_since(after_first)  # rows before it are committed
+        assert not store.durable_since(time.monotonic())

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from scrapy import Request
+from scrapy import FormRequest, Request
 from scrapy.utils.request import request_from_dict
 
 from crawler.cluster import codec
@@ -74,10 +74,25 @@ def test_requests_round_trip_through_tagged_json(spider: WebSpider) -> None:
     assert isinstance(back.meta["wire"], WireOutcome)
 
 
+def test_requests_are_encoded_as_scrapy_encodes_them(spider: WebSpider) -> None:
+    """The codec names callbacks without Scrapy's inspection of the whole spider: same dict."""
+    for request in (
+        Request("http://h0.test/a"),
+        Request("http://h0.test/b", callback=spider.parse, errback=spider.dropped),
+        Request("http://h0.test/c", errback=spider.dropped, cb_kwargs={"k": 1}, flags=["f"]),
+        FormRequest("http://h0.test/d", formdata={"q": "1"}),
+    ):
+        assert codec.request_to_dict(request, spider) == request.to_dict(spider=spider)
+    with pytest.raises(ValueError, match="not an instance method"):
+        codec.request_to_dict(Request("http://h0.test/", callback=lambda r: None), spider)
+
+
 def test_a_value_json_cannot_hold_is_refused_not_pickled(spider: WebSpider) -> None:
     request = Request("http://h0.test/", meta={"thing": object()})
     with pytest.raises(ValueError, match="cannot be kept in the shared frontier"):
         codec.dumps(request.to_dict(spider=spider))
+    with pytest.raises(ValueError, match="cannot be kept in the shared frontier"):
+        codec.dumps({"meta": {"big": 1 << 70}})
 
 
 def test_seen_set_and_page_budget_are_checked_as_requests_are_queued(

@@ -61,6 +61,14 @@ def test_only_plain_gets_count() -> None:
         ({"JOBDIR": "job"}, True),  # the frontier's duplicate filter
         ({"DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter"}, False),
         ({"SCHEDULER": "tests.crawler.test_known_links.NotAScheduler"}, False),
+        ({"SCHEDULER": "crawler.cluster.scheduler.ClusterScheduler"}, True),  # the run's seen set
+        (
+            {
+                "SCHEDULER": "crawler.cluster.scheduler.ClusterScheduler",
+                "REQUEST_FINGERPRINTER_CLASS": "tests.crawler.test_known_links.Fingerprinter",
+            },
+            False,
+        ),
         ({"REQUEST_FINGERPRINTER_CLASS": "tests.crawler.test_known_links.Fingerprinter"}, False),
     ],
 )
