@@ -190,10 +190,15 @@ def summary(runs: list[Run]) -> None:
             for r in runs
             if (r.kind, r.workers) == ("cluster", workers)
         )
+        # Each round's shared crawl against that round's local one: the machine's speed drifts
+        # between rounds more than the difference measured.
+        local_by_round = [r.cpu_ms for r in runs if r.kind == "local"]
+        ours = [r.cpu_ms for r in runs if (r.kind, r.workers) == ("cluster", workers)]
+        paired = statistics.median(c - l for c, l in zip(ours, local_by_round, strict=True))
         print(
             f"  cluster x{workers}: {rate:6.1f} pages/s (x{rate / one:4.2f} of one worker), "
-            f"{cpu:5.2f} CPU ms/page (+{cpu - local_cpu:4.2f} over local), "
-            f"{ops:4.1f} Redis commands/page"
+            f"{cpu:5.2f} CPU ms/page (+{cpu - local_cpu:4.2f} over local; paired by round "
+            f"{paired:+4.2f}), {ops:4.1f} Redis commands/page"
         )
 
 

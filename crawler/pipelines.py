@@ -27,7 +27,8 @@ line torn by a crash is cut off, and the decision ids already in the file are re
 resumed crawl never writes a page twice.
 
 A worker of a shared crawl (``heed crawl --redis``) writes into ``HEED_OUT/worker-HOST-PID/``,
-and marks each decision id in the run's Redis set ``written`` once its line is written: a page
+and marks each decision id in the run's Redis set ``written`` once its line is written (the lines
+of one audit commit together): a page
 that a worker wrote and then died before acknowledging, and that another worker fetched again
 (its item is *redone*: it maps to the decision stored first), is not written twice
 (:class:`crawler.cluster.parts.DatasetMarks`).
@@ -232,7 +233,9 @@ class DatasetWriter:
         return record
 
     def close(self) -> None:
-        """Close the files (releasing the lock)."""
+        """Mark what was written, close the files (releasing the lock)."""
+        if self.marks is not None:
+            self.marks.flush()
         if self._warc_file is not None:
             self._warc_file.close()
             self._warc_file = self._warc_writer = None

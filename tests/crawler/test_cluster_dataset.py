@@ -8,6 +8,7 @@ its mark, or after its mark. Worker B then writes the same page fetched again â€
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import uuid
@@ -116,6 +117,22 @@ def test_a_page_fetched_once_does_not_ask_redis(server: redis.Redis, tmp_path: P
     finally:
         writer.close()
     assert lines(tmp_path) == [(41, 7)]
+
+
+def test_the_lines_of_one_turn_of_the_event_loop_are_marked_together(
+    server: redis.Redis,
+) -> None:
+    key = RunKeys(f"t-marks-{uuid.uuid4().hex[:8]}").key("written")
+    marks = DatasetMarks(server, key)
+
+    async def one_turn() -> None:
+        for decision_id in (1, 2, 3):
+            marks.mark(decision_id)
+        assert not server.exists(key)  # not yet: at the end of this turn
+        await asyncio.sleep(0)
+        assert server.smembers(key) == {b"1", b"2", b"3"}
+
+    asyncio.run(one_turn())
 
 
 def test_marks_fail_towards_writing_when_redis_is_away(tmp_path: Path) -> None:
