@@ -2,6 +2,7 @@
 ``heed crawl`` of the same web, both recording into PostgreSQL.
 
     .venv/bin/python bench/cluster.py [--hosts 40] [--per-host 50] [--rounds 2]
+        [--workers 1 2 3] [--round-trips]
         [--redis redis://127.0.0.1:6379/13] [--pg postgresql://postgres@127.0.0.1:5432/test]
 
 The web is bench/crawl_overhead.py's ``realistic`` web (pages of 20–60 KB laid out as sites are,
@@ -9,8 +10,11 @@ a robots.txt per host), served from a process of its own. Per run it prints the 
 the first worker's start to the last one's end, pages/s over that time, CPU milliseconds per
 page (user + system of every worker process, start-up included; seeding a shared run is not
 counted, as a local crawl's reading of its seeds is), and Redis commands per page
-(``INFO stats`` before and after). Then per number of workers the medians, the CPU a page costs
-a shared crawl over the local one (target ≤ 1 ms), and the speed-up over one worker.
+(``INFO stats`` before and after: the commands scripts run inside Redis included; with
+``--round-trips`` also the commands the workers sent, from ``redis-cli monitor``). Then per
+number of workers the medians, the CPU a page costs a shared crawl over the local one (target ≤
+1 ms), also as the median of each round's difference (the machine's speed drifts between
+rounds), and the speed-up over one worker.
 
 The machine this was written on has 2 cores: with 3 workers, the web server and PostgreSQL on
 them, the speed-up is bounded by the cores, not by the cluster; CPU per page is the figure that
@@ -48,6 +52,8 @@ class Run:
     wall: float
     cpu: float
     redis_ops: int
+    #: Commands workers sent (round trips; a pipeline counts each command), with --round-trips.
+    round_trips: int | None = None
 
     @property
     def rate(self) -> float:
@@ -102,6 +108,13 @@ def crawl(
             subprocess.run([*seed, "--run", run, *seeds], env=env, check=True, capture_output=True)
             worker = [sys.executable, "-m", "heed", "crawl", "--redis", args.redis, "--run", run]
             argvs = [[*worker, *common] for _ in range(workers)]
+        monitor = None
+        if args.round_trips and kind == "cluster":  # every command a client sends, from here on
+            monitor = subprocess.Popen(
+                ["redis-cli", "-u", args.redis, "monitor"], stdout=subprocess.PIPE, text=True
+            )
+            assert monitor.stdout is not None
+            monitor.stdout.readline()  # "OK": monitoring
         started = time.monotonic()  # after seeding: a run is seeded once, by whoever
         procs = [
             subprocess.Popen(a, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -116,12 +129,17 @@ def crawl(
             cpu += usage.ru_utime + usage.ru_stime
         wall = time.monotonic() - started
         ops = redis_commands(server) - before
+        trips = None
+        if monitor is not None:
+            monitor.terminate()
+            out_text, _ = monitor.communicate()
+            trips = sum(1 for line in out_text.splitlines() if "lua]" not in line)
         pages = sum(len(p.read_text().splitlines()) for p in out.rglob("dataset.jsonl"))
         if kind == "cluster":
             for key in server.scan_iter(match="heed:{bench-*"):
                 server.delete(key)
             server.srem("heed:runs", *server.smembers("heed:runs"))
-        return Run(kind, workers, pages, wall, cpu, ops)
+        return Run(kind, workers, pages, wall, cpu, ops, trips)
     finally:
         drop(args.pg, name)
 
@@ -134,6 +152,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument(
         "--workers", type=int, nargs="+", default=[1, 2, 3], help="Cluster sizes to run."
+    )
+    parser.add_argument(
+        "--round-trips",
+        action="store_true",
+        help="Also count the commands the workers send (redis-cli monitor: slows Redis).",
     )
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
@@ -162,6 +185,11 @@ def main() -> None:
                     f"  {kind:<7} x{workers} round {n + 1}: {run.pages:,} pages in "
                     f"{run.wall:6.2f} s = {run.rate:6.1f} pages/s, {run.cpu_ms:5.2f} CPU ms/page, "
                     f"{run.redis_ops / max(run.pages, 1):5.1f} Redis commands/page"
+                    + (
+                        f" ({run.round_trips / run.pages:4.2f} sent by the workers)"
+                        if run.round_trips is not None and run.pages
+                        else ""
+                    )
                 )
     finally:
         web.send_signal(signal.SIGTERM)
