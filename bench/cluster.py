@@ -91,7 +91,7 @@ def redis_commands(server: redis.Redis) -> int:
 
 def crawl(
     kind: str, workers: int, seeds: list[str], args: argparse.Namespace, env: dict[str, str],
-    work: Path,
+    work: Path, extra: tuple[str, ...] = (),
 ) -> Run:  # fmt: skip
     """Run one crawl: ``local``, or ``cluster`` with *workers* workers; return its figures."""
     db, name = schema(args.pg)
@@ -101,11 +101,13 @@ def crawl(
     try:
         before = redis_commands(server)
         if kind == "local":
-            argvs = [[sys.executable, "-m", "heed", "crawl", *seeds, *common]]
+            argvs = [[sys.executable, "-m", "heed", "crawl", *seeds, *common, *extra]]
         else:
             run = f"bench-{uuid.uuid4().hex[:8]}"
             seed = [sys.executable, "-m", "heed", "cluster", "seed", "--redis", args.redis]
-            subprocess.run([*seed, "--run", run, *seeds], env=env, check=True, capture_output=True)
+            subprocess.run(
+                [*seed, "--run", run, *extra, *seeds], env=env, check=True, capture_output=True
+            )
             worker = [sys.executable, "-m", "heed", "crawl", "--redis", args.redis, "--run", run]
             argvs = [[*worker, *common] for _ in range(workers)]
         monitor = None
@@ -177,7 +179,13 @@ def main() -> None:
         seeds = [f"http://{realweb.host_name(h)}{realweb.page_path(0)}" for h in range(args.hosts)]
         print(f"{args.hosts} hosts x {args.per_host} pages; {args.rounds} interleaved rounds")
         runs: list[Run] = []
+        # A process's fixed cost (start-up, the first site's documents, the close), from a
+        # one-page crawl: a bigger cluster pays it per worker.
+        fixed: dict[str, list[float]] = {"local": [], "cluster": []}
         for n in range(args.rounds):
+            for kind, cpus in fixed.items():
+                one = crawl(kind, 1, seeds[:1], args, env, work, extra=("--depth", "0"))
+                cpus.append(one.cpu)
             for kind, workers in [("local", 1)] + [("cluster", w) for w in args.workers]:
                 run = crawl(kind, workers, seeds, args, env, work)
                 runs.append(run)
@@ -194,11 +202,12 @@ def main() -> None:
     finally:
         web.send_signal(signal.SIGTERM)
         web.wait()
-    summary(runs)
+    summary(runs, {kind: statistics.median(cpus) for kind, cpus in fixed.items()})
 
 
-def summary(runs: list[Run]) -> None:
-    """Print the medians, the shared crawl's CPU overhead per page and its speed-up."""
+def summary(runs: list[Run], fixed: dict[str, float]) -> None:
+    """Print the medians, the shared crawl's CPU overhead per page and its speed-up; then the
+    same per page without each process's fixed cost (*fixed*: CPU seconds of a one-page crawl)."""
 
     def med(kind: str, workers: int, attr: str) -> float:
         return statistics.median(
@@ -227,6 +236,25 @@ def summary(runs: list[Run]) -> None:
             f"  cluster x{workers}: {rate:6.1f} pages/s (x{rate / one:4.2f} of one worker), "
             f"{cpu:5.2f} CPU ms/page (+{cpu - local_cpu:4.2f} over local; paired by round "
             f"{paired:+4.2f}), {ops:4.1f} Redis commands/page"
+        )
+
+    print(
+        f"Fixed cost of a process (a one-page crawl): local {fixed['local']:.2f} s CPU, "
+        f"a worker {fixed['cluster']:.2f} s CPU. Per page without it:"
+    )
+
+    def marginal(r: Run) -> float:
+        return 1000 * (r.cpu - r.workers * fixed[r.kind]) / max(r.pages, 1)
+
+    local_m = statistics.median(marginal(r) for r in runs if r.kind == "local")
+    print(f"  local     : {local_m:5.2f} CPU ms/page")
+    for workers in sizes:
+        per_page = statistics.median(
+            marginal(r) for r in runs if (r.kind, r.workers) == ("cluster", workers)
+        )
+        print(
+            f"  cluster x{workers}: {per_page:5.2f} CPU ms/page "
+            f"(+{per_page - local_m:4.2f} over local)"
         )
 
 
