@@ -210,8 +210,10 @@ def summary(runs: list[Run], fixed: dict[str, float]) -> None:
     same per page without each process's fixed cost (*fixed*: CPU seconds of a one-page crawl)."""
 
     def med(kind: str, workers: int, attr: str) -> float:
-        return statistics.median(
-            getattr(r, attr) for r in runs if (r.kind, r.workers) == (kind, workers)
+        return float(
+            statistics.median(
+                getattr(r, attr) for r in runs if (r.kind, r.workers) == (kind, workers)
+            )
         )
 
     local_cpu = med("local", 1, "cpu_ms")
