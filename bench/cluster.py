@@ -112,11 +112,11 @@ def crawl(
             argvs = [[*worker, *common] for _ in range(workers)]
         monitor = None
         if args.round_trips and kind == "cluster":  # every command a client sends, from here on
-            monitor = subprocess.Popen(
-                ["redis-cli", "-u", args.redis, "monitor"], stdout=subprocess.PIPE, text=True
-            )
-            assert monitor.stdout is not None
-            monitor.stdout.readline()  # "OK": monitoring
+            # Into a file: a pipe read only at the end would fill and stall the monitor.
+            with (out.parent / f"{out.name}.monitor").open("w") as log:
+                monitor = subprocess.Popen(["redis-cli", "-u", args.redis, "monitor"], stdout=log)
+            while not (out.parent / f"{out.name}.monitor").read_text():
+                time.sleep(0.01)  # "OK": monitoring
         started = time.monotonic()  # after seeding: a run is seeded once, by whoever
         procs = [
             subprocess.Popen(a, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -133,9 +133,11 @@ def crawl(
         ops = redis_commands(server) - before
         trips = None
         if monitor is not None:
+            time.sleep(0.5)  # the last lines reach the file
             monitor.terminate()
-            out_text, _ = monitor.communicate()
-            trips = sum(1 for line in out_text.splitlines() if "lua]" not in line)
+            monitor.wait()
+            lines = (out.parent / f"{out.name}.monitor").read_text().splitlines()[1:]
+            trips = sum(1 for line in lines if "lua]" not in line)
         pages = sum(len(p.read_text().splitlines()) for p in out.rglob("dataset.jsonl"))
         if kind == "cluster":
             for key in server.scan_iter(match="heed:{bench-*"):
