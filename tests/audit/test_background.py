@@ -13,7 +13,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from audit.integrity import check
 from audit.models import COUNT_T, DECISION_T, ITEM_T
 from tests.audit.conftest import decide
 from tests.audit.test_durability import _block_inserts, start
+from tests.support.services import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,15 +33,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def count(engine: Engine, table: object) -> int:
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    """Poll *condition* until it holds (no fixed sleep: each round yields for a moment)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
 
 
 def writer_process(store: AuditStore) -> subprocess.Popen[bytes]:

@@ -7,7 +7,6 @@ never goes down, the connection does.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,17 +20,14 @@ from audit.engine import is_outage
 from audit.models import DECISION_T
 from tests.audit.conftest import PG_ENV, decide, postgres_schema
 from tests.audit.test_durability import start
+from tests.support.services import service_url
 from tests.support.tcpproxy import TcpProxy
 
 
 @pytest.fixture
 def proxied(pg_admin: Engine | None) -> Iterator[tuple[str, TcpProxy, str]]:
     """Yield ``(URL through the proxy, proxy, direct URL)`` of a schema of its own."""
-    if pg_admin is None:
-        if os.environ.get("HEED_TEST_REQUIRE_SERVICES"):
-            pytest.fail(f"{PG_ENV} is not set but HEED_TEST_REQUIRE_SERVICES is (CI)")
-        pytest.skip(f"{PG_ENV} is not set")
-    with postgres_schema(os.environ[PG_ENV], pg_admin) as (url, _, _):
+    with postgres_schema(service_url(PG_ENV), pg_admin) as (url, _, _):
         real = make_url(url)
         proxy = TcpProxy((real.host or "127.0.0.1", real.port or 5432))
         proxy.start()

@@ -26,6 +26,7 @@ from crawler.seeds import read_seeds
 from heed.cli import main
 from tests.audit.conftest import PG_ENV, postgres_schema
 from tests.crawler.crawlrun import ROOT, heed_env, query, read_dataset, run_heed
+from tests.support.services import service_url
 from tests.support.virtualweb import VirtualWeb
 
 CONFIG = """
@@ -516,12 +517,7 @@ def test_heed_crawl_on_damaged_tables_stops_before_any_request(tmp_path: Path) -
 
 def test_heed_crawl_refuses_a_foreign_postgresql_database(tmp_path: Path) -> None:
     """The same on PostgreSQL: a schema with another application's tables gets no Heed table."""
-    base = os.environ.get(PG_ENV)
-    if not base:
-        if os.environ.get("HEED_TEST_REQUIRE_SERVICES"):
-            pytest.fail(f"{PG_ENV} is not set but HEED_TEST_REQUIRE_SERVICES is (CI)")
-        pytest.skip(f"{PG_ENV} is not set")
-    with postgres_schema(base) as (url, admin, schema):
+    with postgres_schema(service_url(PG_ENV)) as (url, admin, schema):
         with admin.begin() as conn:
             conn.execute(text(f'CREATE TABLE "{schema}".invoices (id integer)'))
         with VirtualWeb() as web:

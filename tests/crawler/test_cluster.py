@@ -14,10 +14,9 @@ import os
 import signal
 import socket
 import subprocess
-import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ from crawler.cluster.run import ClusterRun
 from tests.audit.conftest import PG_ENV, postgres_schema
 from tests.crawler.crawlrun import heed_command, heed_env
 from tests.support.clusterweb import DISALLOWED, ClusterWeb, expected_pages
+from tests.support.services import service_url, wait_until
 from tests.support.tcpproxy import TcpProxy
 from tests.support.virtualweb import VirtualWeb
 
@@ -39,15 +39,6 @@ REDIS_ENV = "HEED_TEST_REDIS_URL"
 _STARTED: list[subprocess.Popen[str]] = []
 SEED = "http://h0.test/p0"
 TIMEOUT = 90
-
-
-def _service(env: str) -> str:
-    url = os.environ.get(env)
-    if not url:
-        if os.environ.get("HEED_TEST_REQUIRE_SERVICES"):
-            pytest.fail(f"{env} is not set but HEED_TEST_REQUIRE_SERVICES is (CI)")
-        pytest.skip(f"{env} is not set")
-    return url
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +54,7 @@ def _no_worker_left() -> Iterator[None]:
 @pytest.fixture
 def redis_url() -> Iterator[str]:
     """Yield the test Redis; every run a test makes there is deleted afterwards."""
-    url = _service(REDIS_ENV)
+    url = service_url(REDIS_ENV)
     yield url
     server = redis.Redis.from_url(url)
     for key in server.scan_iter(match="heed:*"):
@@ -73,7 +64,7 @@ def redis_url() -> Iterator[str]:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """Yield a PostgreSQL URL on a schema of its own."""
-    with postgres_schema(_service(PG_ENV)) as (url, _, _):
+    with postgres_schema(service_url(PG_ENV)) as (url, _, _):
         yield url
 
 
@@ -263,7 +254,7 @@ def test_a_worker_killed_mid_crawl_loses_nothing(
 
 
 def test_redis_restarted_mid_crawl(virtual_web: VirtualWeb, pg_url: str, tmp_path: Path) -> None:
-    _service(REDIS_ENV)  # the same machine's redis-server binary runs our own
+    service_url(REDIS_ENV)  # the same machine's redis-server binary runs our own
     own = OwnRedis(tmp_path)
     own.start()
     try:
@@ -286,15 +277,6 @@ def states(redis_at: str, run: str) -> dict[str, tuple[str, float]]:
     """Return each worker's state and the time of its last heartbeat."""
     workers = ClusterRun(redis.Redis.from_url(redis_at), run).workers()
     return {name: (w["state"], w["seen"]) for name, w in workers.items()}
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    """Poll *condition* until it holds (no fixed sleep: each round yields for a moment)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def test_an_audit_database_outage_pauses_the_workers_until_it_returns(

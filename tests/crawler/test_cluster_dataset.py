@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,8 +20,7 @@ from crawler.cluster.keys import RunKeys
 from crawler.cluster.parts import DatasetMarks
 from crawler.items import PageItem
 from crawler.pipelines import DatasetWriter
-
-REDIS_ENV = "HEED_TEST_REDIS_URL"
+from tests.crawler.conftest import UNIT_RUNS
 
 
 class Died(Exception):
@@ -33,20 +30,6 @@ class Died(Exception):
 class DiesBeforeMarking(DatasetMarks):
     def mark(self, decision_id: int) -> None:
         raise Died
-
-
-@pytest.fixture
-def server() -> Iterator[redis.Redis]:
-    url = os.environ.get(REDIS_ENV)
-    if not url:
-        if os.environ.get("HEED_TEST_REQUIRE_SERVICES"):
-            pytest.fail(f"{REDIS_ENV} is not set but HEED_TEST_REQUIRE_SERVICES is (CI)")
-        pytest.skip(f"{REDIS_ENV} is not set")
-    client = redis.Redis.from_url(url)
-    yield client
-    for key in client.scan_iter(match="heed:{t-marks-*"):
-        client.delete(key)
-    client.close()
 
 
 def page(*, redone: bool) -> PageItem:
@@ -75,13 +58,13 @@ def lines(out: Path) -> list[tuple[int, int]]:
     ],
 )
 def test_a_page_fetched_again_after_its_worker_died(
-    server: redis.Redis, tmp_path: Path, dies: str, written: list[tuple[int, int]]
+    redis_client: redis.Redis, tmp_path: Path, dies: str, written: list[tuple[int, int]]
 ) -> None:
-    key = RunKeys(f"t-marks-{uuid.uuid4().hex[:8]}").key("written")
-    marks = DatasetMarks(server, key)
+    key = RunKeys(f"{UNIT_RUNS}{uuid.uuid4().hex[:8]}").key("written")
+    marks = DatasetMarks(redis_client, key)
     a = DatasetWriter(
         tmp_path / "worker-a-1",
-        marks=DiesBeforeMarking(server, key) if dies.startswith("between") else marks,
+        marks=DiesBeforeMarking(redis_client, key) if dies.startswith("between") else marks,
     )
     a.directory.mkdir()
     a.open()
@@ -102,14 +85,14 @@ def test_a_page_fetched_again_after_its_worker_died(
     finally:
         b.close()
     assert lines(tmp_path) == written
-    assert server.sismember(key, "41")
+    assert redis_client.sismember(key, "41")
 
 
-def test_a_page_fetched_once_does_not_ask_redis(server: redis.Redis, tmp_path: Path) -> None:
+def test_a_page_fetched_once_does_not_ask_redis(redis_client: redis.Redis, tmp_path: Path) -> None:
     """Only a redone page is looked up: a first fetch cannot have been written elsewhere."""
-    key = RunKeys(f"t-marks-{uuid.uuid4().hex[:8]}").key("written")
-    server.sadd(key, "41")  # even if the set said so (it cannot), a first fetch is written
-    writer = DatasetWriter(tmp_path / "worker-a-1", marks=DatasetMarks(server, key))
+    key = RunKeys(f"{UNIT_RUNS}{uuid.uuid4().hex[:8]}").key("written")
+    redis_client.sadd(key, "41")  # even if the set said so (it cannot), a first fetch is written
+    writer = DatasetWriter(tmp_path / "worker-a-1", marks=DatasetMarks(redis_client, key))
     writer.directory.mkdir()
     writer.open()
     try:
@@ -120,17 +103,17 @@ def test_a_page_fetched_once_does_not_ask_redis(server: redis.Redis, tmp_path: P
 
 
 def test_the_lines_of_one_turn_of_the_event_loop_are_marked_together(
-    server: redis.Redis,
+    redis_client: redis.Redis,
 ) -> None:
-    key = RunKeys(f"t-marks-{uuid.uuid4().hex[:8]}").key("written")
-    marks = DatasetMarks(server, key)
+    key = RunKeys(f"{UNIT_RUNS}{uuid.uuid4().hex[:8]}").key("written")
+    marks = DatasetMarks(redis_client, key)
 
     async def one_turn() -> None:
         for decision_id in (1, 2, 3):
             marks.mark(decision_id)
-        assert not server.exists(key)  # not yet: at the end of this turn
+        assert not redis_client.exists(key)  # not yet: at the end of this turn
         await asyncio.sleep(0)
-        assert server.smembers(key) == {b"1", b"2", b"3"}
+        assert redis_client.smembers(key) == {b"1", b"2", b"3"}
 
     asyncio.run(one_turn())
 

@@ -4,10 +4,9 @@ acknowledge, release, expired leases put back) and seeding with a seeds file's m
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
-from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis
@@ -19,22 +18,7 @@ from crawler.cluster.join import join, queue_seeds
 from crawler.cluster.queue import LeasedQueue
 from crawler.spiders.web import WebSpider
 from crawler.wire import WireOutcome
-
-REDIS_ENV = "HEED_TEST_REDIS_URL"
-
-
-@pytest.fixture
-def server() -> Iterator[redis.Redis]:
-    url = os.environ.get(REDIS_ENV)
-    if not url:
-        if os.environ.get("HEED_TEST_REQUIRE_SERVICES"):
-            pytest.fail(f"{REDIS_ENV} is not set but HEED_TEST_REQUIRE_SERVICES is (CI)")
-        pytest.skip(f"{REDIS_ENV} is not set")
-    client = redis.Redis.from_url(url)
-    yield client
-    for key in client.scan_iter(match="heed:{tq-*"):
-        client.delete(key)
-    client.close()
+from tests.crawler.conftest import UNIT_RUNS
 
 
 @pytest.fixture
@@ -43,7 +27,7 @@ def spider() -> WebSpider:
 
 
 def run_key() -> str:
-    return f"tq-{uuid.uuid4().hex[:8]}"
+    return f"{UNIT_RUNS}{uuid.uuid4().hex[:8]}"
 
 
 def test_requests_round_trip_through_tagged_json(spider: WebSpider) -> None:
@@ -59,7 +43,7 @@ def test_requests_round_trip_through_tagged_json(spider: WebSpider) -> None:
             "pair": ("a", 1),
             "by_number": {1: "one"},
             "looks_tagged": {"$b": "not base64"},
-            "wire": WireOutcome("http://h0.test/a", 301, "http://h0.test/p", 1),
+            "wire": WireOutcome("http://h0.test/a", 301, "http://h0.test/p", None),
         },
     )
     data = codec.dumps(request.to_dict(spider=spider))
@@ -84,7 +68,7 @@ def test_requests_are_encoded_as_scrapy_encodes_them(spider: WebSpider) -> None:
     ):
         assert codec.request_to_dict(request, spider) == request.to_dict(spider=spider)
     with pytest.raises(ValueError, match="not an instance method"):
-        codec.request_to_dict(Request("http://h0.test/", callback=lambda r: None), spider)
+        codec.request_to_dict(Request("http://h0.test/", callback=print), spider)
 
 
 def test_a_value_json_cannot_hold_is_refused_not_pickled(spider: WebSpider) -> None:
@@ -96,9 +80,9 @@ def test_a_value_json_cannot_hold_is_refused_not_pickled(spider: WebSpider) -> N
 
 
 def test_seen_set_and_page_budget_are_checked_as_requests_are_queued(
-    server: redis.Redis, spider: WebSpider
+    redis_client: redis.Redis, spider: WebSpider
 ) -> None:
-    queue = LeasedQueue(server, spider, run_key(), worker="w1")
+    queue = LeasedQueue(redis_client, spider, run_key(), worker="w1")
     first = queue.push_new(Request("http://h0.test/1"), "f1", budget=2)
     assert first > 0
     assert queue.push_new(Request("http://h0.test/1"), "f1", budget=2) == 0  # seen
@@ -113,11 +97,11 @@ def test_seen_set_and_page_budget_are_checked_as_requests_are_queued(
 
 
 def test_a_pop_is_a_lease_acknowledged_released_or_put_back_when_it_expires(
-    server: redis.Redis, spider: WebSpider
+    redis_client: redis.Redis, spider: WebSpider
 ) -> None:
     key = run_key()
-    one = LeasedQueue(server, spider, key, worker="w1", lease_ms=60_000)
-    two = LeasedQueue(server, spider, key, worker="w2", lease_ms=60_000)
+    one = LeasedQueue(redis_client, spider, key, worker="w1", lease_ms=60_000)
+    two = LeasedQueue(redis_client, spider, key, worker="w2", lease_ms=60_000)
     for n in range(3):
         one.push_new(Request(f"http://h0.test/{n}", priority=-n), f"f{n}")
     got = one.pop()
@@ -135,7 +119,7 @@ def test_a_pop_is_a_lease_acknowledged_released_or_put_back_when_it_expires(
     assert got is not None
     assert two.release([got[0]]) == 1  # given back at once
     assert (len(two), two.leased()) == (2, 0)
-    short = LeasedQueue(server, spider, key, worker="w3", lease_ms=30)
+    short = LeasedQueue(redis_client, spider, key, worker="w3", lease_ms=30)
     got = short.pop()
     assert got is not None
     deadline = time.monotonic() + 10
@@ -143,20 +127,20 @@ def test_a_pop_is_a_lease_acknowledged_released_or_put_back_when_it_expires(
         one.reap()
         time.sleep(0.01)
     assert (len(one), one.leased()) == (2, 0)  # w3 stopped renewing: back in the queue
-    assert int(server.get(f"heed:{{{key}}}:requeued") or 0) >= 1
+    assert int(redis_client.get(f"heed:{{{key}}}:requeued") or 0) >= 1
     assert short.renew([got[0]]) == 1  # lost
 
 
-def test_seeds_keep_the_meta_of_a_seeds_file(server: redis.Redis) -> None:
-    entries = [
+def test_seeds_keep_the_meta_of_a_seeds_file(redis_client: redis.Redis) -> None:
+    entries: list[dict[str, Any]] = [
         {"url": "http://h0.test/a", "meta": {"source": "list-1"}},
         {"url": "http://h0.test/b"},
     ]
     arguments = {"urls": [e["url"] for e in entries], "scope": "all"}
-    shared, spec, created = join(server, run_key(), arguments)
+    shared, spec, created = join(redis_client, run_key(), arguments)
     assert created
-    assert queue_seeds(server, shared, spec, entries) == 2
-    queue = LeasedQueue(server, WebSpider(**spec), shared.run, worker="w1")
+    assert queue_seeds(redis_client, shared, spec, entries) == 2
+    queue = LeasedQueue(redis_client, WebSpider(**spec), shared.run, worker="w1")
     popped = [queue.pop() for _ in range(2)]
     metas = {got[1].url: got[1].meta for got in popped if got is not None}
     assert metas["http://h0.test/a"]["source"] == "list-1"
