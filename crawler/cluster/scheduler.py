@@ -379,7 +379,11 @@ class ClusterScheduler(FinishSignals, Scheduler):  # type: ignore[misc]  # scrap
         if not finished:
             return
         audit = self._audit
-        if audit is None or (commit and audit.commit_recorded()):
+        if (
+            audit is None
+            or (commit and audit.commit_recorded())
+            or audit.durable_since(finished[-1][1])  # the usual case: all of them
+        ):
             done = len(finished)
         else:  # finished in time order: those finished before the last commit was taken
             done = 0

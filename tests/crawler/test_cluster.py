@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from crawler.cluster.run import ClusterRun
 from tests.audit.conftest import PG_ENV, postgres_schema
+from tests.crawler.conftest import REDIS_ENV
 from tests.crawler.crawlrun import heed_command, heed_env
 from tests.support.clusterweb import DISALLOWED, ClusterWeb, expected_pages
 from tests.support.services import service_url, wait_until
@@ -34,7 +35,6 @@ from tests.support.virtualweb import VirtualWeb
 
 pytestmark = pytest.mark.timeout(300)
 
-REDIS_ENV = "HEED_TEST_REDIS_URL"
 #: Every worker process a test started: killed at its end, whatever happened.
 _STARTED: list[subprocess.Popen[str]] = []
 SEED = "http://h0.test/p0"
