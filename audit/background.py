@@ -50,13 +50,21 @@ class BackgroundWriter:
 
     pipelined = True
 
-    def __init__(self, url: URL, *, synchronous: str, foreign_keys: bool | None) -> None:
-        """Write to *url* (SQLite pragmas as in :func:`audit.engine.make_engine`)."""
+    def __init__(
+        self, url: URL, *, synchronous: str, foreign_keys: bool | None, log: bool = True
+    ) -> None:
+        """Write to *url* (SQLite pragmas as in :func:`audit.engine.make_engine`); *log*:
+        append to the audit log (:mod:`audit.log`)."""
         if os.name != "posix" or not sys.executable:
             raise AuditError("a background writer process needs POSIX and sys.executable")
         # Sent over the pipe, not on the command line, where any local user could read a
         # password in the URL.
-        self._settings = (url.render_as_string(hide_password=False), synchronous, foreign_keys)
+        self._settings = (
+            url.render_as_string(hide_password=False),
+            synchronous,
+            foreign_keys,
+            log,
+        )
         self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         #: Whether a reply is owed for a submitted batch.
@@ -155,7 +163,9 @@ class BackgroundWriter:
         self._stop(wait=True)
 
 
-def serve(conn: Connection, url: str, synchronous: str, foreign_keys: bool | None) -> None:
+def serve(
+    conn: Connection, url: str, synchronous: str, foreign_keys: bool | None, log: bool = True
+) -> None:
     """The child's loop: write each batch sent until the parent closes the pipe."""
     from audit.engine import resolve_url
     from audit.writer import DbWriter
@@ -163,7 +173,7 @@ def serve(conn: Connection, url: str, synchronous: str, foreign_keys: bool | Non
     engine = make_engine(
         resolve_url(url), writer=True, synchronous=synchronous, foreign_keys=foreign_keys
     )
-    writer = DbWriter(engine)
+    writer = DbWriter(engine, log=log)
     try:
         while True:
             try:
@@ -202,9 +212,9 @@ def main(argv: list[str] | None = None) -> None:
     conn = Connection(int(fd))
     try:
         try:
-            url, synchronous, foreign_keys = conn.recv()
+            url, synchronous, foreign_keys, log = conn.recv()
         except (EOFError, OSError):
             return
-        serve(conn, url, synchronous, foreign_keys)
+        serve(conn, url, synchronous, foreign_keys, log)
     finally:
         conn.close()

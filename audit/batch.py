@@ -26,6 +26,8 @@ from typing import Any
 from sqlalchemy import Connection, Table, select
 
 from audit.errors import IntegrityError
+from audit.leaves import leaf_hashes
+from audit.log import append as append_log
 from audit.models import (
     COUNT_T,
     DECISION_T,
@@ -36,8 +38,21 @@ from audit.models import (
     OUTCOME_T,
     SIGNAL_T,
 )
+from audit.rows import now_function
 
 _CHUNK = 500
+#: Bound parameters in one multi-row INSERT (SQLite allows 32,766, PostgreSQL 65,535).
+_MAX_PARAMETERS = 30_000
+#: Batch row lists and the logged table each holds, in the log's order.
+_LOGGED = (
+    ("origins", "origin"),
+    ("documents", "document"),
+    ("fetches", "document_fetch"),
+    ("signals", "signal"),
+    ("outcomes", "outcome"),
+    ("decisions", "decision"),
+    ("items", "stored_item"),
+)
 #: PostgreSQL batches with at least this many decisions are written with COPY.
 _COPY_MIN = 100
 
@@ -96,10 +111,13 @@ def dialect_insert(name: str) -> Any:
 class BatchWriter:
     """Compiled insert statements for one engine's dialect, and the flush transaction."""
 
-    def __init__(self, dialect: Any) -> None:
+    def __init__(self, dialect: Any, *, log: bool = True) -> None:
+        """Compile for *dialect*; with *log*, append the rows inserted to the audit log."""
         self._dialect = dialect
         self._postgres = dialect.name == "postgresql"
         self._insert = dialect_insert(dialect.name)
+        self.log = log
+        self._now = now_function(dialect.name)
         tables = {
             "documents": DOCUMENT_T,
             "fetches": FETCH_T,
@@ -124,6 +142,7 @@ class BatchWriter:
             set_={"n": COUNT_T.c.n + upsert.excluded.n},
         )
         self._sql["counts"] = self._compile(upsert, ["run_id", "name", "n"])
+        self._tables = tables
 
     def _compile(self, statement: Any, keys: list[str]) -> str:
         compiled = statement.compile(dialect=self._dialect)
@@ -136,17 +155,18 @@ class BatchWriter:
         """Write *batch* in the caller's transaction; raise Mismatch if rows were stored."""
         if checked:
             self._dedupe(conn, batch)
-        if self._run(conn, "origins", batch.origins) != len(batch.origins):
+        logged: dict[str, list[tuple[Any, ...]]] = {}
+        if self._shared(conn, "origins", batch.origins, logged) != len(batch.origins):
             self._verify(conn, ORIGIN_T, ORIGIN_T.c.origin, batch.origins, 1)
-        self._run(conn, "documents", batch.documents)
+        self._shared(conn, "documents", batch.documents, logged)
         counts: Counter[tuple[int, str]] = Counter()
         for row in batch.fetches:
             if row[2] is not None:
                 counts[row[2], "document_fetches"] += 1
-        self._run(conn, "fetches", batch.fetches)
-        if self._run(conn, "signals", batch.signals) != len(batch.signals):
+        self._shared(conn, "fetches", batch.fetches, logged)
+        if self._shared(conn, "signals", batch.signals, logged) != len(batch.signals):
             self._verify(conn, SIGNAL_T, SIGNAL_T.c.digest, batch.signals, 1)
-        if self._run(conn, "outcomes", batch.outcomes) != len(batch.outcomes):
+        if self._shared(conn, "outcomes", batch.outcomes, logged) != len(batch.outcomes):
             self._verify(conn, OUTCOME_T, OUTCOME_T.c.digest, batch.outcomes, 1)
         if self._postgres and not checked and len(batch.decisions) >= _COPY_MIN:
             self._copy(conn, DECISION_T, batch.decisions)
@@ -162,6 +182,66 @@ class BatchWriter:
             for row in batch.items:
                 counts[runs[row[I_DECISION]], "items"] += 1
         self._run(conn, "counts", [(run, name, n) for (run, name), n in sorted(counts.items())])
+        if self.log:
+            logged["decisions"] = batch.decisions
+            logged["items"] = batch.items
+            self._append_log(conn, logged)
+
+    def _shared(
+        self,
+        conn: Connection,
+        name: str,
+        rows: list[tuple[Any, ...]],
+        logged: dict[str, list[tuple[Any, ...]]],
+    ) -> int:
+        """Insert *rows* of a table whose rows writers share (content-derived keys, ON CONFLICT
+        DO NOTHING); return how many were new. With the log on, the new ones (and only they:
+        another writer logged the rest) go to *logged*, learnt from ``RETURNING``."""
+        if not self.log:
+            return self._run(conn, name, rows)
+        if not rows:
+            return 0
+        # Usually every row is new (a writer's own cache keeps it from sending a row twice):
+        # the plain executemany says so by its count. Otherwise undo it and ask RETURNING.
+        savepoint = conn.begin_nested()
+        if self._run(conn, name, rows) == len(rows):
+            savepoint.commit()
+            logged[name] = rows
+            return len(rows)
+        savepoint.rollback()
+        table = self._tables[name]
+        columns = ", ".join(f'"{c.name}"' for c in table.c)
+        key = next(iter(table.c)).name
+        mark = "?" if not self._postgres else "%s"
+        row_marks = "(" + ", ".join([mark] * len(table.c)) + ")"
+        new: set[Any] = set()
+        per_statement = max(1, _MAX_PARAMETERS // len(table.c))
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            sql = (
+                f"INSERT INTO {table.name} ({columns}) VALUES "
+                + ", ".join([row_marks] * len(chunk))
+                + f' ON CONFLICT DO NOTHING RETURNING "{key}"'
+            )
+            params = tuple(value for row in chunk for value in row)
+            new.update(conn.exec_driver_sql(sql, params).scalars())
+        logged[name] = [row for row in rows if row[0] in new]
+        return len(new)
+
+    def _append_log(self, conn: Connection, logged: dict[str, list[tuple[Any, ...]]]) -> None:
+        """Append the rows inserted by this batch to the audit log, in :data:`LEAF_COLUMNS`
+        order (the tables' dependency order)."""
+        refs: dict[str, list[Any]] = {}
+        leaves: list[bytes] = []
+        for name, table in _LOGGED:
+            rows = logged.get(name)
+            if not rows:
+                continue
+            if table == "document":  # the bytes are bound by their sha256
+                rows = [(row[0], row[1], row[3]) for row in rows]
+            refs[table] = [row[0] for row in rows]
+            leaves.extend(leaf_hashes(table, rows))
+        append_log(conn, refs, leaves, self._now())
 
     def _copy(self, conn: Connection, table: Table, rows: list[tuple[Any, ...]]) -> None:
         """Insert *rows* with PostgreSQL's COPY; raise Mismatch if any is already stored.

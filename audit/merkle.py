@@ -19,7 +19,14 @@ Tested against the reference vectors of github.com/transparency-dev/merkle
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+#: Complete subtrees as ``(level, index, hash)``: the subtree of leaves
+#: ``[index << level, (index + 1) << level)``.
+Nodes = list[tuple[int, int, bytes]]
+#: Returns the root of the leaves ``[lo, hi)`` of a tree (a proof's source of hashes).
+RangeRoot = Callable[[int, int], bytes]
+_sha256 = hashlib.sha256
 
 #: Bytes in every hash.
 HASH_SIZE = 32
@@ -57,9 +64,45 @@ class CompactTree:
         self.hashes.append(node)
         self.size += 1
 
-    def extend(self, leaves: Sequence[bytes]) -> None:
-        for leaf in leaves:
-            self.append(leaf)
+    def extend(self, leaves: Sequence[bytes], *, keep_from: int | None = None) -> Nodes:
+        """Add the leaves whose hashes are *leaves*, level by level (a third of the cost of
+        appending them one by one, measured); return the complete subtrees this finished at
+        level *keep_from* and above (none if None), as ``(level, index, hash)``."""
+        finished: Nodes = []
+        size = self.size
+        level_nodes = list(leaves)
+        self.size = size + len(level_nodes)
+        edge = self.hashes
+        kept: list[bytes] = []  # the new right edge, smallest subtree first
+        level = 0
+        while level_nodes:
+            start = size >> level  # index of the first new node at this level
+            if size >> level & 1:  # a complete subtree of this size waits for its sibling
+                level_nodes.insert(0, edge.pop())
+                start -= 1
+            if keep_from is not None and level >= keep_from:
+                first_new = size >> level
+                finished.extend(
+                    (level, start + i, node)
+                    for i, node in enumerate(level_nodes)
+                    if start + i >= first_new
+                )
+            if len(level_nodes) & 1:
+                kept.append(level_nodes.pop())
+            pairs = iter(level_nodes)
+            level_nodes = [
+                _sha256(b"\x01" + a + b).digest() for a, b in zip(pairs, pairs, strict=False)
+            ]
+            level += 1
+        while size >> level:  # levels above the new nodes keep their subtrees
+            if size >> level & 1:
+                kept.append(edge.pop())
+            level += 1
+        kept.reverse()
+        self.hashes = kept
+        if len(kept) != self.size.bit_count():  # pragma: no cover - a logic error
+            raise AssertionError("compact tree out of step")
+        return finished
 
     def root(self) -> bytes:
         """Return the root hash of the tree as it is."""
@@ -86,27 +129,42 @@ def _split(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
+def _slices(leaves: Sequence[bytes]) -> RangeRoot:
+    return lambda lo, hi: root(leaves[lo:hi])
+
+
 def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:
     """Return the proof that leaf *index* (from 0) is in the tree of *leaves*."""
-    if not 0 <= index < len(leaves):
-        raise ValueError(f"no leaf {index} in a tree of {len(leaves)}")
+    return inclusion_path(index, len(leaves), _slices(leaves))
+
+
+def consistency_proof(size1: int, leaves: Sequence[bytes]) -> list[bytes]:
+    """Return the proof that the tree of the first *size1* of *leaves* is a prefix of theirs."""
+    return consistency_path(size1, len(leaves), _slices(leaves))
+
+
+def inclusion_path(index: int, size: int, range_root: RangeRoot) -> list[bytes]:
+    """Return the proof that leaf *index* is in the tree of *size* leaves, taking the roots of
+    its subtrees from *range_root* (only ever asked for ranges that are subtrees of the tree)."""
+    if not 0 <= index < size:
+        raise ValueError(f"no leaf {index} in a tree of {size}")
     proof: list[bytes] = []
-    lo, hi = 0, len(leaves)
+    lo, hi = 0, size
     while hi - lo > 1:
         k = _split(hi - lo)
         if index - lo < k:
-            proof.append(root(leaves[lo + k : hi]))
+            proof.append(range_root(lo + k, hi))
             hi = lo + k
         else:
-            proof.append(root(leaves[lo : lo + k]))
+            proof.append(range_root(lo, lo + k))
             lo += k
     proof.reverse()  # from the leaf up
     return proof
 
 
-def consistency_proof(size1: int, leaves: Sequence[bytes]) -> list[bytes]:
-    """Return the proof that the tree of the first *size1* of *leaves* is a prefix of theirs."""
-    size2 = len(leaves)
+def consistency_path(size1: int, size2: int, range_root: RangeRoot) -> list[bytes]:
+    """Return the proof that the tree of *size1* leaves is a prefix of that of *size2*, taking
+    subtree roots from *range_root* (see :func:`inclusion_path`)."""
     if not 0 <= size1 <= size2:
         raise ValueError(f"no tree of {size1} leaves in one of {size2}")
     if size1 in (0, size2):
@@ -116,15 +174,29 @@ def consistency_proof(size1: int, leaves: Sequence[bytes]) -> list[bytes]:
     while m != hi - lo:
         k = _split(hi - lo)
         if m <= k:
-            proof.append(root(leaves[lo + k : hi]))
+            proof.append(range_root(lo + k, hi))
             hi = lo + k
         else:
-            proof.append(root(leaves[lo : lo + k]))
+            proof.append(range_root(lo, lo + k))
             lo, m, whole = lo + k, m - k, False
     if not whole:
-        proof.append(root(leaves[lo:hi]))
+        proof.append(range_root(lo, hi))
     proof.reverse()
     return proof
+
+
+def subtree_root(lo: int, hi: int, complete: Callable[[int, int], bytes]) -> bytes:
+    """Return the root of leaves ``[lo, hi)`` of a tree, from *complete(level, index)*, the
+    roots of its complete subtrees (*lo* is a multiple of the largest power of two below
+    ``hi - lo``, as in every range a proof asks for)."""
+    n = hi - lo
+    if n <= 0:
+        raise ValueError(f"empty range [{lo}, {hi})")
+    if n & (n - 1) == 0 and lo % n == 0:
+        level = n.bit_length() - 1
+        return complete(level, lo >> level)
+    k = _split(n)
+    return node_hash(subtree_root(lo, lo + k, complete), subtree_root(lo + k, hi, complete))
 
 
 def verify_inclusion(

@@ -30,7 +30,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: (:func:`sqlite_snapshot` writes it; a test keeps it equal to what the migrations build).
 SQLITE_SNAPSHOT = MIGRATIONS_DIR / "head.sqlite.json"
 #: The newest revision; a test keeps it equal to the head of ``migrations/versions``.
-HEAD = "0010"
+HEAD = "0011"
 #: PostgreSQL advisory lock taken while checking or migrating, so two first users don't race.
 _PG_LOCK = 0x48454544  # "HEED"
 #: Table names a refusal lists before only counting the rest.

@@ -535,6 +535,63 @@ class MailOutbox(Base):
     last_error: Mapped[str] = mapped_column(Text)
 
 
+class LogBatch(Base):
+    """The leaves one commit appended to the audit log (audit/log.py): which rows, and their
+    leaf hashes (the source of a proof's smallest subtrees)."""
+
+    __tablename__ = "log_batch"
+
+    #: Index in the log of the batch's first leaf.
+    first: Mapped[int] = mapped_column(_id_type(), primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(Integer)
+    #: JSON: the rows, by table, in leaf order (integer keys as ``[first, count]`` runs).
+    refs: Mapped[str] = mapped_column(Text)
+    #: The leaf hashes, 32 bytes each, in order.
+    leaves: Mapped[bytes] = mapped_column(LargeBinary)
+    committed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class LogNode(Base):
+    """The root of a complete subtree of the audit log of 256 leaves or more, stored once it is
+    complete, so that a proof reads O(log n) rows."""
+
+    __tablename__ = "log_node"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    #: The subtree of leaves ``[position << level, (position + 1) << level)``.
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LogState(Base):
+    """The audit log's size and right edge (its compact state); one row, updated by every
+    commit that appends leaves, under a lock."""
+
+    __tablename__ = "log_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger)
+    #: The roots of the complete subtrees, largest first, in hex.
+    hashes: Mapped[str] = mapped_column(Text)
+
+
+class LogCheckpoint(Base):
+    """A signed checkpoint of the audit log: its size and root hash, signed with Ed25519
+    (audit/checkpoint.py)."""
+
+    __tablename__ = "log_checkpoint"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    #: The root hash, hex.
+    root: Mapped[str] = mapped_column(String(64))
+    #: The signed note, exactly as signed.
+    note: Mapped[str] = mapped_column(Text)
+    #: The verifier key of the signature (``name+id+key``).
+    verifier_key: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 #: Tables whose rows are never updated or deleted (triggers enforce it).
 APPEND_ONLY_TABLES = (
     "decision",
@@ -547,6 +604,9 @@ APPEND_ONLY_TABLES = (
     "registry_entry",
     "complaint",
     "complaint_event",
+    "log_batch",
+    "log_node",
+    "log_checkpoint",
 )
 
 
@@ -576,3 +636,7 @@ REGISTRY_T = table_of(RegistryEntry)
 COMPLAINT_T = table_of(Complaint)
 COMPLAINT_EVENT_T = table_of(ComplaintEvent)
 MAIL_OUTBOX_T = table_of(MailOutbox)
+LOG_BATCH_T = table_of(LogBatch)
+LOG_NODE_T = table_of(LogNode)
+LOG_STATE_T = table_of(LogState)
+LOG_CHECKPOINT_T = table_of(LogCheckpoint)

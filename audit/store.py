@@ -54,7 +54,7 @@ import time as _time
 import uuid
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from sqlalchemy import URL, Engine
 
@@ -69,12 +69,19 @@ from audit.writer import DbWriter
 from optout.action import Action
 from optout.decision import DEFAULT_POLICY, PROTOCOL_SET_VERSION, Decision, Policy
 
+if TYPE_CHECKING:
+    from audit.log import StoredCheckpoint
+
 logger = logging.getLogger(__name__)
 #: Ids reserved per round trip to ``id_block``. Large: with a writer process, reserving waits
 #: for the batch in flight to commit (SQLite has one writer at a time). Unused ids cost nothing.
 ID_BLOCK = 1 << 20
 #: Seconds between checks, inside record calls, for a background commit that has completed.
 POLL_INTERVAL = 0.02
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 #: The kinds of run: a crawl, or a re-check of what crawls kept (heed recheck).
@@ -91,10 +98,13 @@ class AuditStore(RowCache):
         batch_size: int = 50_000,
         max_delay: float = 2.0,
         background: BackgroundWriter | None = None,
+        log: bool = True,
     ) -> None:
         """Write through *engine*, whose database must already be at the current schema.
 
         With *background*, batches are committed by that writer process (see the module text).
+        *log*: append every committed row to the audit log (:mod:`audit.log`); off only to
+        measure what it costs.
         """
         if batch_size < 1 or max_delay < 0:
             raise ValueError("batch_size must be ≥ 1 and max_delay ≥ 0")
@@ -102,7 +112,12 @@ class AuditStore(RowCache):
         self.batch_size = batch_size
         self.max_delay = max_delay
         super().__init__(time_converter(engine.dialect.name), now_function(engine.dialect.name))
-        self._db = DbWriter(engine)
+        self._db = DbWriter(engine, log=log)
+        #: The signer key (``PRIVATE+KEY+…``) that signs checkpoints of the audit log at the end
+        #: of each run and every :attr:`checkpoint_interval` seconds; None: none are signed.
+        self.signer: str | None = None
+        self.checkpoint_interval: float | None = None
+        self._checkpoint_at = _time.monotonic()
         #: Commits the batches: the writer process, or this process's DbWriter.
         self._batches: DbWriter | BackgroundWriter = background or self._db
         #: The batch the writer process is committing, if any.
@@ -137,6 +152,7 @@ class AuditStore(RowCache):
         foreign_keys: bool | None = None,
         create: bool = True,
         background: bool = False,
+        log: bool = True,
     ) -> Self:
         """Open the store at *db* (URL, SQLite path, ``$HEED_DB`` or ``heed.db``).
 
@@ -148,14 +164,16 @@ class AuditStore(RowCache):
         url = db if isinstance(db, URL) else resolve_url(db)
         writer = None
         if background:  # starts its process with the first batch
-            writer = BackgroundWriter(url, synchronous=synchronous, foreign_keys=foreign_keys)
+            writer = BackgroundWriter(
+                url, synchronous=synchronous, foreign_keys=foreign_keys, log=log
+            )
         engine = make_engine(url, writer=True, synchronous=synchronous, foreign_keys=foreign_keys)
         try:
             ensure_schema(engine, create=create)
         except Exception:
             engine.dispose()
             raise
-        return cls(engine, batch_size=batch_size, max_delay=max_delay, background=writer)
+        return cls(engine, batch_size=batch_size, max_delay=max_delay, background=writer, log=log)
 
     def __enter__(self) -> Self:
         return self
@@ -221,10 +239,20 @@ class AuditStore(RowCache):
         return run_id
 
     def end_run(self, run_id: int, *, ended_at: dt.datetime | None = None) -> None:
-        """Flush, then record the end of run *run_id*."""
+        """Flush, then record the end of run *run_id* (and sign a checkpoint, with a signer)."""
         self._check_run(run_id)
         self.flush()
         self._db.call("end_run", run_id, ended_at or dt.datetime.now(dt.UTC))
+        if self.signer is not None:
+            self.sign_checkpoint()
+
+    def sign_checkpoint(self) -> StoredCheckpoint:
+        """Commit what is pending, then sign and store a checkpoint of the audit log."""
+        if self.signer is None:
+            raise ValueError("no signer key: set AuditStore.signer (heed log key)")
+        self.flush()
+        self._checkpoint_at = _time.monotonic()
+        return cast("StoredCheckpoint", self._db.call("checkpoint", self.signer, _utc_now()))
 
     # -- rows ----------------------------------------------------------------------------------
 
@@ -470,6 +498,19 @@ class AuditStore(RowCache):
         # before this one was taken is durable now.
         self.committed_at = max(self.committed_at, self._inflight_taken)
         self._complete(batch)
+        interval = self.checkpoint_interval
+        due = interval is not None and _time.monotonic() - self._checkpoint_at >= interval
+        if due and self.signer is not None:
+            self._interval_checkpoint()
+
+    def _interval_checkpoint(self) -> None:
+        """Sign the checkpoint an interval asks for; a failure waits for the next interval
+        (the leaves are committed: a later checkpoint covers them)."""
+        self._checkpoint_at = _time.monotonic()
+        try:
+            self._db.call("checkpoint", self.signer, _utc_now())
+        except Exception:  # logged; the next interval or the run's end retries
+            logger.warning("audit log: signing a checkpoint failed", exc_info=True)
 
     def _take(self) -> Batch | None:
         """Return the rows recorded so far as the batch to commit, or None if there are none."""

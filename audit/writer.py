@@ -16,11 +16,14 @@ from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from audit.batch import Batch, BatchWriter, Mismatch, dialect_insert
+from audit.log import StoredCheckpoint, sign_checkpoint
 from audit.models import CRAWL_RUN_T, DECISION_T, ID_BLOCK_T, POLICY_T
 from optout.decision import Policy
 
 #: The short transactions :meth:`DbWriter.call` runs.
-OPERATIONS = frozenset({"register_policy", "start_run", "end_run", "allocate", "decision_exists"})
+OPERATIONS = frozenset(
+    {"register_policy", "start_run", "end_run", "allocate", "decision_exists", "checkpoint"}
+)
 
 
 class DbWriter:
@@ -29,10 +32,10 @@ class DbWriter:
     #: Whether :meth:`submit` returns before the commit (see :mod:`audit.background`).
     pipelined = False
 
-    def __init__(self, engine: Engine) -> None:
-        """Write through *engine*."""
+    def __init__(self, engine: Engine, *, log: bool = True) -> None:
+        """Write through *engine*; *log*: append the rows to the audit log."""
         self.engine = engine
-        self._writer = BatchWriter(engine.dialect)
+        self._writer = BatchWriter(engine.dialect, log=log)
         self._insert = dialect_insert(engine.dialect.name)
 
     def call(self, name: str, *args: Any) -> Any:
@@ -132,6 +135,10 @@ class DbWriter:
         )
         end = int(conn.execute(stmt).scalar_one())
         return end - size, end
+
+    def checkpoint(self, conn: Connection, signer: str, now: dt.datetime) -> StoredCheckpoint:
+        """Sign and store a checkpoint of the audit log with the signer key *signer*."""
+        return sign_checkpoint(conn, signer, now)
 
     def decision_exists(self, conn: Connection, decision_id: int) -> bool:
         """Return whether decision *decision_id* is stored."""

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/audit_writer.py [--decisions N] [--domains D] [--pg URL] [--no-sqlite]
                                            [--mode inline|background|both] [--repeat K]
+                                           [--log on|off|both]
 
 Decisions are real optout/ decisions: every domain gets a robots.txt and a tdmrep.json, and
 ``optout.site.Site.before_request`` decides each URL, so each decision carries the robots.txt
@@ -117,9 +118,10 @@ def run(
     decisions: list[Any],
     batch_size: int,
     background: bool = False,
+    log: bool = True,
 ) -> float:
     """Record everything into *db*; return decisions per second."""
-    store = AuditStore.open(db, batch_size=batch_size, background=background)
+    store = AuditStore.open(db, batch_size=batch_size, background=background, log=log)
     run_id = store.start_run(
         crawler_name="HeedBot", product_token="HeedBot", user_agent="HeedBot/1.0 (+bench)"
     )
@@ -186,16 +188,28 @@ def measure(
     decisions: list[Any],
     batch_size: int,
 ) -> None:
-    """Run each mode *repeat* times, interleaved, on a fresh database each; print the figures."""
+    """Run each mode *repeat* times, interleaved, on a fresh database each; print the figures
+    and, per writer mode measured with the audit log on and off, the ratio of their medians and
+    the median of the per-round ratios (each round runs both back to back)."""
     rates: dict[str, list[float]] = {mode: [] for mode in modes}
     cpu: dict[str, list[tuple[float, float]]] = {mode: [] for mode in modes}
     for _ in range(repeat):
         for mode in modes:
+            writer, _, log = mode.partition(", log ")
             with fresh_db() as db:
-                rates[mode].append(run(db, docs, decisions, batch_size, mode == "background"))
+                rate = run(db, docs, decisions, batch_size, writer == "background", log == "on")
+                rates[mode].append(rate)
             cpu[mode].append(CPU[-1])
     for mode in modes:
         report(f"{label}, {mode}", rates[mode], cpu[mode])
+    for writer in ("inline", "background"):
+        on, off = rates.get(f"{writer}, log on"), rates.get(f"{writer}, log off")
+        if on and off:
+            paired = statistics.median(a / b for a, b in zip(on, off, strict=True))
+            print(
+                f"{label}, {writer}: with the audit log {statistics.median(on) / statistics.median(off):.3f}"
+                f"× the rate without it (median of per-round ratios {paired:.3f}×)"
+            )
 
 
 def main() -> None:
@@ -211,8 +225,16 @@ def main() -> None:
         "--repeat", type=int, default=3, help="runs per backend and mode (fresh database each)"
     )
     parser.add_argument("--mode", choices=("inline", "background", "both"), default="both")
+    parser.add_argument(
+        "--log",
+        choices=("on", "off", "both"),
+        default="both",
+        help="the tamper-evident audit log on, off, or both to compare (default)",
+    )
     args = parser.parse_args()
-    modes = ["inline", "background"] if args.mode == "both" else [args.mode]
+    writers = ["inline", "background"] if args.mode == "both" else [args.mode]
+    logs = ["on", "off"] if args.log == "both" else [args.log]
+    modes = [f"{writer}, log {log}" for writer in writers for log in logs]
     docs, decisions = build(args.decisions, args.domains)
     signals = sum(len(d[0].signals) for d in decisions) / len(decisions)
     gc.collect()
