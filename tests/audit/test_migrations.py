@@ -331,3 +331,29 @@ def test_0004_gives_hosts_under_unlisted_suffixes_their_default_rule_domain(
     }
     downgrade(engine, "0003")
     assert domains() == {oid: domain for oid, (_, _, domain) in origins.items()}
+
+
+def test_0011_logs_the_rows_already_stored(engine: Engine, db_url: str) -> None:
+    """Rows written before the audit log existed are entered by the upgrade that adds it, so
+    that the log covers the whole database and verifies."""
+    from audit.logcheck import verify_log
+    from tests.audit.conftest import T0, decide, robots_fetch, robots_signal
+
+    upgrade(engine)
+    with AuditStore.open(db_url) as store:
+        run = store.start_run(crawler_name="C", product_token="C", user_agent="C/1")
+        doc = robots_fetch("https://a.com")
+        store.record_document(doc, kind="robots.txt", run_id=run)
+        for n in range(5):
+            did = store.record_decision(
+                run, decide(f"https://a.com/{n}", robots_signal(doc)), "fetched-stored", time=T0
+            )
+            store.record_item(did, url=f"https://a.com/{n}", content_type="text/html", size=3)
+        store.end_run(run)
+    downgrade(engine, "0010")
+    with engine.connect() as conn:
+        assert not inspect(conn).has_table("log_batch")
+    assert upgrade(engine) == ("0010", HEAD)
+    report = verify_log(engine)
+    assert report.ok, report.problems
+    assert report.leaves == 1 + 1 + 1 + 1 + 1 + 5 + 5  # origin, document, fetch, signal, outcome
