@@ -24,6 +24,8 @@ import pytest
 import redis
 from sqlalchemy import create_engine, make_url, text
 
+from audit import open_reader
+from audit.logcheck import verify_log
 from crawler.cluster.run import ClusterRun
 from tests.audit.conftest import PG_ENV, postgres_schema
 from tests.crawler.conftest import REDIS_ENV
@@ -209,6 +211,14 @@ def check_crawl(
         assert max(urls.values()) == 1  # no duplicates
     decided = {url for url, _ in recorded(pg, run)}
     assert set(pages) <= decided  # the audit trail answers for every page requested
+    # The workers' commits, interleaved, make one audit log that the rows rebuild.
+    engine = open_reader(pg)
+    try:
+        log = verify_log(engine)
+    finally:
+        engine.dispose()
+    assert log.ok, log.problems[:5]
+    assert log.leaves >= len(decided)
 
 
 def test_three_workers_share_one_crawl(
