@@ -18,6 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from audit.migrations.appendonly import create_triggers, drop_triggers
+
 revision: str = "0007"
 down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
@@ -52,31 +54,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_registry_entry")),
     )
     op.create_index("ix_registry_entry_target", _TABLE, ["target"])
-    if op.get_bind().dialect.name == "postgresql":
-        # heed_append_only() was created by 0001.
-        op.execute(
-            f"CREATE TRIGGER trg_{_TABLE}_append_only BEFORE UPDATE OR DELETE ON {_TABLE} "
-            "FOR EACH ROW EXECUTE FUNCTION heed_append_only()"
-        )
-        op.execute(
-            f"CREATE TRIGGER trg_{_TABLE}_no_truncate BEFORE TRUNCATE ON {_TABLE} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION heed_append_only()"
-        )
-        return
-    for event in ("UPDATE", "DELETE"):
-        op.execute(
-            f"CREATE TRIGGER trg_{_TABLE}_no_{event.lower()} BEFORE {event} ON {_TABLE} "
-            f"BEGIN SELECT RAISE(ABORT, 'heed audit table {_TABLE} is append-only'); END"
-        )
+    create_triggers([_TABLE])
 
 
 def downgrade() -> None:
     """Drop the table and its triggers."""
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP TRIGGER trg_{_TABLE}_append_only ON {_TABLE}")
-        op.execute(f"DROP TRIGGER trg_{_TABLE}_no_truncate ON {_TABLE}")
-    else:
-        op.execute(f"DROP TRIGGER trg_{_TABLE}_no_update")
-        op.execute(f"DROP TRIGGER trg_{_TABLE}_no_delete")
+    drop_triggers([_TABLE])
     op.drop_index("ix_registry_entry_target", table_name=_TABLE)
     op.drop_table(_TABLE)

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from audit.migrations.appendonly import create_triggers, drop_triggers
+
 revision: str = "0008"
 down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
@@ -62,35 +64,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_complaint_event")),
     )
     op.create_index("ix_complaint_event_complaint_id", "complaint_event", ["complaint_id"])
-    if op.get_bind().dialect.name == "postgresql":
-        for table in _TABLES:  # heed_append_only() was created by 0001
-            op.execute(
-                f"CREATE TRIGGER trg_{table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION heed_append_only()"
-            )
-            op.execute(
-                f"CREATE TRIGGER trg_{table}_no_truncate BEFORE TRUNCATE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION heed_append_only()"
-            )
-        return
-    for table in _TABLES:
-        for event in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER trg_{table}_no_{event.lower()} BEFORE {event} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'heed audit table {table} is append-only'); END"
-            )
+    create_triggers(_TABLES)
 
 
 def downgrade() -> None:
     """Drop the tables and their triggers."""
-    postgres = op.get_bind().dialect.name == "postgresql"
-    for table in reversed(_TABLES):
-        if postgres:
-            op.execute(f"DROP TRIGGER trg_{table}_append_only ON {table}")
-            op.execute(f"DROP TRIGGER trg_{table}_no_truncate ON {table}")
-        else:
-            op.execute(f"DROP TRIGGER trg_{table}_no_update")
-            op.execute(f"DROP TRIGGER trg_{table}_no_delete")
+    drop_triggers(reversed(_TABLES))
     op.drop_index("ix_complaint_event_complaint_id", table_name="complaint_event")
     op.drop_table("complaint_event")
     op.drop_table("complaint")

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from audit.migrations.appendonly import create_triggers, drop_triggers
+
 revision: str = "0011"
 down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
@@ -65,23 +67,7 @@ def upgrade() -> None:
     )
     bind = op.get_bind()
     op.execute("INSERT INTO log_state (id, size, hashes) VALUES (1, 0, '')")
-    if bind.dialect.name == "postgresql":
-        for table in _TABLES:  # heed_append_only() was created by 0001
-            op.execute(
-                f"CREATE TRIGGER trg_{table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION heed_append_only()"
-            )
-            op.execute(
-                f"CREATE TRIGGER trg_{table}_no_truncate BEFORE TRUNCATE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION heed_append_only()"
-            )
-    else:
-        for table in _TABLES:
-            for event in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER trg_{table}_no_{event.lower()} BEFORE {event} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, 'heed audit table {table} is append-only'); END"
-                )
+    create_triggers(_TABLES)
     _log_stored_rows(bind)
 
 
@@ -106,13 +92,6 @@ def _log_stored_rows(bind: sa.Connection) -> None:
 
 def downgrade() -> None:
     """Drop the log's tables and their triggers."""
-    postgres = op.get_bind().dialect.name == "postgresql"
-    for table in reversed(_TABLES):
-        if postgres:
-            op.execute(f"DROP TRIGGER trg_{table}_append_only ON {table}")
-            op.execute(f"DROP TRIGGER trg_{table}_no_truncate ON {table}")
-        else:
-            op.execute(f"DROP TRIGGER trg_{table}_no_update")
-            op.execute(f"DROP TRIGGER trg_{table}_no_delete")
+    drop_triggers(reversed(_TABLES))
     for table in ("log_checkpoint", "log_state", "log_node", "log_batch"):
         op.drop_table(table)
