@@ -43,6 +43,7 @@ from audit.rows import now_function
 _CHUNK = 500
 #: Bound parameters in one multi-row INSERT (SQLite allows 32,766, PostgreSQL 65,535).
 _MAX_PARAMETERS = 30_000
+_FIRST = itemgetter(0)
 #: Batch row lists and the logged table each holds, in the log's order.
 _LOGGED = (
     ("origins", "origin"),
@@ -239,7 +240,7 @@ class BatchWriter:
                 continue
             if table == "document":  # the bytes are bound by their sha256
                 rows = [(row[0], row[1], row[3]) for row in rows]
-            refs[table] = [row[0] for row in rows]
+            refs[table] = list(map(_FIRST, rows))
             leaves.extend(leaf_hashes(table, rows))
         append_log(conn, refs, leaves, self._now())
 

@@ -67,6 +67,10 @@ def encode_refs(refs: dict[str, list[Any]]) -> str:
         if not keys:
             continue
         if isinstance(keys[0], int):
+            start = keys[0]
+            if keys[-1] - start == len(keys) - 1 and keys == list(range(start, start + len(keys))):
+                out[table] = [[start, len(keys)]]  # the usual batch: one block of ids
+                continue
             runs: list[list[int]] = []
             for key in keys:
                 if runs and runs[-1][0] + runs[-1][1] == key:
