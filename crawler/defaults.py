@@ -73,6 +73,12 @@ HEED_AUDIT_BATCH_SIZE = 20_000
 # Commit the batches in a writer process, overlapping with the crawl (for very high decision
 # rates; it costs a process).
 HEED_AUDIT_BACKGROUND = False
+# The signer key file of the audit log (heed log key --create): checkpoints of the log are signed
+# with it at the end of each run and every HEED_LOG_CHECKPOINT_INTERVAL seconds; None = none are
+# signed (a line at start says so). A key file that is missing or malformed stops the crawl.
+HEED_LOG_KEY = None
+# Seconds between two checkpoints signed during a crawl (after a commit); 0 = only at the end.
+HEED_LOG_CHECKPOINT_INTERVAL = 3600.0
 # The dataset directory (dataset.jsonl, warc/); None = no dataset files (items still go to FEEDS,
 # after the same wait).
 HEED_OUT = None

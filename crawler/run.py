@@ -325,7 +325,12 @@ def prepare(options: CrawlOptions, extra: dict[str, Any] | None = None) -> Setti
         _join_shared_run(options, settings, seeds.entries)
     if checked and audited:
         from audit import AuditStore  # SQLAlchemy: only when crawling
+        from crawler.extensions.logsigning import LogKeyError, log_signing
 
+        try:
+            log_signing(settings)  # the audit extension reads it again at spider_opened
+        except LogKeyError as exc:
+            raise CrawlConfigError(f"{exc} (HEED_LOG_KEY)") from None
         AuditStore.open(settings.get("HEED_DB") or None).close()
     jobdir = settings.get("JOBDIR")
     if jobdir:

@@ -17,7 +17,10 @@
   that every URL the crawler requested has a decision;
 * :meth:`AuditExtension.item_durable` — record a stored item and resolve once the item *and its
   decision* are committed: the pipeline hands the item to the dataset only then;
-* ``spider_closed`` — flush, end the run, close.
+* ``spider_closed`` — flush, end the run (signing a checkpoint of the audit log with the key
+  ``HEED_LOG_KEY`` names, as the store does every ``HEED_LOG_CHECKPOINT_INTERVAL`` seconds; a key
+  that cannot be used stops the crawl at ``spider_opened``: :mod:`crawler.extensions.logsigning`),
+  close.
 
 A failure of the store is never silent: it is logged, counted (``heed/audit/failed``), every item
 waiting for durability is dropped, and the spider is closed (reason ``audit_failed``). A worker of
@@ -58,6 +61,7 @@ from crawler import signals as optout_signals
 from crawler.config import OptoutConfig
 from crawler.extensions.auditoutage import AuditOutage
 from crawler.extensions.auditrun import request_key, resolve_run_key, run_config
+from crawler.extensions.logsigning import LogKeyError, log_signing
 from crawler.items import DECISION_ID_META, PageItem
 from crawler.middleware import RightsReservationMiddleware
 from crawler.registry import registry_document
@@ -174,6 +178,12 @@ class AuditExtension:
             # The column holds 100 characters: the exact digest is what matters.
             self.denylist_version = listed.version if len(listed.version) <= 100 else listed.digest
         try:
+            signing = log_signing(crawler.settings)
+        except LogKeyError as exc:  # never a crawl taken for signed that is not
+            logger.error("%s: not crawling (HEED_LOG_KEY)", exc, extra={"spider": spider})
+            self.failed = str(exc)
+            raise CloseSpider("audit_unavailable") from None
+        try:
             self.store = AuditStore.open(
                 self.db,
                 batch_size=self.batch_size,
@@ -199,6 +209,10 @@ class AuditExtension:
             self._discard_store()
             self.failed = f"audit database unavailable: {exc}"
             raise CloseSpider("audit_unavailable") from exc
+        if signing.key is not None:
+            self.store.signer = signing.key.signer
+            self.store.checkpoint_interval = signing.interval
+        logger.info("%s", signing.describe(), extra={"spider": spider})
         if self.waits_outages:
             self.store.on_commit_error = self._commit_failed
             if self._mw is not None:

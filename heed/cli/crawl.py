@@ -118,6 +118,12 @@ def summary(outcome: CrawlOutcome) -> str:
 @click.option(
     "--run", default=None, metavar="KEY", help="The shared run to seed or join (--redis)."
 )
+@click.option(
+    "--log-key",
+    default=None,
+    metavar="FILE",
+    help="Sign checkpoints of the audit log with this key (heed log key; HEED_LOG_KEY).",
+)
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="A heed.toml file.")
 @click.option("-s", "--set", "set_settings", multiple=True, metavar="NAME=VALUE", help="Setting.")
 @click.option(
@@ -167,6 +173,9 @@ def crawl(config_file: str | None, set_settings: tuple[str, ...], **given: Any) 
         text_mode = given.pop("text_mode")
         if text_mode is not None:
             overrides["HEED_TEXT"] = text_mode  # the option wins over -s, as --store does
+        log_key = given.pop("log_key")
+        if log_key is not None:
+            overrides["HEED_LOG_KEY"] = log_key
         if given.get("log_level"):
             given["log_level"] = given["log_level"].upper()
         options = make_options(config, settings, set_settings=overrides, **given)

@@ -103,6 +103,21 @@ def _lines(path: Path) -> int:
         return 0
 
 
+def log_line(result: DemoResult) -> str:
+    """Return the line about the audit log's signed checkpoint (the crawl's last act)."""
+    from audit import open_reader
+    from heed.auditlog import read_log
+
+    engine = open_reader(str(result.db))
+    try:
+        latest = read_log(engine).latest
+    finally:
+        engine.dispose()
+    if latest is None:
+        return "Audit log: no checkpoint was signed"
+    return f"Audit log: {latest.size} leaves, checkpoint signed (throwaway key {result.log_key})"
+
+
 def next_steps(result: DemoResult) -> list[str]:
     """Return the commands to explore further."""
     db = result.db
@@ -163,7 +178,8 @@ def demo(directory: str) -> None:
     click.echo()
     for line in render_summary(result, width):
         click.echo(line)
-    published = publish_demo_documents(Path(directory), result.db)
+    click.echo(log_line(result))
+    published = publish_demo_documents(Path(directory), result.db, result.log_key)
     click.echo(f"Published: {published[0].parent}/ ({', '.join(p.name for p in published)})")
     click.echo("          from the example provider statements in " + f"{directory}/heed.toml")
     click.echo()

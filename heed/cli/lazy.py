@@ -84,6 +84,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "db",
         "Manage the audit database (schema migrations, integrity check).",
     ),
+    "log": (
+        "heed.cli.log",
+        "log",
+        "Sign the tamper-evident audit log: create its key, sign checkpoints, list them.",
+    ),
     "report": (
         "heed.cli.report",
         "report",

@@ -74,8 +74,11 @@ _REPORTS = (
 )
 
 
-def publish_demo_documents(directory: Path, db: Path) -> list[Path]:
-    """Write the example config and the published documents under *directory*; return them."""
+def publish_demo_documents(directory: Path, db: Path, log_key: Path | None = None) -> list[Path]:
+    """Write the example config and the published documents under *directory*; return them.
+
+    With *log_key* (the demo's throwaway signer key), the crawler page publishes its verifier
+    key, and the audit log's signed checkpoints are written beside it."""
     from heed.cli.report import report
 
     config = directory / "heed.toml"
@@ -89,6 +92,7 @@ def publish_demo_documents(directory: Path, db: Path) -> list[Path]:
         for args, name in _REPORTS:
             report.main([*args, *common, "--out", str(out / name)], standalone_mode=False)
             written.append(out / name)
-        report.main(["crawler-info", *common, "--out", str(out)], standalone_mode=False)
-    written += sorted(out.glob("crawler-info.*"))
+        key = ["--log-key", str(log_key)] if log_key is not None else []
+        report.main(["crawler-info", *common, *key, "--out", str(out)], standalone_mode=False)
+    written += sorted(out.glob("crawler-info.*")) + sorted(out.glob("log-checkpoint*"))
     return written

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from audit.logkey import create_key
 from crawler import signals as optout_signals
 from crawler.items import DECISION_ID_META
 from crawler.run import CrawlOptions, CrawlOutcome, run
@@ -34,6 +35,11 @@ if TYPE_CHECKING:
 DB_FILE = "heed.db"
 DATASET_DIR = "dataset"
 DENYLIST_FILE = "denylist.txt"
+#: A throwaway signer key of the audit log, new every run: the crawl ends with a checkpoint
+#: signed by it, and the demo's crawler page publishes its verifier key.
+LOG_KEY_FILE = "heed-log.key"
+#: The demo key's name (the origin of its checkpoints): plainly not a real provider's.
+LOG_KEY_NAME = "demo.heed.invalid/heed-audit-log"
 #: Actions taken before a request is sent: the server must never see such a URL.
 NOT_REQUESTED = ("skipped-robots", "skipped-reservation", "deferred", "denylisted")
 
@@ -75,6 +81,11 @@ class DemoResult:
     def db(self) -> Path:
         """Return the audit database's path."""
         return self.directory / DB_FILE
+
+    @property
+    def log_key(self) -> Path:
+        """Return the throwaway signer key file of the audit log."""
+        return self.directory / LOG_KEY_FILE
 
     @property
     def dataset(self) -> Path:
@@ -134,7 +145,8 @@ def prepare(directory: Path) -> None:
     check_directory(directory)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / MARKER).write_text("A Heed demo's directory: `heed demo` recreates it.\n")
-    for name in (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", f"{DB_FILE}-journal", DENYLIST_FILE):
+    journals = (f"{DB_FILE}-wal", f"{DB_FILE}-shm", f"{DB_FILE}-journal")
+    for name in (DB_FILE, *journals, DENYLIST_FILE, LOG_KEY_FILE):
         (directory / name).unlink(missing_ok=True)
     shutil.rmtree(directory / DATASET_DIR, ignore_errors=True)
 
@@ -145,6 +157,7 @@ def run_demo(directory: str | Path) -> DemoResult:
     prepare(directory)
     denylist = directory / DENYLIST_FILE
     denylist.write_text(sites.DENYLIST, encoding="utf-8")
+    log_key = create_key(directory / LOG_KEY_FILE, LOG_KEY_NAME).path
     rows: list[DemoRow] = []
 
     def decided(
@@ -175,6 +188,7 @@ def run_demo(directory: str | Path) -> DemoResult:
         progress="off",
         settings={
             "OPTOUT_DENYLIST": str(denylist),
+            "HEED_LOG_KEY": str(log_key),
             "LOGSTATS_INTERVAL": 0,
             # One identity: the User-Agent names the page the demo's crawler-info publishes.
             "OPTOUT_INFO_URL": INFO_URL,

@@ -17,6 +17,7 @@ from fastapi import HTTPException, Request
 from sqlalchemy import Engine
 
 from audit.publications import Publication, history
+from heed.auditlog import CHECKPOINT_ROUTE, CHECKPOINTS_ROUTE
 from heed.serve.pages import link, settings_of, with_nav
 from policy.publish.feed import atom_feed
 from policy.publish.inputs import iso
@@ -117,8 +118,19 @@ def crawler_page(request: Request, pub: Publication, found: list[Publication]) -
         heed_version=settings_of(request).heed_version,
         feed_href=link(request, "/crawler-info.atom"),
         json_href=link(request, json_path),
+        **log_links(request, pub),
     )
     return with_nav(request, html)
+
+
+def log_links(request: Request, pub: Publication) -> dict[str, str]:
+    """Return the links to the audit log's signed checkpoints, when *pub* states its key."""
+    if not pub.body.get("log_verifier_key"):
+        return {}
+    return {
+        "checkpoint_href": link(request, CHECKPOINT_ROUTE),
+        "checkpoints_href": link(request, CHECKPOINTS_ROUTE),
+    }
 
 
 def crawler_json(pub: Publication, found: list[Publication]) -> dict[str, Any]:

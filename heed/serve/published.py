@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from audit.publications import Publication, history
+from heed.auditlog import CHECKPOINT_ROUTE, CHECKPOINTS_ROUTE, read_log
 from heed.serve import documents as docs
 from heed.serve.documents import CRAWLER, KINDS, POLICY, SUMMARY, engine_of
 from heed.serve.pages import base_url, page
@@ -24,6 +25,7 @@ Model = Annotated[
     Query(max_length=200, description="The model a summary is about (default: the latest one)"),
 ]
 ATOM = "application/atom+xml; charset=utf-8"
+NO_CHECKPOINT = "No checkpoint of the audit log has been signed yet."
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -85,7 +87,15 @@ def crawler_info_version(request: Request, version: Version) -> Response:
 def crawler_info_json(request: Request) -> dict[str, Any]:
     """The crawler information, latest published version, with the history of versions."""
     found = docs.versions(engine_of(request), CRAWLER)
-    return docs.crawler_json(docs.chosen(found, None, KINDS[CRAWLER].title), found)
+    pub = docs.chosen(found, None, KINDS[CRAWLER].title)
+    document = docs.crawler_json(pub, found)
+    links = docs.log_links(request, pub)
+    if links:  # as heed report crawler-info writes them beside the page
+        document["log_checkpoints"] = {
+            "latest": links["checkpoint_href"],
+            "all": links["checkpoints_href"],
+        }
+    return document
 
 
 @router.get(
@@ -99,6 +109,30 @@ def crawler_info_feed(request: Request) -> Response:
     found = docs.versions(engine_of(request), CRAWLER)
     docs.chosen(found, None, KINDS[CRAWLER].title)
     return Response(docs.crawler_feed(base_url(request), found), media_type=ATOM)
+
+
+@router.get(
+    CHECKPOINT_ROUTE,
+    tags=["audit log"],
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}}},
+)
+def log_checkpoint(request: Request) -> Response:
+    """The audit log's latest signed checkpoint: a C2SP signed note, exactly as signed; it
+    verifies with the verifier key the crawler information publishes."""
+    latest = read_log(engine_of(request)).latest
+    if latest is None:
+        raise HTTPException(404, NO_CHECKPOINT)
+    return PlainTextResponse(latest.note)
+
+
+@router.get(CHECKPOINTS_ROUTE, tags=["audit log"])
+def log_checkpoints(request: Request) -> dict[str, Any]:
+    """Every signed checkpoint of the audit log, oldest first, with the log's size."""
+    view = read_log(engine_of(request))
+    if view.latest is None:
+        raise HTTPException(404, NO_CHECKPOINT)
+    return view.document()
 
 
 @router.get("/policy", response_class=HTMLResponse, include_in_schema=False)

@@ -55,8 +55,15 @@ DENYLIST_STATEMENT = (
 )
 
 
-def build(inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Return ``(information, provenance)`` for the crawler information page."""
+def build(
+    inputs: Inputs, *, log_verifier_key: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return ``(information, provenance)`` for the crawler information page.
+
+    *log_verifier_key* is the public key that checks the audit log's signed checkpoints
+    (``heed log key``): published, and versioned like the rest, so that a checkpoint a
+    rightsholder holds can be checked against the key the provider stated at the time.
+    """
     config = inputs.config
     settings = inputs.settings
     crawlers, crawler_evidence = _crawlers(inputs)
@@ -95,6 +102,8 @@ def build(inputs: Inputs) -> tuple[dict[str, Any], dict[str, Any]]:
         "contact_point": provided(config.provider.contact_point),
         "complaints": provided(config.provider.complaints),
     }
+    if log_verifier_key is not None:  # absent, not None: earlier versions did not have it
+        info["log_verifier_key"] = log_verifier_key
     provenance: dict[str, Any] = {
         "crawlers": crawler_evidence,
         "crawlers_query": RUNS_QUERY,
@@ -202,6 +211,7 @@ _LABELS = {
     "contact_point": "Point of contact",
     "complaints": "Complaints route",
     "title": "Title",
+    "log_verifier_key": "Audit log verifier key",
 }
 
 

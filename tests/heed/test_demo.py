@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from audit.checkpoint import open_checkpoint, parse_verifier_key
 from heed.cli.demo import ACTION_TEXT
 from heed.demo.documents import EXAMPLE_CONFIG, INFO_URL
 from heed.demo.sites import RESERVED_MARK, SITES, expected
@@ -74,6 +75,16 @@ def test_demo_shows_every_behaviour_and_starts_afresh(tmp_path: Path) -> None:
     for name in ("summary.html", "copyright-policy.html", "crawler-info.html", "crawler-info.atom"):
         assert (published / name).stat().st_size > 500, name
     assert "Published: heed-demo/published/" in first.stdout
+    # The crawl ended with a checkpoint signed by a throwaway key; the crawler page publishes
+    # the key's public half and the signed note beside it, never the key file's secret.
+    assert "checkpoint signed (throwaway key heed-demo/heed-log.key)" in first.stdout
+    crawler_info = json.loads((published / "crawler-info.json").read_text(encoding="utf-8"))
+    name, public = parse_verifier_key(crawler_info["information"]["log_verifier_key"])
+    note = (published / "log-checkpoint.txt").read_text(encoding="utf-8")
+    [(log_size,)] = query(demo / "heed.db", "SELECT size FROM log_state")
+    assert open_checkpoint(note, name, public).size == log_size
+    secret = (demo / "heed-log.key").read_text(encoding="utf-8").split("+")[-1].strip()
+    assert all(secret not in p.read_text(encoding="utf-8") for p in published.iterdir())
     # One identity: the User-Agent the demo crawled with names the page its crawler-info
     # publishes (the example heed.toml's [crawler] info_url).
     info = json.loads((published / "crawler-info.json").read_text(encoding="utf-8"))

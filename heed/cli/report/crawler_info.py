@@ -11,6 +11,8 @@ import click
 from sqlalchemy import Engine
 
 from audit.publications import Publication, history, latest, publish
+from heed.auditlog import CHECKPOINT_FILE, CHECKPOINTS_FILE, LogView, key_warning, read_log
+from heed.cli.errors import ConfigRefused
 from heed.cli.report.common import (
     ReportOptions,
     crawler_defaults,
@@ -46,6 +48,8 @@ class _Rendered:
     page: str
     markdown: str
     feed: str | None
+    #: The audit log, when its checkpoints are written beside the page (--out, any signed).
+    log: LogView | None = None
 
 
 @click.command("crawler-info")
@@ -60,8 +64,27 @@ class _Rendered:
     help=f"URL of the directory the files are served from (the feed's self link); default: "
     f"links relative to {ATOM}.",
 )
+@click.option(
+    "--log-key",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Publish the verifier (public) key of this audit-log signer key file (heed log key); "
+    "the signer key itself is never printed or published. Default: the key the latest "
+    "published version states, if any.",
+)
+@click.option(
+    "--log-verifier-key",
+    metavar="KEY",
+    help="Publish this audit-log verifier key (what heed log key prints) instead of --log-key.",
+)
 @click.pass_context
-def crawler_info(ctx: click.Context, options: ReportOptions, base_url: str | None) -> None:
+def crawler_info(
+    ctx: click.Context,
+    options: ReportOptions,
+    base_url: str | None,
+    log_key: str | None,
+    log_verifier_key: str | None,
+) -> None:
     """Preview or publish the crawler information page and its Atom feed.
 
     The information (crawlers and user agents, purpose, robots.txt features and status-code
@@ -70,26 +93,54 @@ def crawler_info(ctx: click.Context, options: ReportOptions, base_url: str | Non
     differs from the latest published version, a new version is recorded with what changed; the
     feed lists every version, newest first. Publishing again with nothing changed records
     nothing.
+
+    With the audit log's verifier key (--log-key or --log-verifier-key), the page publishes it,
+    and --out DIR also writes the latest signed checkpoint (log-checkpoint.txt) and every one
+    (log-checkpoints.json) beside the page.
     """
     if options.out is not None and options.fmt is not None:
         raise click.UsageError("--out DIR writes every format; leave out --format")
+    verifier = _verifier(log_key, log_verifier_key)
     with report_errors(options.db):
         engine = open_engine(options)
         try:
-            code = _run(engine, options, base_url)
+            code = _run(engine, options, base_url, verifier)
         finally:
             engine.dispose()
     ctx.exit(code)
 
 
-def _run(engine: Engine, options: ReportOptions, base_url: str | None) -> int:
+def _verifier(log_key: str | None, verifier_key: str | None) -> str | None:
+    """Return the verifier key to publish (None: the latest version's); exit 2 if unusable."""
+    from audit.checkpoint import CheckpointError, parse_verifier_key
+    from audit.logkey import LogKeyError, read_key
+
+    if log_key is not None and verifier_key is not None:
+        raise click.UsageError("give --log-key FILE or --log-verifier-key KEY, not both")
+    if log_key is not None:
+        try:
+            return read_key(log_key).verifier
+        except LogKeyError as exc:
+            raise ConfigRefused(str(exc)) from None
+    if verifier_key is not None:
+        try:
+            parse_verifier_key(verifier_key)
+        except CheckpointError as exc:
+            raise click.BadParameter(str(exc), param_hint="--log-verifier-key") from None
+        return verifier_key.strip()
+    return None
+
+
+def _run(engine: Engine, options: ReportOptions, base_url: str | None, verifier: str | None) -> int:
     found = statements(engine, options)
     defaults = crawler_defaults()
     inputs = gather(engine, found, defaults)
-    info, provenance = crawlerinfo.build(inputs)
+    previous = latest(engine, crawlerinfo.KIND)
+    if verifier is None and previous is not None:  # a key once stated stays until replaced
+        verifier = previous.body.get("log_verifier_key")
+    info, provenance = crawlerinfo.build(inputs, log_verifier_key=verifier)
     if options.check:
         return report_missing(crawler_info_fields(info))
-    previous = latest(engine, crawlerinfo.KIND)
     guard_withdrawal(crawlerinfo.KIND, previous, info, options)
     changes = crawlerinfo.describe_changes(previous.body if previous else None, info)
     pub: Publication | None = None
@@ -99,7 +150,15 @@ def _run(engine: Engine, options: ReportOptions, base_url: str | None) -> int:
     else:
         is_new = previous is None or previous.body != info
         pub = None if is_new else previous
-    rendered = _render(engine, inputs.config.crawler.feed_url, info, provenance, pub, base_url)
+    log = None
+    if options.out is not None and verifier is not None:
+        log = read_log(engine)
+        warning = key_warning(log, verifier)
+        if warning:
+            click.echo(f"Warning: {warning}", err=True)
+        if log.latest is None:
+            log = None  # nothing signed yet: no checkpoint files
+    rendered = _render(engine, inputs.config.crawler.feed_url, info, provenance, pub, base_url, log)
     rendered.document["new_version"] = is_new
     if pub is None:
         rendered.document["changes"] = changes
@@ -126,6 +185,7 @@ def _render(
     provenance: dict[str, Any],
     pub: Publication | None,
     base_url: str | None,
+    log: LogView | None = None,
 ) -> _Rendered:
     """Return the JSON document, the page, its Markdown form and the feed (None before the
     first publication). A preview's feed is the published history: a preview adds no entry."""
@@ -163,9 +223,13 @@ def _render(
         ],
         "heed_version": defaults.version,
     }
+    if log is not None:
+        links = {"latest": base + CHECKPOINT_FILE, "all": base + CHECKPOINTS_FILE}
+        document["log_checkpoints"] = links
+        context |= {"checkpoint_href": links["latest"], "checkpoints_href": links["all"]}
     page = render("crawler_info.html.j2", feed_href=ATOM, json_href=JSON, **context)
     markdown = render("crawler_info.md.j2", **context)
-    return _Rendered(document, page, markdown, feed)
+    return _Rendered(document, page, markdown, feed, log)
 
 
 def _write(rendered: _Rendered, options: ReportOptions) -> None:
@@ -187,4 +251,10 @@ def _write(rendered: _Rendered, options: ReportOptions) -> None:
     if rendered.feed is not None:
         write_text(target / ATOM, rendered.feed)
         written.append(ATOM)
+    log = rendered.log
+    if log is not None and log.latest is not None:
+        write_text(target / CHECKPOINT_FILE, log.latest.note)
+        log_json = json.dumps(log.document(), indent=2, ensure_ascii=False) + "\n"
+        write_text(target / CHECKPOINTS_FILE, log_json)
+        written += [CHECKPOINT_FILE, CHECKPOINTS_FILE]
     click.echo(f"Wrote {', '.join(written)} to {target}/.", err=True)

@@ -120,3 +120,30 @@ def test_nothing_published_yet(tmp_path: Path, verdicts_db: Path) -> None:
             response = app.get(path)
             assert response.status_code == 404, path
             assert "has been published yet" in response.text
+
+
+def test_the_audit_log_checkpoints_are_served(demo: Portal, verdicts_db: Path) -> None:
+    """The demo's crawl ends with a signed checkpoint and its crawler page states the key: the
+    portal serves the note as signed, and every checkpoint, and the page links both."""
+    from audit.checkpoint import open_checkpoint, parse_verifier_key
+
+    info = demo.get("/crawler-info.json").json()
+    verifier = info["information"]["log_verifier_key"]
+    assert info["log_checkpoints"] == {"latest": "/log/checkpoint", "all": "/log/checkpoints.json"}
+    page = demo.get("/crawler-info").text
+    assert verifier in page
+    assert 'href="/log/checkpoint"' in page
+    note = demo.get("/log/checkpoint")
+    assert note.status_code == 200
+    assert note.headers["content-type"].startswith("text/plain")
+    name, public = parse_verifier_key(verifier)
+    checkpoint = open_checkpoint(note.text, name, public)
+    listed = demo.get("/log/checkpoints.json").json()
+    assert listed["checkpoints"][-1]["note"] == note.text
+    assert listed["checkpoints"][-1]["size"] == checkpoint.size == listed["log_size"]
+    assert "PRIVATE" not in note.text + str(listed) + page
+    with portal(verdicts_db) as app:  # nothing signed there: a clear 404
+        for path in ("/log/checkpoint", "/log/checkpoints.json"):
+            response = app.get(path)
+            assert response.status_code == 404, path
+            assert "No checkpoint of the audit log has been signed yet." in response.text
