@@ -125,6 +125,7 @@ def next_steps(result: DemoResult) -> list[str]:
         (f"heed status demo-news.test --db {db}", "what was decided for a site, and why"),
         (f"heed status http://demo-tdmrep.test/books/ --db {db}", "a URL prefix"),
         (f"heed evidence SHA256 --db {db}", "a signal document exactly as fetched"),
+        (f"heed db verify --db {db}", "rebuild the tamper-evident log, check its checkpoint"),
         (f"heed report summary --db {db} --check", "what the EU summary still lacks"),
         (f"heed serve --db {db}", "the rightsholders' portal on http://127.0.0.1:8080/"),
         ("heed check https://example.org/some/page", "the same checks, live, for any URL"),
