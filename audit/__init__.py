@@ -39,6 +39,8 @@ if TYPE_CHECKING:
         SchemaError,
         TargetError,
     )
+    from audit.log import LogReader, StoredCheckpoint, checkpoints
+    from audit.logcheck import LogProblem, LogReport, verify_log
     from audit.owners import (
         Credential,
         Verification,
@@ -48,6 +50,8 @@ if TYPE_CHECKING:
         start_verification,
     )
     from audit.queries import evidence, fetches, lookup, open_publisher, open_reader
+    from audit.receiptcheck import ReceiptReport, verify_receipt
+    from audit.receipts import ReceiptError, build_receipt, decision_for_url
     from audit.recheck import RecheckFigures, recheck_figures
     from audit.records import (
         DecisionRecord,
@@ -177,6 +181,17 @@ _EXPORTS = {
     "registrable_domain": "audit.urls",
     "Modality": "audit.vocab",
     "estimate_tokens": "audit.vocab",
+    "LogProblem": "audit.logcheck",
+    "LogReport": "audit.logcheck",
+    "verify_log": "audit.logcheck",
+    "LogReader": "audit.log",
+    "StoredCheckpoint": "audit.log",
+    "checkpoints": "audit.log",
+    "ReceiptError": "audit.receipts",
+    "build_receipt": "audit.receipts",
+    "decision_for_url": "audit.receipts",
+    "ReceiptReport": "audit.receiptcheck",
+    "verify_receipt": "audit.receiptcheck",
     "Action": "optout.action",
     #: The engine type the query functions take (an open audit database: :func:`open_reader`).
     "Engine": "sqlalchemy",
@@ -212,11 +227,16 @@ __all__ = [
     "ItemRecord",
     "KeptItem",
     "KindGroup",
+    "LogProblem",
+    "LogReader",
+    "LogReport",
     "Modality",
     "NotFoundError",
     "OwnerDecision",
     "OwnerSignal",
     "PolicyRecord",
+    "ReceiptError",
+    "ReceiptReport",
     "RecheckFigures",
     "RegistryError",
     "RegistryFigures",
@@ -227,6 +247,7 @@ __all__ = [
     "Scope",
     "ScopeRun",
     "SignalRecord",
+    "StoredCheckpoint",
     "StoredDocument",
     "SummaryData",
     "Target",
@@ -235,8 +256,11 @@ __all__ = [
     "Verification",
     "action_counts",
     "add_registry_entry",
+    "build_receipt",
+    "checkpoints",
     "complaint_figures",
     "crawl_runs",
+    "decision_for_url",
     "denylist_versions",
     "domain_view",
     "estimate_tokens",
@@ -262,6 +286,8 @@ __all__ = [
     "signal_document",
     "start_verification",
     "summary_data",
+    "verify_log",
+    "verify_receipt",
 ]
 
 

@@ -84,6 +84,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "db",
         "Manage the audit database (schema migrations, integrity check).",
     ),
+    "receipt": (
+        "heed.cli.receipts",
+        "receipt",
+        "Write the receipt of a decision: TARGET is a decision id, or a URL (its latest decision).",
+    ),
+    "verify-receipt": (
+        "heed.cli.receipts",
+        "verify_receipt_command",
+        "Check a receipt offline (no database): say what it proves, or why it proves nothing.",
+    ),
     "log": (
         "heed.cli.log",
         "log",

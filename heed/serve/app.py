@@ -29,7 +29,7 @@ from sqlalchemy import URL, Engine, text
 
 from audit import open_publisher, open_reader
 from heed.mail import BackgroundSender
-from heed.serve import complaints, errors, lookup, owners, published, verify
+from heed.serve import complaints, errors, lookup, owners, published, receipts, verify
 from heed.serve.ratelimit import TokenBucket
 from heed.serve.security import ASGIApp, BodyLimit, SecurityHeaders
 from heed.serve.settings import ServeSettings
@@ -97,6 +97,7 @@ def create_app(
     app.include_router(lookup.router)
     app.include_router(verify.router)
     app.include_router(owners.router)
+    app.include_router(receipts.router)
     app.include_router(complaints.router)
 
     @app.get(f"{API}/health", tags=["operations"])

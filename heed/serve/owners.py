@@ -174,7 +174,11 @@ def _answer(
     rows = rows[:limit]
     following = encode_cursor(rows[-1].id) if more and rows else None
     href = link(request, "/api/v1/documents/{sha256}")
-    data = {"domain": domain, "decisions": [_row(d, href) for d in rows], "next": following}
+    decisions = [_row(d, href) for d in rows]
+    receipts = link(request, f"/{'owners' if html else 'api/v1/domains'}/{quote(domain)}")
+    for row in decisions:
+        row["receipt"] = f"{receipts}/decisions/{row['id']}/receipt"
+    data = {"domain": domain, "decisions": decisions, "next": following}
     if html and fmt != "json":
         shown = {k: ("" if v is None else str(v)) for k, v in filters.items()}
         base = link(request, f"/owners/{quote(domain)}")

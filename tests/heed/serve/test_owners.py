@@ -188,3 +188,35 @@ def test_an_expired_credential_is_refused(db: Path) -> None:
         for route in _routes(MINE):
             assert app.get(route, headers=bearer(old)).status_code == 401
         assert app.get(_routes(MINE)[0], headers=bearer(creds[MINE])).status_code == 200
+
+
+def test_a_verified_owner_gets_a_receipt_per_decision(db: Path) -> None:
+    from urllib.parse import urlsplit
+
+    from audit.receiptcheck import verify_receipt
+
+    with verified(db) as (app, creds):
+        rows = app.get(f"/api/v1/domains/{MINE}/decisions", headers=bearer(creds[MINE])).json()
+        first = rows["decisions"][0]
+        path = urlsplit(first["receipt"]).path
+        assert path == f"/api/v1/domains/{MINE}/decisions/{first['id']}/receipt"
+        got = app.get(path, headers=bearer(creds[MINE]))
+        assert got.status_code == 200, got.text
+        assert "attachment" in got.headers["content-disposition"]
+        report = verify_receipt(got.json())
+        assert report.ok, report.problems
+        assert got.json()["url"] == first["url"]
+        page = app.get(f"/owners/{MINE}", headers={"Cookie": f"heed_owner={creds[MINE]}"})
+        assert f"/owners/{MINE}/decisions/{first['id']}/receipt" in page.text
+        cookie = app.get(
+            f"/owners/{MINE}/decisions/{first['id']}/receipt",
+            headers={"Cookie": f"heed_owner={creds[MINE]}"},
+        )
+        assert cookie.status_code == 200
+        # Theirs: not through my domain's path (404), not with my credential (403), not without.
+        theirs = _ids(db, THEIRS)[0]
+        mine_path = f"/api/v1/domains/{MINE}/decisions/{theirs}/receipt"
+        assert app.get(mine_path, headers=bearer(creds[MINE])).status_code == 404
+        their_path = f"/api/v1/domains/{THEIRS}/decisions/{theirs}/receipt"
+        assert app.get(their_path, headers=bearer(creds[MINE])).status_code == 403
+        assert app.get(their_path).status_code == 401
