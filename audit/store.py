@@ -236,6 +236,12 @@ class AuditStore(RowCache):
         run_key = run_key or uuid.uuid4().hex
         run_id = int(self._db.call("start_run", run_key, identity, config_text, now))
         self._runs.add(run_id)
+        # Reserve the id blocks now, while the database answers: a first item recorded during an
+        # outage would otherwise need the database for its id, and be dropped.
+        if self._next_decision >= self._end_decision:
+            self._next_decision, self._end_decision = self._allocate("decision")
+        if self._next_item >= self._end_item:
+            self._next_item, self._end_item = self._allocate("item")
         return run_id
 
     def end_run(self, run_id: int, *, ended_at: dt.datetime | None = None) -> None:
