@@ -9,7 +9,9 @@ offline with :func:`audit.receiptcheck.verify_receipt`. It holds:
   the origin, the stored item if content was kept, the signal documents by sha256 — each with
   its leaf data (the exact bytes the log hashed), its index in the log and its inclusion proof;
 * the signal documents' bytes (base64) up to :data:`MAX_INLINE` bytes each, else their hash and
-  where they were fetched from.
+  where they were fetched from. A signal read from the page itself (a TDMRep ``<meta>``) names
+  the page's sha256, but pages are not kept: such a document has no record and no bytes (size
+  null), only its hash and URL — the receipt cannot show what the page said beyond the signal.
 
 A receipt is only issued for rows that still hash to their stored leaf: a database that no longer
 agrees with its own log gets no receipt, but an error pointing to ``heed db verify``.
@@ -28,11 +30,7 @@ from audit.leaves import KEY_COLUMN, LEAF_COLUMNS, leaf_data, parse_leaf
 from audit.log import LogReader, checkpoints
 from audit.merkle import leaf_hash
 from audit.models import DECISION_T, DOCUMENT_T, Base
-
-#: The format a receipt names, and :mod:`audit.receiptcheck` expects.
-RECEIPT_FORMAT = "heed-receipt/1"
-#: Documents up to this size travel inside the receipt; larger ones by hash and URL.
-MAX_INLINE = 1 << 20
+from audit.receiptcheck import MAX_INLINE, RECEIPT_FORMAT  # the checker's, so they agree
 
 
 class ReceiptError(NotFoundError):
@@ -92,7 +90,9 @@ def build_receipt(engine: Engine, decision_id: int) -> dict[str, Any]:
                 if named["sha256"]:
                     sources.setdefault(named["sha256"], named["source"])
         for sha in sources:
-            rows[("document", sha)] = _row(conn, "document", sha)
+            document = _row(conn, "document", sha)
+            if document is not None:  # pages' own bytes are not kept (see the module text)
+                rows[("document", sha)] = document
         missing = [f"{t} {k}" for (t, k), row in rows.items() if row is None]
         if missing:
             raise IntegrityError(f"rows are missing: {', '.join(missing)}; run heed db verify")
@@ -154,13 +154,16 @@ def _row(conn: Connection, table: str, key: Any) -> tuple[Any, ...] | None:
 
 
 def _document(conn: Connection, sha256: str, source: str | None) -> dict[str, Any]:
-    """Return a signal document as a receipt carries it."""
+    """Return a signal document as a receipt carries it (size None: the database does not
+    hold it)."""
     c = DOCUMENT_T.c
-    row = conn.execute(select(c.size, c.body).where(c.sha256 == sha256)).one()
-    body = bytes(row.body) if int(row.size) <= MAX_INLINE else None
+    size = conn.execute(select(c.size).where(c.sha256 == sha256)).scalar()
+    body = None
+    if size is not None and int(size) <= MAX_INLINE:  # a large body is not even read
+        body = conn.execute(select(c.body).where(c.sha256 == sha256)).scalar_one()
     return {
         "sha256": sha256,
-        "size": int(row.size),
+        "size": None if size is None else int(size),
         "source": source,
-        "body_base64": None if body is None else base64.b64encode(body).decode(),
+        "body_base64": None if body is None else base64.b64encode(bytes(body)).decode(),
     }

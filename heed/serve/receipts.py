@@ -31,8 +31,12 @@ def _receipt(request: Request, domain: str, decision_id: int) -> Response:
         raise HTTPException(404, f"No decision {decision_id} about {domain}.")
     try:
         document = build_receipt(engine, decision_id)
-    except ReceiptError as exc:
-        raise HTTPException(409, f"{exc}.") from None
+    except ReceiptError:  # the decision exists (checked above): no checkpoint covers it yet
+        raise HTTPException(
+            409,
+            f"No signed checkpoint of the audit log covers decision {decision_id} yet: the "
+            "operator signs one at the end of each crawl run (heed log checkpoint). Try later.",
+        ) from None
     except IntegrityError:
         raise HTTPException(
             409, "The audit database does not match its log for this decision: ask the operator."

@@ -220,3 +220,35 @@ def test_a_verified_owner_gets_a_receipt_per_decision(db: Path) -> None:
         their_path = f"/api/v1/domains/{THEIRS}/decisions/{theirs}/receipt"
         assert app.get(their_path, headers=bearer(creds[MINE])).status_code == 403
         assert app.get(their_path).status_code == 401
+
+
+def test_every_decision_of_a_verified_owner_has_a_receipt_that_verifies(db: Path) -> None:
+    """Both domains' decisions, those resting on a page's own TDMRep <meta> (whose bytes are not
+    kept: named by hash) included."""
+    from audit.receiptcheck import verify_receipt
+
+    with verified(db) as (app, creds):
+        for domain in (MINE, THEIRS):
+            for decision_id in _ids(db, domain):
+                path = f"/api/v1/domains/{domain}/decisions/{decision_id}/receipt"
+                got = app.get(path, headers=bearer(creds[domain]))
+                assert got.status_code == 200, got.text
+                report = verify_receipt(got.json())
+                assert report.ok, (decision_id, report.problems)
+
+
+def test_no_receipt_while_no_checkpoint_covers_the_decision(db: Path) -> None:
+    engine = open_reader(str(db))
+    try:
+        with engine.begin() as conn:  # an attacker's move, or a database no run has signed yet
+            conn.execute(text("DROP TRIGGER trg_log_checkpoint_no_delete"))
+            conn.execute(text("DELETE FROM log_checkpoint"))
+    finally:
+        engine.dispose()
+    with verified(db) as (app, creds):
+        first = _ids(db, MINE)[0]
+        got = app.get(
+            f"/api/v1/domains/{MINE}/decisions/{first}/receipt", headers=bearer(creds[MINE])
+        )
+        assert got.status_code == 409
+        assert "No signed checkpoint of the audit log covers" in got.text
